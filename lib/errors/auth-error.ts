@@ -1,0 +1,125 @@
+/**
+ * The RFC 6750 error code a refusal maps to, plus the two answers RFC 6750 has no code for:
+ * `missing_token` (no credentials: 401 with a bare challenge) and `issuer_unavailable`
+ * (the identity provider cannot be reached: 503, never a 401 that blames the caller).
+ */
+export type AuthErrorCode =
+  | 'missing_token'
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'issuer_unavailable';
+
+/**
+ * A finer, stable reason for a refusal: for logs, metrics and tests. Never shown as the RFC 6750
+ * `error` code (that is {@link AuthErrorCode}).
+ */
+export type AuthErrorReason =
+  | 'missing_token'
+  | 'malformed_authorization_header'
+  | 'multiple_token_methods'
+  | 'token_too_large'
+  | 'not_a_jwt'
+  | 'malformed_jwt'
+  | 'alg_not_allowed'
+  | 'unsupported_typ'
+  | 'unsupported_crit'
+  | 'unencoded_payload'
+  | 'invalid_kid'
+  | 'unknown_kid'
+  | 'ambiguous_key'
+  | 'key_mismatch'
+  | 'weak_key'
+  | 'signature_invalid'
+  | 'id_token'
+  | 'userinfo_audience_only'
+  | 'audience_mismatch'
+  | 'issuer_mismatch'
+  | 'missing_claim'
+  | 'invalid_claim'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'insufficient_scope'
+  | 'issuer_unavailable'
+  | 'unsupported_context';
+
+const STATUS: Record<AuthErrorCode, number> = {
+  missing_token: 401,
+  invalid_request: 400,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  issuer_unavailable: 503,
+};
+
+/** Base class of every refusal the library produces. */
+export class AuthError extends Error {
+  /** HTTP status this refusal answers with. */
+  readonly status: number;
+
+  constructor(
+    readonly code: AuthErrorCode,
+    readonly reason: AuthErrorReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = this.constructor.name;
+    this.status = STATUS[code];
+  }
+}
+
+/** The request carries no bearer token: 401 with a challenge and no error code (RFC 6750 §3.1). */
+export class MissingTokenError extends AuthError {
+  constructor(message = 'This route requires a bearer access token in the Authorization header.') {
+    super('missing_token', 'missing_token', message);
+  }
+}
+
+/** The request breaks RFC 6750 syntax: 400 `invalid_request`. */
+export class InvalidRequestError extends AuthError {
+  constructor(reason: AuthErrorReason, message: string) {
+    super('invalid_request', reason, message);
+  }
+}
+
+/** The token is malformed, forged, expired or not meant for this API: 401 `invalid_token`. */
+export class InvalidTokenError extends AuthError {
+  constructor(reason: AuthErrorReason, message: string, options?: { cause?: unknown }) {
+    super('invalid_token', reason, message, options);
+  }
+}
+
+/** The token is valid but lacks a required scope: 403 `insufficient_scope`. */
+export class InsufficientScopeError extends AuthError {
+  constructor(
+    /** The scopes the route requires, as listed in the challenge's `scope` attribute. */
+    readonly requiredScopes: readonly string[],
+    message: string,
+  ) {
+    super('insufficient_scope', 'insufficient_scope', message);
+  }
+}
+
+/** The identity provider (discovery or JWKS) cannot be reached and no usable key is cached: 503. */
+export class IssuerUnavailableError extends AuthError {
+  constructor(
+    message: string,
+    /** Seconds after which a retry may succeed, sent as `Retry-After`. */
+    readonly retryAfterSeconds?: number,
+    options?: { cause?: unknown },
+  ) {
+    super('issuer_unavailable', 'issuer_unavailable', message, options);
+  }
+}
+
+/** The guard met an execution context it cannot authenticate (WebSocket, RPC, GraphQL). */
+export class UnsupportedContextError extends AuthError {
+  constructor(contextType: string) {
+    super(
+      'invalid_request',
+      'unsupported_context',
+      `The access-token guard does not support the '${contextType}' execution context yet; ` +
+        'the handler was refused. Mark it @Public() or protect it with a guard of your own.',
+    );
+  }
+}

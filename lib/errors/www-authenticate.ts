@@ -1,0 +1,39 @@
+import { AuthError, InsufficientScopeError } from './auth-error';
+
+/** Characters RFC 6750 allows in `error_description` and `scope`: %x20-21 / %x23-5B / %x5D-7E. */
+const NOT_QUOTABLE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
+
+function quote(value: string): string {
+  return `"${value.replace(NOT_QUOTABLE, '?')}"`;
+}
+
+/**
+ * Builds the `WWW-Authenticate` value for a refusal (RFC 6750 §3).
+ *
+ * @example
+ * buildChallenge(new MissingTokenError(), 'api') // 'Bearer realm="api"'
+ */
+export function buildChallenge(error: AuthError, realm: string): string {
+  const params = [`realm=${quote(realm)}`];
+  if (error.code !== 'missing_token' && error.code !== 'issuer_unavailable') {
+    params.push(`error=${quote(error.code)}`, `error_description=${quote(error.message)}`);
+  }
+  if (error instanceof InsufficientScopeError) {
+    params.push(`scope=${quote(error.requiredScopes.join(' '))}`);
+  }
+  return `Bearer ${params.join(', ')}`;
+}
+
+/** The JSON body of a refusal: Nest's usual `{ statusCode, error, message }` plus stable codes. */
+export interface AuthErrorBody {
+  statusCode: number;
+  /** The RFC 6750 error code, or `missing_token` / `issuer_unavailable`. */
+  error: string;
+  message: string;
+  /** A finer stable reason, for logs and client diagnostics. */
+  reason: string;
+}
+
+export function buildErrorBody(error: AuthError): AuthErrorBody {
+  return { statusCode: error.status, error: error.code, message: error.message, reason: error.reason };
+}

@@ -1,0 +1,172 @@
+import {
+  HttpException,
+  Injectable,
+  Logger,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuthUser } from '../auth-user.interface';
+import { IS_PUBLIC_KEY, SCOPES_KEY } from '../auth.constants';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import {
+  AuthError,
+  InsufficientScopeError,
+  InvalidTokenError,
+  IssuerUnavailableError,
+  MissingTokenError,
+  UnsupportedContextError,
+} from '../errors/auth-error';
+import { buildChallenge, buildErrorBody } from '../errors/www-authenticate';
+import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import { ACCESS_TOKEN_STRATEGY, AccessTokenStrategy, attachToken } from '../strategies/access-token.strategy';
+import { classifyToken } from '../token/classify-token';
+import { extractBearerToken } from '../token/extract-token';
+import { unmetRequirements, type ScopeRequirement } from '../token/scopes';
+import { tokenHash } from '../token/token-hash';
+
+/** The parts of an HTTP request the guard reads and writes. */
+export interface GuardRequest {
+  headers: Record<string, string | string[] | undefined>;
+  query?: Record<string, unknown>;
+  user?: AuthUser;
+}
+
+/** The parts of an HTTP response the guard writes (Express `setHeader`, Fastify `header`). */
+export interface GuardResponse {
+  setHeader?(name: string, value: string): unknown;
+  header?(name: string, value: string): unknown;
+}
+
+/**
+ * Protects routes with OAuth 2.0 access tokens. Registered as `APP_GUARD` by default; with
+ * `globalGuard: false`, use it with `@UseGuards(AccessTokenGuard)`.
+ * Subclass it and override the protected hooks for requests of other shapes.
+ */
+@Injectable()
+export class AccessTokenGuard implements CanActivate {
+  private readonly logger = new Logger('AccessTokenGuard');
+
+  constructor(
+    private readonly reflector: Reflector,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    private readonly strategy: AccessTokenStrategy,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true;
+    if (context.getType() !== 'http') {
+      if (isPublic) return true;
+      const error = new UnsupportedContextError(context.getType());
+      this.logger.error(error.message);
+      throw error;
+    }
+    if (isPublic) return true;
+    const request = this.getRequest(context);
+    try {
+      const user = await this.authenticate(request, this.getResponse(context));
+      request.user = user;
+      this.checkScopes(user, this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? []);
+      return true;
+    } catch (error) {
+      throw this.handleError(error, context);
+    }
+  }
+
+  /** The HTTP request of the context. */
+  protected getRequest(context: ExecutionContext): GuardRequest {
+    return context.switchToHttp().getRequest<GuardRequest>();
+  }
+
+  /** The HTTP response of the context. */
+  protected getResponse(context: ExecutionContext): GuardResponse {
+    return context.switchToHttp().getResponse<GuardResponse>();
+  }
+
+  /**
+   * Turns a refusal into the HTTP answer: RFC 6750 challenge header and Nest's JSON error body.
+   * Errors that are not refusals (bugs) are passed on unchanged.
+   */
+  protected handleError(error: unknown, context: ExecutionContext): unknown {
+    if (!(error instanceof AuthError)) return error;
+    const response = this.getResponse(context);
+    if (error instanceof IssuerUnavailableError) {
+      if (error.retryAfterSeconds !== undefined) setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
+    } else {
+      setHeader(response, 'WWW-Authenticate', buildChallenge(error, this.options.realm));
+    }
+    return new HttpException(buildErrorBody(error), error.status, { cause: error });
+  }
+
+  private async authenticate(request: GuardRequest, response: GuardResponse): Promise<AuthUser> {
+    const token = extractBearerToken(
+      { authorization: request.headers.authorization, queryToken: request.query?.access_token },
+      this.options,
+    );
+    if (token === undefined) throw new MissingTokenError();
+    try {
+      if (classifyToken(token) !== 'jwt') {
+        throw new InvalidTokenError(
+          'not_a_jwt',
+          'The access token is not a JWT but an opaque or encrypted token, which this API cannot verify. ' +
+            'Auth0 issues such tokens when the client does not ask for an audience: request the access ' +
+            `token with audience=${this.options.audiences[0]}.`,
+        );
+      }
+      attachToken(request, token);
+      return await this.runStrategy(request, response);
+    } catch (error) {
+      const refusal = toRefusal(error);
+      this.logger.debug(`Refused token ${tokenHash(token)}: ${refusal instanceof AuthError ? refusal.reason : 'error'}`);
+      throw refusal;
+    }
+  }
+
+  private runStrategy(request: GuardRequest, response: GuardResponse): Promise<AuthUser> {
+    const passport = this.strategy.getPassportInstance();
+    return new Promise<AuthUser>((resolve, reject) => {
+      const middleware = passport.authenticate(
+        ACCESS_TOKEN_STRATEGY,
+        { session: false },
+        (error: unknown, user: AuthUser | false, info: unknown) => (user ? resolve(user) : reject(error ?? info)),
+      );
+      middleware(request, response, reject);
+    });
+  }
+
+  private checkScopes(user: AuthUser, requirements: ScopeRequirement[]): void {
+    if (requirements.length === 0) return;
+    const unmet = unmetRequirements(new Set(user.scopes), requirements);
+    if (unmet.length === 0) return;
+    const required = [...new Set(unmet.flatMap((r) => r.scopes))];
+    const wanted = unmet.map((r) => (r.mode === 'all' ? r.scopes.join(' and ') : `one of ${r.scopes.join(', ')}`));
+    const granted = user.scopes.length > 0 ? user.scopes.join(' ') : 'none';
+    throw new InsufficientScopeError(
+      required,
+      `This route requires the scope ${wanted.join('; and ')}; the token grants: ${granted}. ` +
+        'Request the access token with the missing scope, and grant it to the caller.',
+    );
+  }
+}
+
+/** Maps what passport-jwt and jsonwebtoken report into refusals; anything else is a bug. */
+function toRefusal(error: unknown): unknown {
+  if (error instanceof AuthError) return error;
+  if (error instanceof Error && (error.name === 'JsonWebTokenError' || error.name === 'NotBeforeError')) {
+    const bySignature = /signature/i.test(error.message);
+    return new InvalidTokenError(
+      bySignature ? 'signature_invalid' : 'malformed_jwt',
+      bySignature
+        ? "The token's signature does not verify with the issuer's key: it was forged or altered."
+        : 'The access token is malformed and cannot be verified.',
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+function setHeader(response: GuardResponse, name: string, value: string): void {
+  if (typeof response.setHeader === 'function') response.setHeader(name, value);
+  else if (typeof response.header === 'function') response.header(name, value);
+}

@@ -1,0 +1,24 @@
+export { AuthModule } from './auth.module';
+export type { AuthModuleExtras, AuthModuleOptions } from './auth-options.interface';
+export type { AuthUser } from './auth-user.interface';
+export { AuthOptionsError, type ResolvedAuthOptions } from './resolve-auth-options';
+export { AccessTokenGuard } from './guards/access-token.guard';
+export type { GuardRequest, GuardResponse } from './guards/access-token.guard';
+export { AccessTokenStrategy } from './strategies/access-token.strategy';
+export { Public } from './decorators/public.decorator';
+export { Scopes } from './decorators/scopes.decorator';
+export { CurrentUser } from './decorators/current-user.decorator';
+export { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
+export {
+  AuthError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  IssuerUnavailableError,
+  MissingTokenError,
+  UnsupportedContextError,
+} from './errors/auth-error';
+export type { AuthErrorCode, AuthErrorReason } from './errors/auth-error';
+export type { AuthErrorBody } from './errors/www-authenticate';
+export type { AccessTokenClaims } from './token/validate-claims';
+export { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';

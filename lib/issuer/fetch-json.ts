@@ -1,0 +1,75 @@
+/** Why a remote document could not be had. */
+export type FetchFailure = 'timeout' | 'network' | 'status' | 'too_large' | 'invalid_json' | 'redirect';
+
+export class RemoteFetchError extends Error {
+  constructor(
+    readonly failure: FetchFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = this.constructor.name;
+  }
+}
+
+export interface FetchLimits {
+  /** Whole-request timeout in milliseconds, connection to last byte. */
+  timeoutMs: number;
+  /** Largest body accepted, in bytes. */
+  maxBytes: number;
+}
+
+/**
+ * GETs a JSON document with a timeout and a size cap, and without following redirects (a
+ * redirect could lead anywhere). Every outbound call of the library goes through here.
+ */
+export async function fetchJson(url: string, limits: FetchLimits): Promise<unknown> {
+  const signal = AbortSignal.timeout(limits.timeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, redirect: 'manual', headers: { accept: 'application/json' } });
+  } catch (error) {
+    throw wrap(error, url, signal);
+  }
+  try {
+    if (response.status >= 300 && response.status < 400) {
+      throw new RemoteFetchError('redirect', `${url} answered a redirect (${response.status}); redirects are not followed.`);
+    }
+    if (!response.ok) throw new RemoteFetchError('status', `${url} answered HTTP ${response.status}.`);
+    const declared = Number(response.headers.get('content-length'));
+    if (declared > limits.maxBytes) throw tooLarge(url, limits);
+    const text = await readCapped(response, url, limits);
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new RemoteFetchError('invalid_json', `${url} did not answer valid JSON.`, { cause: error });
+    }
+  } catch (error) {
+    await response.body?.cancel().catch(() => undefined);
+    throw error instanceof RemoteFetchError ? error : wrap(error, url, signal);
+  }
+}
+
+async function readCapped(response: Response, url: string, limits: FetchLimits): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limits.maxBytes) throw tooLarge(url, limits);
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function tooLarge(url: string, limits: FetchLimits): RemoteFetchError {
+  return new RemoteFetchError('too_large', `${url} answered more than ${limits.maxBytes} bytes.`);
+}
+
+function wrap(error: unknown, url: string, signal: AbortSignal): RemoteFetchError {
+  if (signal.aborted) return new RemoteFetchError('timeout', `${url} did not answer in time.`, { cause: error });
+  return new RemoteFetchError('network', `${url} could not be reached.`, { cause: error });
+}

@@ -1,0 +1,76 @@
+import { fetchJson, RemoteFetchError, type FetchLimits } from './fetch-json';
+import { checkProviderUrl } from './url-policy';
+
+/** What the library uses of an issuer's OpenID Provider Metadata. */
+export interface IssuerMetadata {
+  issuer: string;
+  jwksUri: string;
+  userinfoEndpoint?: string;
+}
+
+export interface IssuerDiscoveryConfig {
+  issuer: string;
+  /** When set, discovery is skipped and keys are read from here. */
+  jwksUri?: string;
+  limits: FetchLimits;
+  /** How long metadata is trusted before it is fetched again (stale metadata is kept on failure). */
+  maxAgeMs: number;
+}
+
+/**
+ * Fetches `/.well-known/openid-configuration` lazily, once for concurrent callers, and checks that
+ * its `issuer` is exactly the configured one (OpenID Connect Discovery §4.3).
+ */
+export class IssuerDiscovery {
+  private cached?: { metadata: IssuerMetadata; fetchedAt: number };
+  private inflight?: Promise<IssuerMetadata>;
+
+  constructor(private readonly config: IssuerDiscoveryConfig) {}
+
+  /** The well-known URL discovery reads. */
+  get discoveryUrl(): string {
+    return `${this.config.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  }
+
+  async getMetadata(): Promise<IssuerMetadata> {
+    if (this.config.jwksUri) return { issuer: this.config.issuer, jwksUri: this.config.jwksUri };
+    const cached = this.cached;
+    if (cached && Date.now() - cached.fetchedAt < this.config.maxAgeMs) return cached.metadata;
+    this.inflight ??= this.fetch().finally(() => (this.inflight = undefined));
+    try {
+      return await this.inflight;
+    } catch (error) {
+      if (cached) return cached.metadata;
+      throw error;
+    }
+  }
+
+  private async fetch(): Promise<IssuerMetadata> {
+    const url = this.discoveryUrl;
+    const doc = await fetchJson(url, this.config.limits);
+    const metadata = parseMetadata(doc, this.config.issuer, url);
+    this.cached = { metadata, fetchedAt: Date.now() };
+    return metadata;
+  }
+}
+
+function parseMetadata(doc: unknown, expectedIssuer: string, url: string): IssuerMetadata {
+  if (typeof doc !== 'object' || doc === null) {
+    throw new RemoteFetchError('invalid_json', `${url} did not answer a JSON object.`);
+  }
+  const { issuer, jwks_uri: jwksUri, userinfo_endpoint: userinfoEndpoint } = doc as Record<string, unknown>;
+  if (issuer !== expectedIssuer) {
+    throw new RemoteFetchError(
+      'invalid_json',
+      `${url} names the issuer "${String(issuer)}", not the configured "${expectedIssuer}". ` +
+        'Set issuerUrl to exactly the issuer the provider publishes (Auth0 issuers end with a slash).',
+    );
+  }
+  const problem = typeof jwksUri === 'string' ? checkProviderUrl(jwksUri) : 'jwks_uri is missing';
+  if (problem) throw new RemoteFetchError('invalid_json', `${url}: ${problem}.`);
+  return {
+    issuer,
+    jwksUri: jwksUri as string,
+    ...(typeof userinfoEndpoint === 'string' && !checkProviderUrl(userinfoEndpoint) ? { userinfoEndpoint } : {}),
+  };
+}

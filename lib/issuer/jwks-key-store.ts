@@ -1,0 +1,183 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { JwksClient } from 'jwks-rsa';
+import { InvalidTokenError, IssuerUnavailableError } from '../errors/auth-error';
+import type { CheckedHeader } from '../token/check-jwt-header';
+import { describeValue } from '../token/describe-value';
+import { fetchJson, RemoteFetchError, type FetchLimits } from './fetch-json';
+import type { IssuerDiscovery } from './issuer-discovery';
+import { isWeakKey, keyFitsAlgorithm } from './key-fits-algorithm';
+
+/** A JWKS key, parsed once into a `KeyObject` so that no verification parses a PEM. */
+export interface CachedKey {
+  kid?: string;
+  alg?: string;
+  key: KeyObject;
+}
+
+interface KeySet {
+  byKid: Map<string, CachedKey>;
+  all: CachedKey[];
+  fetchedAt: number;
+}
+
+export interface KeyStoreConfig {
+  limits: FetchLimits;
+  /** Refetches an unknown `kid` may trigger back to back. */
+  refetchBurst: number;
+  /** After the burst, one more refetch per this many milliseconds. */
+  refetchCooldownMs: number;
+  /** Keys older than this are refreshed in the background; the old ones serve meanwhile. */
+  maxAgeMs: number;
+  /** After a failed fetch with nothing cached, answer 503 for this long before trying again. */
+  failureBackoffMs: number;
+  /** Keys beyond this many in one JWKS are ignored. */
+  maxKeys: number;
+}
+
+export interface KeyStoreLogger {
+  warn(message: string): void;
+}
+
+/**
+ * The issuer's signing keys: fetched through jwks-rsa (with our own bounded fetcher), cached as
+ * parsed keys, refetched once for concurrent callers when an unknown `kid` appears, with a burst
+ * allowance and a cooldown so that a flood of random `kid`s costs only a few fetches.
+ */
+export class JwksKeyStore {
+  private keys?: KeySet;
+  private inflight?: Promise<KeySet>;
+  private client?: { uri: string; jwks: JwksClient };
+  private credits: number;
+  private creditsAt = Date.now();
+  private failedAt = -Infinity;
+
+  constructor(
+    private readonly discovery: IssuerDiscovery,
+    private readonly config: KeyStoreConfig,
+    private readonly logger: KeyStoreLogger,
+  ) {
+    this.credits = config.refetchBurst;
+  }
+
+  /** The key that verifies a token with this header, or a refusal saying why there is none. */
+  async getKey(header: CheckedHeader): Promise<KeyObject> {
+    let set = this.keys;
+    if (!set) {
+      set = await this.load();
+    } else if (Date.now() - set.fetchedAt > this.config.maxAgeMs && !this.inflight) {
+      this.load().catch(() => undefined);
+    }
+    if (header.kid === undefined) return this.soleKeyFor(set, header);
+    let found = set.byKid.get(header.kid);
+    if (!found) {
+      if (this.inflight) set = await this.load();
+      else if (this.takeRefetchCredit()) set = await this.load();
+      else throw unknownKid(header.kid, 'the key set was refetched moments ago');
+      found = set.byKid.get(header.kid);
+      if (!found) throw unknownKid(header.kid, 'not even after a fresh fetch');
+    }
+    return checkFit(found, header);
+  }
+
+  private soleKeyFor(set: KeySet, header: CheckedHeader): KeyObject {
+    const fitting = set.all.filter((k) => (k.alg === undefined || k.alg === header.alg) && keyFitsAlgorithm(k.key, header.alg));
+    if (fitting.length !== 1) {
+      throw new InvalidTokenError(
+        'ambiguous_key',
+        `The token has no kid, and the issuer's key set has ${fitting.length} keys for ${header.alg}; ` +
+          'a token without kid is accepted only when exactly one key fits.',
+      );
+    }
+    return checkFit(fitting[0], header);
+  }
+
+  private takeRefetchCredit(): boolean {
+    const now = Date.now();
+    const earned = Math.floor((now - this.creditsAt) / this.config.refetchCooldownMs);
+    if (earned > 0) {
+      this.credits = Math.min(this.config.refetchBurst, this.credits + earned);
+      this.creditsAt += earned * this.config.refetchCooldownMs;
+    }
+    if (this.credits === this.config.refetchBurst) this.creditsAt = now;
+    if (this.credits <= 0) return false;
+    this.credits--;
+    return true;
+  }
+
+  /** Fetches the key set, once for every concurrent caller; 503 when it cannot. */
+  private load(): Promise<KeySet> {
+    if (!this.inflight) {
+      if (!this.keys && Date.now() - this.failedAt < this.config.failureBackoffMs) {
+        return Promise.reject(unavailable(this.config.failureBackoffMs));
+      }
+      this.inflight = this.fetchKeySet().finally(() => (this.inflight = undefined));
+    }
+    return this.inflight;
+  }
+
+  private async fetchKeySet(): Promise<KeySet> {
+    try {
+      const { jwksUri } = await this.discovery.getMetadata();
+      if (this.client?.uri !== jwksUri) {
+        const fetcher = (uri: string) => this.fetchJwks(uri);
+        this.client = { uri: jwksUri, jwks: new JwksClient({ jwksUri, cache: false, rateLimit: false, fetcher }) };
+      }
+      const signingKeys = await this.client.jwks.getSigningKeys();
+      const set: KeySet = { byKid: new Map(), all: [], fetchedAt: Date.now() };
+      for (const signingKey of signingKeys) {
+        const cached: CachedKey = { key: createPublicKey(signingKey.getPublicKey()) };
+        if (signingKey.kid) cached.kid = signingKey.kid;
+        if ('alg' in signingKey && typeof signingKey.alg === 'string') cached.alg = signingKey.alg;
+        set.all.push(cached);
+        if (cached.kid !== undefined && !set.byKid.has(cached.kid)) set.byKid.set(cached.kid, cached);
+      }
+      this.keys = set;
+      return set;
+    } catch (error) {
+      this.failedAt = Date.now();
+      const detail = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`Could not fetch the issuer's signing keys: ${detail}`);
+      throw unavailable(this.config.failureBackoffMs, error);
+    }
+  }
+
+  private async fetchJwks(uri: string): Promise<{ keys: unknown[] }> {
+    const doc = await fetchJson(uri, this.config.limits);
+    const keys = (doc as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(keys)) throw new RemoteFetchError('invalid_json', `${uri} did not answer a JWKS ({"keys": [...]}).`);
+    if (keys.length > this.config.maxKeys) {
+      this.logger.warn(`${uri} lists ${keys.length} keys; only the first ${this.config.maxKeys} are used.`);
+    }
+    return { keys: keys.slice(0, this.config.maxKeys) };
+  }
+}
+
+function checkFit(cached: CachedKey, header: CheckedHeader): KeyObject {
+  if ((cached.alg !== undefined && cached.alg !== header.alg) || !keyFitsAlgorithm(cached.key, header.alg)) {
+    throw new InvalidTokenError(
+      'key_mismatch',
+      `The token's alg ${header.alg} does not fit the issuer's key "${describeValue(cached.kid)}"` +
+        (cached.alg ? ` (declared for ${cached.alg}).` : '.'),
+    );
+  }
+  if (isWeakKey(cached.key)) {
+    throw new InvalidTokenError('weak_key', `The issuer's key "${describeValue(cached.kid)}" is an RSA key shorter than 2048 bits.`);
+  }
+  return cached.key;
+}
+
+function unknownKid(kid: string, detail: string): InvalidTokenError {
+  return new InvalidTokenError(
+    'unknown_kid',
+    `The token's key "${describeValue(kid)}" is not in the issuer's key set (${detail}). ` +
+      'The token was not signed by this API\'s issuer.',
+  );
+}
+
+function unavailable(retryMs: number, cause?: unknown): IssuerUnavailableError {
+  return new IssuerUnavailableError(
+    'The identity provider could not be reached to fetch its signing keys; try again shortly.',
+    Math.max(1, Math.ceil(retryMs / 1000)),
+    { cause },
+  );
+}

@@ -1,0 +1,20 @@
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Whether a URL may be used to reach an identity provider: https anywhere, plain http only on a
+ * loopback host (for local development and tests). Returns a reason when it may not.
+ */
+export function checkProviderUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not an absolute URL`;
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+  if (url.protocol === 'http:') {
+    return `"${value}" uses http on a host that is not loopback (127.0.0.1, localhost, ::1); use https`;
+  }
+  return `"${value}" must be an https URL`;
+}

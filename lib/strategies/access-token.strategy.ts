@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { decodeProtectedHeader } from 'jose';
+import passport from 'passport';
+import { Strategy } from 'passport-jwt';
+import type { KeyObject } from 'node:crypto';
+import type { AuthUser } from '../auth-user.interface';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { InvalidTokenError } from '../errors/auth-error';
+import { JwksKeyStore } from '../issuer/jwks-key-store';
+import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import { checkJwtHeader, SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
+import { grantedScopes } from '../token/scopes';
+import { tokenHash } from '../token/token-hash';
+import { validateClaims } from '../token/validate-claims';
+
+/** Name under which the strategy registers with its own Passport instance. */
+export const ACCESS_TOKEN_STRATEGY = 'oauth2-access-token';
+
+const TOKEN = Symbol('nest-oauth2-bearer:token');
+const PASSPORTS = new WeakMap<object, passport.Authenticator>();
+
+/** The request as the strategy sees it: the guard has already extracted and checked the token. */
+export interface TokenCarrier {
+  [TOKEN]?: string;
+}
+
+/** Hands the strategy the token the guard extracted (RFC 6750 syntax already checked). */
+export function attachToken(request: object, token: string): void {
+  (request as TokenCarrier)[TOKEN] = token;
+}
+
+/**
+ * The Passport JWT strategy: passport-jwt verifies the signature (through jsonwebtoken) with a key
+ * this library found and checked; what jsonwebtoken does not check (`typ`, `crit`, `b64`,
+ * key fitness, required `exp`, ID-token confusion) is checked here, before and after it.
+ */
+@Injectable()
+export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN_STRATEGY) {
+  private readonly options: ResolvedAuthOptions;
+
+  constructor(@InjectAuthOptions() options: ResolvedAuthOptions, keyStore: JwksKeyStore) {
+    const headerPolicy = { ...(options.algorithms ? { algorithms: options.algorithms } : {}), strict: options.strict };
+    super({
+      jwtFromRequest: (request: TokenCarrier) => request[TOKEN] ?? null,
+      secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: KeyObject) => void) => {
+        let header;
+        try {
+          header = checkJwtHeader(decodeHeader(rawToken), headerPolicy);
+        } catch (error) {
+          return done(error);
+        }
+        keyStore.getKey(header).then((key) => done(null, key), done);
+      },
+      algorithms: options.algorithms ?? [...SUPPORTED_ALGORITHMS],
+      // Time claims are checked by validateClaims, after the ID-token diagnosis.
+      ignoreExpiration: true,
+      jsonWebTokenOptions: { ignoreNotBefore: true },
+      passReqToCallback: true,
+    } as ConstructorParameters<typeof Strategy>[0]);
+    this.options = options;
+  }
+
+  /** Called by passport-jwt with the payload of a token whose signature is valid. */
+  validate(request: TokenCarrier, payload: unknown): AuthUser {
+    const claims = validateClaims(payload, this.claimPolicy(), Math.floor(Date.now() / 1000));
+    return {
+      sub: claims.sub,
+      scopes: [...grantedScopes(claims)],
+      tokenType: 'jwt',
+      tokenHash: tokenHash(request[TOKEN] ?? ''),
+      claims,
+    };
+  }
+
+  /** This strategy's own Passport instance, so that several AuthModules never share a registry. */
+  getPassportInstance(): passport.Authenticator {
+    let instance = PASSPORTS.get(this);
+    if (!instance) {
+      instance = new passport.Authenticator();
+      PASSPORTS.set(this, instance);
+    }
+    return instance;
+  }
+
+  private claimPolicy() {
+    const { issuer, audiences, clockToleranceSeconds, strict } = this.options;
+    return { issuer, audiences, clockToleranceSeconds, strict };
+  }
+}
+
+function decodeHeader(token: string): Record<string, unknown> {
+  try {
+    return decodeProtectedHeader(token) as Record<string, unknown>;
+  } catch (error) {
+    throw new InvalidTokenError('malformed_jwt', 'The access token is malformed: its header is not base64url-encoded JSON.', {
+      cause: error,
+    });
+  }
+}
+

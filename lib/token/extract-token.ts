@@ -1,0 +1,73 @@
+import { InvalidRequestError } from '../errors/auth-error';
+
+/** RFC 6750 §2.1 `b64token`, which RFC 7235 calls token68. */
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+const BEARER_PREFIX = /^bearer(?: +|$)/i;
+
+/** Where a request may carry its token, reduced to what extraction needs. */
+export interface TokenSource {
+  /** The `Authorization` header value, if any. */
+  authorization?: string | string[];
+  /** The `access_token` query parameter, if any. */
+  queryToken?: unknown;
+}
+
+export interface ExtractOptions {
+  /** Accept `?access_token=` (RFC 6750 §2.3, discouraged). */
+  allowQueryToken: boolean;
+  /** Longest token accepted, in characters. */
+  maxTokenLength: number;
+}
+
+/**
+ * Finds the bearer token of a request, or `undefined` when it carries none.
+ * Throws {@link InvalidRequestError} when the request breaks RFC 6750 syntax.
+ */
+export function extractBearerToken(source: TokenSource, options: ExtractOptions): string | undefined {
+  const header = Array.isArray(source.authorization)
+    ? source.authorization.length === 1
+      ? source.authorization[0]
+      : multiple()
+    : source.authorization;
+  const fromHeader = header === undefined ? undefined : parseAuthorization(header, options);
+  const fromQuery = options.allowQueryToken ? parseQueryToken(source.queryToken, options) : undefined;
+  if (fromHeader !== undefined && fromQuery !== undefined) multiple();
+  return fromHeader ?? fromQuery;
+}
+
+function multiple(): never {
+  throw new InvalidRequestError(
+    'multiple_token_methods',
+    'The request carries more than one access token; send exactly one, in the Authorization header.',
+  );
+}
+
+function parseAuthorization(header: string, options: ExtractOptions): string | undefined {
+  const prefix = BEARER_PREFIX.exec(header);
+  // Another scheme (Basic, DPoP, ...) carries no bearer credentials: RFC 6750 §3.1.
+  if (!prefix) return undefined;
+  return checkToken(header.slice(prefix[0].length), options, 'Authorization: Bearer');
+}
+
+function parseQueryToken(value: unknown, options: ExtractOptions): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') multiple();
+  return checkToken(value, options, 'access_token query parameter');
+}
+
+function checkToken(token: string, options: ExtractOptions, where: string): string {
+  if (token.length > options.maxTokenLength) {
+    throw new InvalidRequestError(
+      'token_too_large',
+      `The token in the ${where} is ${token.length} characters long; at most ${options.maxTokenLength} are accepted.`,
+    );
+  }
+  if (!TOKEN68.test(token)) {
+    throw new InvalidRequestError(
+      'malformed_authorization_header',
+      `The ${where} value must be exactly one token of base64url characters ` +
+        `(format: "Authorization: Bearer <access token>").`,
+    );
+  }
+  return token;
+}

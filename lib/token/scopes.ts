@@ -1,0 +1,34 @@
+import type { AccessTokenClaims } from './validate-claims';
+
+/** A route's scope requirement: all of the scopes, or at least one of them. */
+export interface ScopeRequirement {
+  mode: 'all' | 'any';
+  scopes: readonly string[];
+}
+
+/**
+ * The scopes a token grants: `scope` (space-separated), `scp` (string or array) and Auth0's
+ * RBAC `permissions` (array). Values must have been type-checked by `validateClaims`.
+ */
+export function grantedScopes(claims: Pick<AccessTokenClaims, 'scope' | 'scp' | 'permissions'>): Set<string> {
+  const granted = new Set<string>();
+  const add = (value: string | readonly string[] | undefined, split: boolean) => {
+    if (value === undefined) return;
+    const items = typeof value === 'string' ? (split ? value.split(' ') : [value]) : value;
+    for (const item of items) if (item !== '') granted.add(item);
+  };
+  add(claims.scope, true);
+  add(claims.scp, true);
+  add(claims.permissions, false);
+  return granted;
+}
+
+/** The requirements that `granted` fails; empty when every requirement holds. Matching is exact. */
+export function unmetRequirements(
+  granted: ReadonlySet<string>,
+  requirements: readonly ScopeRequirement[],
+): ScopeRequirement[] {
+  return requirements.filter((req) =>
+    req.mode === 'all' ? !req.scopes.every((s) => granted.has(s)) : !req.scopes.some((s) => granted.has(s)),
+  );
+}

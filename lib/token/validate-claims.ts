@@ -1,0 +1,141 @@
+import { InvalidTokenError } from '../errors/auth-error';
+import { describeValue } from './describe-value';
+
+/** The claims of a verified access token, checked by type. */
+export interface AccessTokenClaims {
+  iss: string;
+  aud: string | string[];
+  exp: number;
+  sub?: string;
+  nbf?: number;
+  iat?: number;
+  scope?: string;
+  scp?: string | string[];
+  permissions?: string[];
+  client_id?: string;
+  azp?: string;
+  jti?: string;
+  [claim: string]: unknown;
+}
+
+export interface ClaimPolicy {
+  /** The exact expected `iss`. */
+  issuer: string;
+  /** The API identifiers; the token's `aud` must contain one of them. */
+  audiences: readonly string[];
+  clockToleranceSeconds: number;
+  /** RFC 9068 strict mode: `sub`, `client_id`, `iat` and `jti` are required too. */
+  strict: boolean;
+}
+
+/** Claims only an ID token carries (OpenID Connect Core §2, §3.3.2.11). */
+const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'] as const;
+const STRICT_CLAIMS = ['sub', 'client_id', 'iat', 'jti'] as const;
+
+/**
+ * Validates the payload of a token whose signature has been verified, in the order that gives the
+ * most useful diagnosis: an ID token is named as such before its audience is compared.
+ */
+export function validateClaims(payload: unknown, policy: ClaimPolicy, nowSeconds: number): AccessTokenClaims {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new InvalidTokenError('malformed_jwt', 'The token payload is not a JSON object of claims.');
+  }
+  const claims = payload as Record<string, unknown>;
+  const apiAudience = policy.audiences[0];
+
+  if (ID_TOKEN_CLAIMS.some((name) => claims[name] !== undefined)) throw idToken(apiAudience);
+
+  if (claims.iss !== policy.issuer) {
+    throw new InvalidTokenError(
+      'issuer_mismatch',
+      `The token was issued by "${describeValue(claims.iss)}", but this API only accepts tokens from "${policy.issuer}".`,
+    );
+  }
+
+  const aud = claims.aud;
+  const audList = typeof aud === 'string' ? [aud] : aud;
+  if (!Array.isArray(audList) || audList.length === 0 || !audList.every((a) => typeof a === 'string')) {
+    throw new InvalidTokenError('missing_claim', 'The token has no valid aud claim; an access token names the API it is for.');
+  }
+  if (!audList.some((a) => policy.audiences.includes(a))) {
+    if (audList.every((a) => a.endsWith('/userinfo'))) {
+      throw new InvalidTokenError(
+        'userinfo_audience_only',
+        'The token is only for the identity provider\'s /userinfo endpoint: the client requested it without ' +
+          `the API's audience. Request the access token with audience=${apiAudience}.`,
+      );
+    }
+    const clientId = typeof claims.azp === 'string' ? claims.azp : undefined;
+    if (clientId !== undefined && audList.includes(clientId) && claims.client_id === undefined) {
+      throw idToken(apiAudience);
+    }
+    throw new InvalidTokenError(
+      'audience_mismatch',
+      `The token is for audience "${describeValue(audList.join(' '))}", not for this API ("${apiAudience}"). ` +
+        `Request the access token with audience=${apiAudience}.`,
+    );
+  }
+
+  const exp = claims.exp;
+  if (exp === undefined) {
+    throw new InvalidTokenError('missing_claim', 'The token has no exp claim; access tokens must expire.');
+  }
+  if (!isNumericDate(exp)) throw invalidClaim('exp', 'a NumericDate');
+  if (nowSeconds >= exp + policy.clockToleranceSeconds) {
+    throw new InvalidTokenError(
+      'token_expired',
+      `The access token expired at ${new Date(exp * 1000).toISOString()}; the client must obtain a new one.`,
+    );
+  }
+  if (claims.nbf !== undefined) {
+    if (!isNumericDate(claims.nbf)) throw invalidClaim('nbf', 'a NumericDate');
+    if (nowSeconds + policy.clockToleranceSeconds < claims.nbf) {
+      throw new InvalidTokenError(
+        'token_not_yet_valid',
+        `The access token is not valid before ${new Date(claims.nbf * 1000).toISOString()}; check the clocks.`,
+      );
+    }
+  }
+  if (claims.iat !== undefined && !isNumericDate(claims.iat)) throw invalidClaim('iat', 'a NumericDate');
+
+  for (const name of ['sub', 'client_id', 'azp', 'jti', 'scope'] as const) {
+    if (claims[name] !== undefined && typeof claims[name] !== 'string') throw invalidClaim(name, 'a string');
+  }
+  if (claims.scp !== undefined && typeof claims.scp !== 'string' && !isStringArray(claims.scp)) {
+    throw invalidClaim('scp', 'a string or an array of strings');
+  }
+  if (claims.permissions !== undefined && !isStringArray(claims.permissions)) {
+    throw invalidClaim('permissions', 'an array of strings');
+  }
+  if (policy.strict) {
+    const missing = STRICT_CLAIMS.filter((name) => claims[name] === undefined);
+    if (missing.length > 0) {
+      throw new InvalidTokenError(
+        'missing_claim',
+        `The token lacks ${missing.join(', ')}, which strict mode requires of access tokens (RFC 9068).`,
+      );
+    }
+  }
+  return claims as AccessTokenClaims;
+}
+
+function idToken(apiAudience: string | undefined): InvalidTokenError {
+  return new InvalidTokenError(
+    'id_token',
+    'The bearer token is an ID token, not an access token: an ID token tells the client who signed in and ' +
+      'must not be sent to an API. Send the access token instead, requested with ' +
+      `audience=${apiAudience}.`,
+  );
+}
+
+function invalidClaim(name: string, expected: string): InvalidTokenError {
+  return new InvalidTokenError('invalid_claim', `The token's ${name} claim must be ${expected}.`);
+}
+
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}

@@ -1,0 +1,113 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider, { errors } from 'oidc-provider';
+
+/** DEVELOPMENT ONLY: a real OpenID provider (oidc-provider) set up like an Auth0 tenant. */
+export interface DevIdentityProvider {
+  /** The issuer URL, e.g. http://127.0.0.1:41234 */
+  issuer: string;
+  /** The development client for the client-credentials grant. */
+  clientId: string;
+  clientSecret: string;
+  /** Mints a JWT access token for the API through the real token endpoint. */
+  getAccessToken(scope?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface DevIdentityProviderOptions {
+  /** The API identifier, issued as the token's `aud` (Auth0: the API's Identifier). */
+  audience: string;
+  /** Port to listen on, on 127.0.0.1; 0 picks a free one. */
+  port?: number;
+  /** Scopes the API defines. */
+  scopes?: string[];
+}
+
+/**
+ * Starts an embedded development identity provider on 127.0.0.1: `oidc-provider`, configured like an
+ * Auth0 tenant whose API identifier is `audience` (a resource indicator, so that it issues JWT
+ * access tokens, typ at+jwt, RS256) with a development client for the client-credentials grant.
+ * Refuses to start when NODE_ENV is production.
+ */
+export async function startDevIdentityProvider(options: DevIdentityProviderOptions): Promise<DevIdentityProvider> {
+  if (process.env.NODE_ENV === 'production') {
+    throw new Error('The embedded development identity provider refuses to run with NODE_ENV=production.');
+  }
+  const scopes = options.scopes ?? ['read:messages'];
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+  const clientId = 'dev-client';
+  const clientSecret = randomBytes(24).toString('base64url');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `dev-${randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' };
+
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_post',
+        scope: scopes.join(' '),
+      },
+    ],
+    jwks: { keys: [signingKey] },
+    ttl: { ClientCredentials: 3600 },
+    scopes: ['openid', ...scopes],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => options.audience,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resourceIndicator) => {
+          if (resourceIndicator !== options.audience) throw new errors.InvalidTarget();
+          return {
+            scope: scopes.join(' '),
+            audience: options.audience,
+            accessTokenTTL: 3600,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+  });
+  server.on('request', provider.callback());
+
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    async getAccessToken(scope = scopes.join(' ')) {
+      const body = new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+        resource: options.audience,
+        ...(scope ? { scope } : {}),
+      });
+      const response = await fetch(`${issuer}/token`, { method: 'POST', body, signal: AbortSignal.timeout(5000) });
+      const json = (await response.json()) as { access_token?: string; error_description?: string };
+      if (!response.ok || !json.access_token) {
+        throw new Error(`The development identity provider refused a token: ${json.error_description ?? response.status}`);
+      }
+      return json.access_token;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
