@@ -8,11 +8,14 @@ export const {
   MODULE_OPTIONS_TOKEN: AUTH_MODULE_OPTIONS,
 } = new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'Auth' })
   .setClassMethodName('forRoot')
-  .setExtras<Required<AuthModuleExtras>>({ isGlobal: true, globalGuard: true }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-    providers: extras.globalGuard
-      ? [...(definition.providers ?? []), { provide: APP_GUARD, useExisting: AccessTokenGuard }]
-      : definition.providers,
-  }))
+  .setExtras<Required<AuthModuleExtras>>(
+    { isGlobal: true, globalGuard: true },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+      providers: extras.globalGuard
+        ? [...(definition.providers ?? []), { provide: APP_GUARD, useExisting: AccessTokenGuard }]
+        : definition.providers,
+    }),
+  )
   .build();

@@ -59,5 +59,8 @@ const providers: Provider[] = [
  *   useFactory: (config: ConfigService) => ({ issuerUrl: config.getOrThrow('AUTH_ISSUER_URL'), audience: config.getOrThrow('AUTH_AUDIENCE') }),
  * })
  */
-@Module({ providers, exports: [RESOLVED_AUTH_OPTIONS, AccessTokenGuard, AccessTokenStrategy, JwksKeyStore] })
+@Module({
+  providers,
+  exports: [RESOLVED_AUTH_OPTIONS, AccessTokenGuard, AccessTokenStrategy, JwksKeyStore],
+})
 export class AuthModule extends ConfigurableAuthModule {}

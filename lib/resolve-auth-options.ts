@@ -29,10 +29,14 @@ const SUPPORTED = new Set<string>(SUPPORTED_ALGORITHMS);
 
 /** Validates the options once, at bootstrap, and fills in the defaults. */
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
-  if (typeof options !== 'object' || options === null) throw new AuthOptionsError('options', 'an options object is required');
+  if (typeof options !== 'object' || options === null)
+    throw new AuthOptionsError('options', 'an options object is required');
   const { issuerUrl, audience, jwksUri, algorithms } = options;
   if (typeof issuerUrl !== 'string' || issuerUrl === '') {
-    throw new AuthOptionsError('issuerUrl', 'is required (for Auth0: https://YOUR_TENANT.auth0.com/)');
+    throw new AuthOptionsError(
+      'issuerUrl',
+      'is required (for Auth0: https://YOUR_TENANT.auth0.com/)',
+    );
   }
   const issuerProblem = checkProviderUrl(issuerUrl);
   if (issuerProblem) throw new AuthOptionsError('issuerUrl', issuerProblem);
@@ -42,8 +46,15 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   }
 
   const audiences = typeof audience === 'string' ? [audience] : audience;
-  if (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string' && a !== '')) {
-    throw new AuthOptionsError('audience', "is required: your API's identifier (Auth0: APIs > your API > Identifier)");
+  if (
+    !Array.isArray(audiences) ||
+    audiences.length === 0 ||
+    !audiences.every((a) => typeof a === 'string' && a !== '')
+  ) {
+    throw new AuthOptionsError(
+      'audience',
+      "is required: your API's identifier (Auth0: APIs > your API > Identifier)",
+    );
   }
 
   if (algorithms !== undefined) {
@@ -74,7 +85,13 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   };
 }
 
-function number<K extends keyof AuthModuleOptions>(o: AuthModuleOptions, key: K, fallback: number, min: number, max: number): number {
+function number<K extends keyof AuthModuleOptions>(
+  o: AuthModuleOptions,
+  key: K,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const value = o[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
@@ -83,14 +100,22 @@ function number<K extends keyof AuthModuleOptions>(o: AuthModuleOptions, key: K,
   return value;
 }
 
-function flag<K extends keyof AuthModuleOptions>(o: AuthModuleOptions, key: K, fallback: boolean): boolean {
+function flag<K extends keyof AuthModuleOptions>(
+  o: AuthModuleOptions,
+  key: K,
+  fallback: boolean,
+): boolean {
   const value = o[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new AuthOptionsError(key, 'must be true or false');
   return value;
 }
 
-function text<K extends keyof AuthModuleOptions>(o: AuthModuleOptions, key: K, fallback: string): string {
+function text<K extends keyof AuthModuleOptions>(
+  o: AuthModuleOptions,
+  key: K,
+  fallback: string,
+): string {
   const value = o[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(value)) {

@@ -30,9 +30,13 @@ export interface DevIdentityProviderOptions {
  * access tokens, typ at+jwt, RS256) with a development client for the client-credentials grant.
  * Refuses to start when NODE_ENV is production.
  */
-export async function startDevIdentityProvider(options: DevIdentityProviderOptions): Promise<DevIdentityProvider> {
+export async function startDevIdentityProvider(
+  options: DevIdentityProviderOptions,
+): Promise<DevIdentityProvider> {
   if (process.env.NODE_ENV === 'production') {
-    throw new Error('The embedded development identity provider refuses to run with NODE_ENV=production.');
+    throw new Error(
+      'The embedded development identity provider refuses to run with NODE_ENV=production.',
+    );
   }
   const scopes = options.scopes ?? ['read:messages'];
   const server: Server = createServer();
@@ -45,7 +49,12 @@ export async function startDevIdentityProvider(options: DevIdentityProviderOptio
   const clientId = 'dev-client';
   const clientSecret = randomBytes(24).toString('base64url');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `dev-${randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' };
+  const signingKey = {
+    ...privateKey.export({ format: 'jwk' }),
+    kid: `dev-${randomBytes(4).toString('hex')}`,
+    use: 'sig',
+    alg: 'RS256',
+  };
 
   const provider = new Provider(issuer, {
     clients: [
@@ -97,10 +106,16 @@ export async function startDevIdentityProvider(options: DevIdentityProviderOptio
         resource: options.audience,
         ...(scope ? { scope } : {}),
       });
-      const response = await fetch(`${issuer}/token`, { method: 'POST', body, signal: AbortSignal.timeout(5000) });
+      const response = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        body,
+        signal: AbortSignal.timeout(5000),
+      });
       const json = (await response.json()) as { access_token?: string; error_description?: string };
       if (!response.ok || !json.access_token) {
-        throw new Error(`The development identity provider refused a token: ${json.error_description ?? response.status}`);
+        throw new Error(
+          `The development identity provider refused a token: ${json.error_description ?? response.status}`,
+        );
       }
       return json.access_token;
     },

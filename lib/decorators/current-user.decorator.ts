@@ -8,7 +8,9 @@ import type { AuthUser } from '../auth-user.interface';
  * @example
  * @Get('me') me(@CurrentUser() user: AuthUser, @CurrentUser('email') email?: string) {}
  */
-export const CurrentUser = createParamDecorator((claim: string | undefined, context: ExecutionContext) => {
-  const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
-  return claim === undefined ? user : user?.claims[claim];
-});
+export const CurrentUser = createParamDecorator(
+  (claim: string | undefined, context: ExecutionContext) => {
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    return claim === undefined ? user : user?.claims[claim];
+  },
+);

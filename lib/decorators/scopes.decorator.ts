@@ -1,9 +1,17 @@
 import { SCOPES_KEY } from '../auth.constants';
 import type { ScopeRequirement } from '../token/scopes';
 
-function requireScopes(mode: ScopeRequirement['mode'], scopes: string[]): ClassDecorator & MethodDecorator {
-  if (scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
-    throw new TypeError(`@Scopes: scopes must be non-empty strings without spaces or quotes, got ${JSON.stringify(scopes)}`);
+function requireScopes(
+  mode: ScopeRequirement['mode'],
+  scopes: string[],
+): ClassDecorator & MethodDecorator {
+  if (
+    scopes.length === 0 ||
+    !scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))
+  ) {
+    throw new TypeError(
+      `@Scopes: scopes must be non-empty strings without spaces or quotes, got ${JSON.stringify(scopes)}`,
+    );
   }
   const requirement: ScopeRequirement = { mode, scopes: [...scopes] };
   return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {

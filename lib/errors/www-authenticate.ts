@@ -4,7 +4,7 @@ import { AuthError, InsufficientScopeError } from './auth-error';
 const NOT_QUOTABLE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
 
 function quote(value: string): string {
-  return `"${value.replace(NOT_QUOTABLE, '?')}"`;
+  return `"${value.replace(/"/g, "'").replace(NOT_QUOTABLE, '?')}"`;
 }
 
 /**
@@ -35,5 +35,10 @@ export interface AuthErrorBody {
 }
 
 export function buildErrorBody(error: AuthError): AuthErrorBody {
-  return { statusCode: error.status, error: error.code, message: error.message, reason: error.reason };
+  return {
+    statusCode: error.status,
+    error: error.code,
+    message: error.message,
+    reason: error.reason,
+  };
 }

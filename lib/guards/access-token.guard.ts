@@ -19,7 +19,11 @@ import {
 } from '../errors/auth-error';
 import { buildChallenge, buildErrorBody } from '../errors/www-authenticate';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
-import { ACCESS_TOKEN_STRATEGY, AccessTokenStrategy, attachToken } from '../strategies/access-token.strategy';
+import {
+  ACCESS_TOKEN_STRATEGY,
+  AccessTokenStrategy,
+  attachToken,
+} from '../strategies/access-token.strategy';
 import { classifyToken } from '../token/classify-token';
 import { extractBearerToken } from '../token/extract-token';
 import { unmetRequirements, type ScopeRequirement } from '../token/scopes';
@@ -55,7 +59,8 @@ export class AccessTokenGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true;
+    const isPublic =
+      this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true;
     if (context.getType() !== 'http') {
       if (isPublic) return true;
       const error = new UnsupportedContextError(context.getType());
@@ -67,7 +72,10 @@ export class AccessTokenGuard implements CanActivate {
     try {
       const user = await this.authenticate(request, this.getResponse(context));
       request.user = user;
-      this.checkScopes(user, this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? []);
+      this.checkScopes(
+        user,
+        this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [],
+      );
       return true;
     } catch (error) {
       throw this.handleError(error, context);
@@ -92,7 +100,8 @@ export class AccessTokenGuard implements CanActivate {
     if (!(error instanceof AuthError)) return error;
     const response = this.getResponse(context);
     if (error instanceof IssuerUnavailableError) {
-      if (error.retryAfterSeconds !== undefined) setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
+      if (error.retryAfterSeconds !== undefined)
+        setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
     } else {
       setHeader(response, 'WWW-Authenticate', buildChallenge(error, this.options.realm));
     }
@@ -118,7 +127,9 @@ export class AccessTokenGuard implements CanActivate {
       return await this.runStrategy(request, response);
     } catch (error) {
       const refusal = toRefusal(error);
-      this.logger.debug(`Refused token ${tokenHash(token)}: ${refusal instanceof AuthError ? refusal.reason : 'error'}`);
+      this.logger.debug(
+        `Refused token ${tokenHash(token)}: ${refusal instanceof AuthError ? refusal.reason : 'error'}`,
+      );
       throw refusal;
     }
   }
@@ -129,7 +140,8 @@ export class AccessTokenGuard implements CanActivate {
       const middleware = passport.authenticate(
         ACCESS_TOKEN_STRATEGY,
         { session: false },
-        (error: unknown, user: AuthUser | false, info: unknown) => (user ? resolve(user) : reject(error ?? info)),
+        (error: unknown, user: AuthUser | false, info: unknown) =>
+          user ? resolve(user) : reject(error ?? info),
       );
       middleware(request, response, reject);
     });
@@ -140,7 +152,9 @@ export class AccessTokenGuard implements CanActivate {
     const unmet = unmetRequirements(new Set(user.scopes), requirements);
     if (unmet.length === 0) return;
     const required = [...new Set(unmet.flatMap((r) => r.scopes))];
-    const wanted = unmet.map((r) => (r.mode === 'all' ? r.scopes.join(' and ') : `one of ${r.scopes.join(', ')}`));
+    const wanted = unmet.map((r) =>
+      r.mode === 'all' ? r.scopes.join(' and ') : `one of ${r.scopes.join(', ')}`,
+    );
     const granted = user.scopes.length > 0 ? user.scopes.join(' ') : 'none';
     throw new InsufficientScopeError(
       required,
@@ -153,7 +167,10 @@ export class AccessTokenGuard implements CanActivate {
 /** Maps what passport-jwt and jsonwebtoken report into refusals; anything else is a bug. */
 function toRefusal(error: unknown): unknown {
   if (error instanceof AuthError) return error;
-  if (error instanceof Error && (error.name === 'JsonWebTokenError' || error.name === 'NotBeforeError')) {
+  if (
+    error instanceof Error &&
+    (error.name === 'JsonWebTokenError' || error.name === 'NotBeforeError')
+  ) {
     const bySignature = /signature/i.test(error.message);
     return new InvalidTokenError(
       bySignature ? 'signature_invalid' : 'malformed_jwt',

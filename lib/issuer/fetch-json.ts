@@ -1,5 +1,6 @@
 /** Why a remote document could not be had. */
-export type FetchFailure = 'timeout' | 'network' | 'status' | 'too_large' | 'invalid_json' | 'redirect';
+export type FetchFailure =
+  'timeout' | 'network' | 'status' | 'too_large' | 'invalid_json' | 'redirect';
 
 export class RemoteFetchError extends Error {
   constructor(
@@ -27,22 +28,32 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<unkno
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let response: Response;
   try {
-    response = await fetch(url, { signal, redirect: 'manual', headers: { accept: 'application/json' } });
+    response = await fetch(url, {
+      signal,
+      redirect: 'manual',
+      headers: { accept: 'application/json' },
+    });
   } catch (error) {
     throw wrap(error, url, signal);
   }
   try {
     if (response.status >= 300 && response.status < 400) {
-      throw new RemoteFetchError('redirect', `${url} answered a redirect (${response.status}); redirects are not followed.`);
+      throw new RemoteFetchError(
+        'redirect',
+        `${url} answered a redirect (${response.status}); redirects are not followed.`,
+      );
     }
-    if (!response.ok) throw new RemoteFetchError('status', `${url} answered HTTP ${response.status}.`);
+    if (!response.ok)
+      throw new RemoteFetchError('status', `${url} answered HTTP ${response.status}.`);
     const declared = Number(response.headers.get('content-length'));
     if (declared > limits.maxBytes) throw tooLarge(url, limits);
     const text = await readCapped(response, url, limits);
     try {
       return JSON.parse(text);
     } catch (error) {
-      throw new RemoteFetchError('invalid_json', `${url} did not answer valid JSON.`, { cause: error });
+      throw new RemoteFetchError('invalid_json', `${url} did not answer valid JSON.`, {
+        cause: error,
+      });
     }
   } catch (error) {
     await response.body?.cancel().catch(() => undefined);
@@ -70,6 +81,7 @@ function tooLarge(url: string, limits: FetchLimits): RemoteFetchError {
 }
 
 function wrap(error: unknown, url: string, signal: AbortSignal): RemoteFetchError {
-  if (signal.aborted) return new RemoteFetchError('timeout', `${url} did not answer in time.`, { cause: error });
+  if (signal.aborted)
+    return new RemoteFetchError('timeout', `${url} did not answer in time.`, { cause: error });
   return new RemoteFetchError('network', `${url} could not be reached.`, { cause: error });
 }

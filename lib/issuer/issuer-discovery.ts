@@ -58,7 +58,11 @@ function parseMetadata(doc: unknown, expectedIssuer: string, url: string): Issue
   if (typeof doc !== 'object' || doc === null) {
     throw new RemoteFetchError('invalid_json', `${url} did not answer a JSON object.`);
   }
-  const { issuer, jwks_uri: jwksUri, userinfo_endpoint: userinfoEndpoint } = doc as Record<string, unknown>;
+  const {
+    issuer,
+    jwks_uri: jwksUri,
+    userinfo_endpoint: userinfoEndpoint,
+  } = doc as Record<string, unknown>;
   if (issuer !== expectedIssuer) {
     throw new RemoteFetchError(
       'invalid_json',
@@ -71,6 +75,8 @@ function parseMetadata(doc: unknown, expectedIssuer: string, url: string): Issue
   return {
     issuer,
     jwksUri: jwksUri as string,
-    ...(typeof userinfoEndpoint === 'string' && !checkProviderUrl(userinfoEndpoint) ? { userinfoEndpoint } : {}),
+    ...(typeof userinfoEndpoint === 'string' && !checkProviderUrl(userinfoEndpoint)
+      ? { userinfoEndpoint }
+      : {}),
   };
 }

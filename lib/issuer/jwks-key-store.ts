@@ -80,7 +80,9 @@ export class JwksKeyStore {
   }
 
   private soleKeyFor(set: KeySet, header: CheckedHeader): KeyObject {
-    const fitting = set.all.filter((k) => (k.alg === undefined || k.alg === header.alg) && keyFitsAlgorithm(k.key, header.alg));
+    const fitting = set.all.filter(
+      (k) => (k.alg === undefined || k.alg === header.alg) && keyFitsAlgorithm(k.key, header.alg),
+    );
     if (fitting.length !== 1) {
       throw new InvalidTokenError(
         'ambiguous_key',
@@ -120,7 +122,10 @@ export class JwksKeyStore {
       const { jwksUri } = await this.discovery.getMetadata();
       if (this.client?.uri !== jwksUri) {
         const fetcher = (uri: string) => this.fetchJwks(uri);
-        this.client = { uri: jwksUri, jwks: new JwksClient({ jwksUri, cache: false, rateLimit: false, fetcher }) };
+        this.client = {
+          uri: jwksUri,
+          jwks: new JwksClient({ jwksUri, cache: false, rateLimit: false, fetcher }),
+        };
       }
       const signingKeys = await this.client.jwks.getSigningKeys();
       const set: KeySet = { byKid: new Map(), all: [], fetchedAt: Date.now() };
@@ -129,7 +134,8 @@ export class JwksKeyStore {
         if (signingKey.kid) cached.kid = signingKey.kid;
         if ('alg' in signingKey && typeof signingKey.alg === 'string') cached.alg = signingKey.alg;
         set.all.push(cached);
-        if (cached.kid !== undefined && !set.byKid.has(cached.kid)) set.byKid.set(cached.kid, cached);
+        if (cached.kid !== undefined && !set.byKid.has(cached.kid))
+          set.byKid.set(cached.kid, cached);
       }
       this.keys = set;
       return set;
@@ -144,16 +150,22 @@ export class JwksKeyStore {
   private async fetchJwks(uri: string): Promise<{ keys: unknown[] }> {
     const doc = await fetchJson(uri, this.config.limits);
     const keys = (doc as { keys?: unknown } | null)?.keys;
-    if (!Array.isArray(keys)) throw new RemoteFetchError('invalid_json', `${uri} did not answer a JWKS ({"keys": [...]}).`);
+    if (!Array.isArray(keys))
+      throw new RemoteFetchError('invalid_json', `${uri} did not answer a JWKS ({"keys": [...]}).`);
     if (keys.length > this.config.maxKeys) {
-      this.logger.warn(`${uri} lists ${keys.length} keys; only the first ${this.config.maxKeys} are used.`);
+      this.logger.warn(
+        `${uri} lists ${keys.length} keys; only the first ${this.config.maxKeys} are used.`,
+      );
     }
     return { keys: keys.slice(0, this.config.maxKeys) };
   }
 }
 
 function checkFit(cached: CachedKey, header: CheckedHeader): KeyObject {
-  if ((cached.alg !== undefined && cached.alg !== header.alg) || !keyFitsAlgorithm(cached.key, header.alg)) {
+  if (
+    (cached.alg !== undefined && cached.alg !== header.alg) ||
+    !keyFitsAlgorithm(cached.key, header.alg)
+  ) {
     throw new InvalidTokenError(
       'key_mismatch',
       `The token's alg ${header.alg} does not fit the issuer's key "${describeValue(cached.kid)}"` +
@@ -161,7 +173,10 @@ function checkFit(cached: CachedKey, header: CheckedHeader): KeyObject {
     );
   }
   if (isWeakKey(cached.key)) {
-    throw new InvalidTokenError('weak_key', `The issuer's key "${describeValue(cached.kid)}" is an RSA key shorter than 2048 bits.`);
+    throw new InvalidTokenError(
+      'weak_key',
+      `The issuer's key "${describeValue(cached.kid)}" is an RSA key shorter than 2048 bits.`,
+    );
   }
   return cached.key;
 }
@@ -170,7 +185,7 @@ function unknownKid(kid: string, detail: string): InvalidTokenError {
   return new InvalidTokenError(
     'unknown_kid',
     `The token's key "${describeValue(kid)}" is not in the issuer's key set (${detail}). ` +
-      'The token was not signed by this API\'s issuer.',
+      "The token was not signed by this API's issuer.",
   );
 }
 

@@ -1,7 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { SupportedAlgorithm } from '../token/check-jwt-header';
 
-const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+const EC_CURVES: Record<string, string> = {
+  ES256: 'prime256v1',
+  ES384: 'secp384r1',
+  ES512: 'secp521r1',
+};
 
 /** Whether a public key can verify a signature made with `alg` (RFC 7518 §3.1). */
 export function keyFitsAlgorithm(key: KeyObject, alg: SupportedAlgorithm): boolean {
@@ -17,5 +21,7 @@ export const MIN_RSA_MODULUS_BITS = 2048;
 export function isWeakKey(key: KeyObject): boolean {
   const type = key.asymmetricKeyType;
   const bits = key.asymmetricKeyDetails?.modulusLength;
-  return (type === 'rsa' || type === 'rsa-pss') && (bits === undefined || bits < MIN_RSA_MODULUS_BITS);
+  return (
+    (type === 'rsa' || type === 'rsa-pss') && (bits === undefined || bits < MIN_RSA_MODULUS_BITS)
+  );
 }

@@ -40,10 +40,17 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
   private readonly options: ResolvedAuthOptions;
 
   constructor(@InjectAuthOptions() options: ResolvedAuthOptions, keyStore: JwksKeyStore) {
-    const headerPolicy = { ...(options.algorithms ? { algorithms: options.algorithms } : {}), strict: options.strict };
+    const headerPolicy = {
+      ...(options.algorithms ? { algorithms: options.algorithms } : {}),
+      strict: options.strict,
+    };
     super({
       jwtFromRequest: (request: TokenCarrier) => request[TOKEN] ?? null,
-      secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: KeyObject) => void) => {
+      secretOrKeyProvider: (
+        _request: unknown,
+        rawToken: string,
+        done: (error: unknown, key?: KeyObject) => void,
+      ) => {
         let header;
         try {
           header = checkJwtHeader(decodeHeader(rawToken), headerPolicy);
@@ -93,9 +100,12 @@ function decodeHeader(token: string): Record<string, unknown> {
   try {
     return decodeProtectedHeader(token) as Record<string, unknown>;
   } catch (error) {
-    throw new InvalidTokenError('malformed_jwt', 'The access token is malformed: its header is not base64url-encoded JSON.', {
-      cause: error,
-    });
+    throw new InvalidTokenError(
+      'malformed_jwt',
+      'The access token is malformed: its header is not base64url-encoded JSON.',
+      {
+        cause: error,
+      },
+    );
   }
 }
-

@@ -38,19 +38,32 @@ export interface HeaderPolicy {
  * case-sensitively, access-token `typ`, no `crit`, no unencoded payload, `kid` as bounded text.
  * Embedded `jwk`, `jku`, `x5u` and `x5c` are ignored: keys come only from the issuer's JWKS.
  */
-export function checkJwtHeader(header: Record<string, unknown>, policy: HeaderPolicy): CheckedHeader {
+export function checkJwtHeader(
+  header: Record<string, unknown>,
+  policy: HeaderPolicy,
+): CheckedHeader {
   const { alg, typ, kid } = header;
-  if (typeof alg !== 'string' || !SUPPORTED.has(alg) || (policy.algorithms && !policy.algorithms.includes(alg))) {
+  if (
+    typeof alg !== 'string' ||
+    !SUPPORTED.has(alg) ||
+    (policy.algorithms && !policy.algorithms.includes(alg))
+  ) {
     const accepted = (policy.algorithms ?? SUPPORTED_ALGORITHMS).join(', ');
     const what =
       typeof alg === 'string' && alg.toLowerCase() === 'none'
         ? 'The access token is unsigned (alg "none")'
         : `The access token is signed with alg "${describeValue(alg)}"`;
-    throw new InvalidTokenError('alg_not_allowed', `${what}, which this API does not accept (accepted: ${accepted}).`);
+    throw new InvalidTokenError(
+      'alg_not_allowed',
+      `${what}, which this API does not accept (accepted: ${accepted}).`,
+    );
   }
   if (typ !== undefined) {
-    const normalized = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
-    const ok = policy.strict ? normalized === 'at+jwt' : normalized !== undefined && ACCESS_TOKEN_TYPES.has(normalized);
+    const normalized =
+      typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
+    const ok = policy.strict
+      ? normalized === 'at+jwt'
+      : normalized !== undefined && ACCESS_TOKEN_TYPES.has(normalized);
     if (!ok) {
       throw new InvalidTokenError(
         'unsupported_typ',
@@ -59,7 +72,10 @@ export function checkJwtHeader(header: Record<string, unknown>, policy: HeaderPo
       );
     }
   } else if (policy.strict) {
-    throw new InvalidTokenError('unsupported_typ', 'The token has no typ header; strict mode requires "at+jwt" (RFC 9068).');
+    throw new InvalidTokenError(
+      'unsupported_typ',
+      'The token has no typ header; strict mode requires "at+jwt" (RFC 9068).',
+    );
   }
   if (header.crit !== undefined) {
     throw new InvalidTokenError(
@@ -68,10 +84,21 @@ export function checkJwtHeader(header: Record<string, unknown>, policy: HeaderPo
     );
   }
   if (header.b64 !== undefined && header.b64 !== true) {
-    throw new InvalidTokenError('unencoded_payload', 'The token uses an unencoded payload (b64: false), which JWTs must not use.');
+    throw new InvalidTokenError(
+      'unencoded_payload',
+      'The token uses an unencoded payload (b64: false), which JWTs must not use.',
+    );
   }
-  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
-    throw new InvalidTokenError('invalid_kid', `The token's kid header must be a string of 1 to ${MAX_KID_LENGTH} characters.`);
+  if (
+    kid !== undefined &&
+    (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)
+  ) {
+    throw new InvalidTokenError(
+      'invalid_kid',
+      `The token's kid header must be a string of 1 to ${MAX_KID_LENGTH} characters.`,
+    );
   }
-  return kid === undefined ? { alg: alg as SupportedAlgorithm } : { alg: alg as SupportedAlgorithm, kid };
+  return kid === undefined
+    ? { alg: alg as SupportedAlgorithm }
+    : { alg: alg as SupportedAlgorithm, kid };
 }

@@ -23,14 +23,19 @@ export interface ExtractOptions {
  * Finds the bearer token of a request, or `undefined` when it carries none.
  * Throws {@link InvalidRequestError} when the request breaks RFC 6750 syntax.
  */
-export function extractBearerToken(source: TokenSource, options: ExtractOptions): string | undefined {
+export function extractBearerToken(
+  source: TokenSource,
+  options: ExtractOptions,
+): string | undefined {
   const header = Array.isArray(source.authorization)
     ? source.authorization.length === 1
       ? source.authorization[0]
       : multiple()
     : source.authorization;
   const fromHeader = header === undefined ? undefined : parseAuthorization(header, options);
-  const fromQuery = options.allowQueryToken ? parseQueryToken(source.queryToken, options) : undefined;
+  const fromQuery = options.allowQueryToken
+    ? parseQueryToken(source.queryToken, options)
+    : undefined;
   if (fromHeader !== undefined && fromQuery !== undefined) multiple();
   return fromHeader ?? fromQuery;
 }
@@ -66,7 +71,7 @@ function checkToken(token: string, options: ExtractOptions, where: string): stri
     throw new InvalidRequestError(
       'malformed_authorization_header',
       `The ${where} value must be exactly one token of base64url characters ` +
-        `(format: "Authorization: Bearer <access token>").`,
+        `(format: Authorization: Bearer <access token>).`,
     );
   }
   return token;

@@ -10,7 +10,9 @@ export interface ScopeRequirement {
  * The scopes a token grants: `scope` (space-separated), `scp` (string or array) and Auth0's
  * RBAC `permissions` (array). Values must have been type-checked by `validateClaims`.
  */
-export function grantedScopes(claims: Pick<AccessTokenClaims, 'scope' | 'scp' | 'permissions'>): Set<string> {
+export function grantedScopes(
+  claims: Pick<AccessTokenClaims, 'scope' | 'scp' | 'permissions'>,
+): Set<string> {
   const granted = new Set<string>();
   const add = (value: string | readonly string[] | undefined, split: boolean) => {
     if (value === undefined) return;
@@ -29,6 +31,8 @@ export function unmetRequirements(
   requirements: readonly ScopeRequirement[],
 ): ScopeRequirement[] {
   return requirements.filter((req) =>
-    req.mode === 'all' ? !req.scopes.every((s) => granted.has(s)) : !req.scopes.some((s) => granted.has(s)),
+    req.mode === 'all'
+      ? !req.scopes.every((s) => granted.has(s))
+      : !req.scopes.some((s) => granted.has(s)),
   );
 }

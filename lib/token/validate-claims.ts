@@ -36,9 +36,16 @@ const STRICT_CLAIMS = ['sub', 'client_id', 'iat', 'jti'] as const;
  * Validates the payload of a token whose signature has been verified, in the order that gives the
  * most useful diagnosis: an ID token is named as such before its audience is compared.
  */
-export function validateClaims(payload: unknown, policy: ClaimPolicy, nowSeconds: number): AccessTokenClaims {
+export function validateClaims(
+  payload: unknown,
+  policy: ClaimPolicy,
+  nowSeconds: number,
+): AccessTokenClaims {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new InvalidTokenError('malformed_jwt', 'The token payload is not a JSON object of claims.');
+    throw new InvalidTokenError(
+      'malformed_jwt',
+      'The token payload is not a JSON object of claims.',
+    );
   }
   const claims = payload as Record<string, unknown>;
   const apiAudience = policy.audiences[0];
@@ -54,14 +61,21 @@ export function validateClaims(payload: unknown, policy: ClaimPolicy, nowSeconds
 
   const aud = claims.aud;
   const audList = typeof aud === 'string' ? [aud] : aud;
-  if (!Array.isArray(audList) || audList.length === 0 || !audList.every((a) => typeof a === 'string')) {
-    throw new InvalidTokenError('missing_claim', 'The token has no valid aud claim; an access token names the API it is for.');
+  if (
+    !Array.isArray(audList) ||
+    audList.length === 0 ||
+    !audList.every((a) => typeof a === 'string')
+  ) {
+    throw new InvalidTokenError(
+      'missing_claim',
+      'The token has no valid aud claim; an access token names the API it is for.',
+    );
   }
   if (!audList.some((a) => policy.audiences.includes(a))) {
     if (audList.every((a) => a.endsWith('/userinfo'))) {
       throw new InvalidTokenError(
         'userinfo_audience_only',
-        'The token is only for the identity provider\'s /userinfo endpoint: the client requested it without ' +
+        "The token is only for the identity provider's /userinfo endpoint: the client requested it without " +
           `the API's audience. Request the access token with audience=${apiAudience}.`,
       );
     }
@@ -78,7 +92,10 @@ export function validateClaims(payload: unknown, policy: ClaimPolicy, nowSeconds
 
   const exp = claims.exp;
   if (exp === undefined) {
-    throw new InvalidTokenError('missing_claim', 'The token has no exp claim; access tokens must expire.');
+    throw new InvalidTokenError(
+      'missing_claim',
+      'The token has no exp claim; access tokens must expire.',
+    );
   }
   if (!isNumericDate(exp)) throw invalidClaim('exp', 'a NumericDate');
   if (nowSeconds >= exp + policy.clockToleranceSeconds) {
@@ -96,10 +113,12 @@ export function validateClaims(payload: unknown, policy: ClaimPolicy, nowSeconds
       );
     }
   }
-  if (claims.iat !== undefined && !isNumericDate(claims.iat)) throw invalidClaim('iat', 'a NumericDate');
+  if (claims.iat !== undefined && !isNumericDate(claims.iat))
+    throw invalidClaim('iat', 'a NumericDate');
 
   for (const name of ['sub', 'client_id', 'azp', 'jti', 'scope'] as const) {
-    if (claims[name] !== undefined && typeof claims[name] !== 'string') throw invalidClaim(name, 'a string');
+    if (claims[name] !== undefined && typeof claims[name] !== 'string')
+      throw invalidClaim(name, 'a string');
   }
   if (claims.scp !== undefined && typeof claims.scp !== 'string' && !isStringArray(claims.scp)) {
     throw invalidClaim('scp', 'a string or an array of strings');

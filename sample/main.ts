@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+import { Logger, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { startDevIdentityProvider, type DevIdentityProvider } from './dev-identity-provider';
+
+/** The API identifier the embedded development identity provider issues tokens for. */
+const DEV_AUDIENCE = 'https://api.example.com';
+
+/** Creates the sample application: CORS for browser clients, with Authorization allowed. */
+export async function createSampleApp(): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule);
+  const origins = process.env.CORS_ORIGINS?.split(',').map((origin) => origin.trim());
+  app.enableCors({
+    origin: origins && origins.length > 0 ? origins : '*',
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    exposedHeaders: ['WWW-Authenticate', 'Retry-After'],
+  });
+  return app;
+}
+
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('Sample');
+  const port = Number(process.env.PORT ?? 3000);
+  let devIdentityProvider: DevIdentityProvider | undefined;
+  if (!process.env.AUTH_ISSUER_URL) {
+    process.env.AUTH_AUDIENCE ||= DEV_AUDIENCE;
+    devIdentityProvider = await startDevIdentityProvider({
+      audience: process.env.AUTH_AUDIENCE,
+      port: Number(process.env.DEV_IDP_PORT ?? 0),
+    });
+    process.env.AUTH_ISSUER_URL = devIdentityProvider.issuer;
+  } else if (!process.env.AUTH_AUDIENCE) {
+    throw new Error(
+      'AUTH_AUDIENCE is not set: set it to your API identifier (Auth0: APIs > your API > Identifier).',
+    );
+  }
+
+  const app = await createSampleApp();
+  await app.listen(port);
+  const url = `http://localhost:${port}`;
+  logger.log(
+    `API listening on ${url} (issuer ${process.env.AUTH_ISSUER_URL}, audience ${process.env.AUTH_AUDIENCE})`,
+  );
+
+  if (devIdentityProvider) {
+    const idp = devIdentityProvider;
+    const token = await idp.getAccessToken();
+    const tokenCommand =
+      `curl -s -X POST ${idp.issuer}/token -d grant_type=client_credentials -d client_id=${idp.clientId} ` +
+      `-d client_secret=${idp.clientSecret} -d resource=${process.env.AUTH_AUDIENCE} -d scope=read:messages`;
+    console.log(
+      [
+        '',
+        '==================================================================================',
+        ' DEVELOPMENT ONLY: an embedded identity provider (oidc-provider) is running at',
+        ` ${idp.issuer}. Set AUTH_ISSUER_URL and AUTH_AUDIENCE to use a real one (Auth0).`,
+        '==================================================================================',
+        'Call the API with this access token (valid for one hour):',
+        '',
+        `export TOKEN=${token}`,
+        `curl -H "Authorization: Bearer $TOKEN" ${url}/api/private`,
+        `curl -H "Authorization: Bearer $TOKEN" ${url}/api/private-scoped`,
+        `curl -H "Authorization: Bearer $TOKEN" ${url}/api/me`,
+        `curl ${url}/api/public`,
+        '',
+        'A new token:',
+        tokenCommand,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  const shutdown = async () => {
+    await app.close();
+    await devIdentityProvider?.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
+
+if (require.main === module) {
+  bootstrap().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
