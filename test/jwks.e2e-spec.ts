@@ -10,7 +10,11 @@ describe('JWKS fetching and outages', () => {
 
   beforeEach(async () => {
     ks = await KeyServer.start();
-    app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience, httpTimeoutMs: 500 });
+    app = await createFixtureApp({
+      issuerUrl: ks.issuer,
+      audience: ks.audience,
+      httpTimeoutMs: 500,
+    });
   });
 
   afterEach(async () => {
@@ -18,7 +22,8 @@ describe('JWKS fetching and outages', () => {
     await ks.stop();
   });
 
-  const get = (token: string) => request(app.getHttpServer()).get('/private').set('Authorization', `Bearer ${token}`);
+  const get = (token: string) =>
+    request(app.getHttpServer()).get('/private').set('Authorization', `Bearer ${token}`);
 
   it('fetches discovery and keys once for many concurrent first requests', async () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => get(ks.token())));
@@ -38,7 +43,9 @@ describe('JWKS fetching and outages', () => {
   it('answers a flood of random kids with 401 after only a few fetches', async () => {
     expect((await get(ks.token())).status).toBe(200);
     const flood = (n: number) =>
-      Array.from({ length: n }, (_, i) => get(ks.token({}, {}, { ...ks.key, kid: `random-${i}-${Math.random()}` })));
+      Array.from({ length: n }, (_, i) =>
+        get(ks.token({}, {}, { ...ks.key, kid: `random-${i}-${Math.random()}` })),
+      );
     const concurrent = await Promise.all(flood(100));
     const sequential = [];
     for (const pending of flood(50)) sequential.push(await pending);
@@ -86,7 +93,11 @@ describe('JWKS fetching and outages', () => {
   it('starts while the provider is down, answers 503, and recovers by itself', async () => {
     await app.close();
     await ks.stop();
-    app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience, httpTimeoutMs: 500 });
+    app = await createFixtureApp({
+      issuerUrl: ks.issuer,
+      audience: ks.audience,
+      httpTimeoutMs: 500,
+    });
     expect((await get(ks.token())).status).toBe(503);
     await ks.listen();
     await new Promise((resolve) => setTimeout(resolve, 1100));

@@ -58,22 +58,36 @@ describe('access token checks (local key server)', () => {
 
   describe('algorithm', () => {
     it.each(['none', 'None', 'NONE', 'nOnE'])('refuses an unsigned token (alg %s)', async (alg) => {
-      await expectRefused(ks.token({}, { alg }, { ...ks.key, privateKey: ks.key.privateKey }), 'alg_not_allowed');
+      await expectRefused(
+        ks.token({}, { alg }, { ...ks.key, privateKey: ks.key.privateKey }),
+        'alg_not_allowed',
+      );
     });
 
     it('refuses HS256 signed with the public key as the HMAC secret', async () => {
       const pem = ks.key.privateKey.export({ format: 'pem', type: 'pkcs1' }).toString();
       const publicPem = JSON.stringify(ks.key.publicJwk);
       for (const secret of [pem, publicPem]) {
-        const token = signRaw({ alg: 'HS256', typ: 'at+jwt', kid: ks.key.kid }, tokenPayload(), secret);
+        const token = signRaw(
+          { alg: 'HS256', typ: 'at+jwt', kid: ks.key.kid },
+          tokenPayload(),
+          secret,
+        );
         await expectRefused(token, 'alg_not_allowed');
       }
     });
 
-    it.each(['rs256', 'Rs256', 'RS256 ', 'EdDSA', 'HS512'])('refuses alg %j (case-sensitive allow-list)', async (alg) => {
-      const token = signRaw({ alg, typ: 'at+jwt', kid: ks.key.kid }, tokenPayload(), ks.key.privateKey);
-      await expectRefused(token, 'alg_not_allowed');
-    });
+    it.each(['rs256', 'Rs256', 'RS256 ', 'EdDSA', 'HS512'])(
+      'refuses alg %j (case-sensitive allow-list)',
+      async (alg) => {
+        const token = signRaw(
+          { alg, typ: 'at+jwt', kid: ks.key.kid },
+          tokenPayload(),
+          ks.key.privateKey,
+        );
+        await expectRefused(token, 'alg_not_allowed');
+      },
+    );
 
     it('refuses an ES256 header pointing at an RSA key', async () => {
       const es = ks.keys[2];
@@ -81,9 +95,15 @@ describe('access token checks (local key server)', () => {
     });
 
     it('honours an explicit allow-list', async () => {
-      const strictApp = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience, algorithms: ['ES256'] });
+      const strictApp = await createFixtureApp({
+        issuerUrl: ks.issuer,
+        audience: ks.audience,
+        algorithms: ['ES256'],
+      });
       try {
-        const res = await request(strictApp.getHttpServer()).get('/private').set('Authorization', `Bearer ${ks.token()}`);
+        const res = await request(strictApp.getHttpServer())
+          .get('/private')
+          .set('Authorization', `Bearer ${ks.token()}`);
         expect([res.status, res.body.reason]).toEqual([401, 'alg_not_allowed']);
         const ok = await request(strictApp.getHttpServer())
           .get('/private')
@@ -98,7 +118,9 @@ describe('access token checks (local key server)', () => {
   describe('signature', () => {
     it('refuses a token whose payload was altered', async () => {
       const [h, , s] = ks.token().split('.');
-      const forged = Buffer.from(JSON.stringify(tokenPayload({ sub: 'admin' }))).toString('base64url');
+      const forged = Buffer.from(JSON.stringify(tokenPayload({ sub: 'admin' }))).toString(
+        'base64url',
+      );
       await expectRefused(`${h}.${forged}.${s}`, 'signature_invalid');
     });
 
@@ -140,17 +162,23 @@ describe('access token checks (local key server)', () => {
   });
 
   describe('header', () => {
-    it.each(['at+jwt', 'application/at+jwt', 'JWT', 'jwt', 'AT+JWT'])('accepts typ %s', async (typ) => {
-      expect((await get(ks.token({}, { typ }))).status).toBe(200);
-    });
+    it.each(['at+jwt', 'application/at+jwt', 'JWT', 'jwt', 'AT+JWT'])(
+      'accepts typ %s',
+      async (typ) => {
+        expect((await get(ks.token({}, { typ }))).status).toBe(200);
+      },
+    );
 
     it('accepts a token without typ', async () => {
       expect((await get(ks.token({}, { typ: undefined }))).status).toBe(200);
     });
 
-    it.each(['dpop+jwt', 'logout+jwt', 'secevent+jwt', 'JOSE', 42])('refuses typ %j', async (typ) => {
-      await expectRefused(ks.token({}, { typ }), 'unsupported_typ');
-    });
+    it.each(['dpop+jwt', 'logout+jwt', 'secevent+jwt', 'JOSE', 42])(
+      'refuses typ %j',
+      async (typ) => {
+        await expectRefused(ks.token({}, { typ }), 'unsupported_typ');
+      },
+    );
 
     it('refuses unknown critical extensions', async () => {
       await expectRefused(ks.token({}, { crit: ['exp'], exp: 1 }), 'unsupported_crit');
@@ -160,9 +188,12 @@ describe('access token checks (local key server)', () => {
       await expectRefused(ks.token({}, { b64: false, crit: undefined }), 'unencoded_payload');
     });
 
-    it.each([[123], [''], ['x'.repeat(300)], [{ a: 1 }]])('refuses a kid that is not bounded text: %j', async (kid) => {
-      await expectRefused(ks.token({}, { kid }), 'invalid_kid');
-    });
+    it.each([[123], [''], ['x'.repeat(300)], [{ a: 1 }]])(
+      'refuses a kid that is not bounded text: %j',
+      async (kid) => {
+        await expectRefused(ks.token({}, { kid }), 'invalid_kid');
+      },
+    );
 
     it('treats a path-like kid as plain text, fetching nothing from it', async () => {
       const before = { ...ks.fetches };
@@ -173,7 +204,10 @@ describe('access token checks (local key server)', () => {
 
     it('refuses a header that is not JSON', async () => {
       const [, p, s] = ks.token().split('.');
-      await expectRefused(`${Buffer.from('{"alg":').toString('base64url')}.${p}.${s}`, 'malformed_jwt');
+      await expectRefused(
+        `${Buffer.from('{"alg":').toString('base64url')}.${p}.${s}`,
+        'malformed_jwt',
+      );
     });
   });
 
@@ -184,16 +218,24 @@ describe('access token checks (local key server)', () => {
     });
 
     it('accepts aud as an array containing the API (Auth0 with openid)', async () => {
-      expect((await get(ks.token({ aud: [ks.audience, `${ks.issuer}userinfo`] }))).status).toBe(200);
+      expect((await get(ks.token({ aud: [ks.audience, `${ks.issuer}userinfo`] }))).status).toBe(
+        200,
+      );
     });
 
     it('refuses a token for another API', async () => {
-      const res = await expectRefused(ks.token({ aud: 'https://other-api.example' }), 'audience_mismatch');
+      const res = await expectRefused(
+        ks.token({ aud: 'https://other-api.example' }),
+        'audience_mismatch',
+      );
       expect(res.body.message).toContain(`audience=${ks.audience}`);
     });
 
     it('says so when the token is only for /userinfo (no audience requested)', async () => {
-      const res = await expectRefused(ks.token({ aud: `${ks.issuer}userinfo` }), 'userinfo_audience_only');
+      const res = await expectRefused(
+        ks.token({ aud: `${ks.issuer}userinfo` }),
+        'userinfo_audience_only',
+      );
       expect(res.body.message).toContain(`audience=${ks.audience}`);
     });
 
@@ -235,7 +277,11 @@ describe('access token checks (local key server)', () => {
     });
 
     it('refuses a payload that is not an object', async () => {
-      const token = signRaw({ alg: 'RS256', kid: ks.key.kid }, '"just a string"', ks.key.privateKey);
+      const token = signRaw(
+        { alg: 'RS256', kid: ks.key.kid },
+        '"just a string"',
+        ks.key.privateKey,
+      );
       const res = await get(token);
       expect(res.status).toBe(401);
     });
@@ -245,7 +291,10 @@ describe('access token checks (local key server)', () => {
     it('accepts a token without kid when exactly one key fits its alg', async () => {
       const single = await KeyServer.start();
       single.keys = [generateKey('RS256')];
-      const singleApp = await createFixtureApp({ issuerUrl: single.issuer, audience: single.audience });
+      const singleApp = await createFixtureApp({
+        issuerUrl: single.issuer,
+        audience: single.audience,
+      });
       try {
         const res = await request(singleApp.getHttpServer())
           .get('/private')
@@ -254,9 +303,14 @@ describe('access token checks (local key server)', () => {
         single.keys.push(generateKey('RS256'));
         const again = single.token({}, { kid: undefined });
         // The first app still caches one key; a new app sees two RSA keys and cannot choose.
-        const app2 = await createFixtureApp({ issuerUrl: single.issuer, audience: single.audience });
+        const app2 = await createFixtureApp({
+          issuerUrl: single.issuer,
+          audience: single.audience,
+        });
         try {
-          const r2 = await request(app2.getHttpServer()).get('/private').set('Authorization', `Bearer ${again}`);
+          const r2 = await request(app2.getHttpServer())
+            .get('/private')
+            .set('Authorization', `Bearer ${again}`);
           expect([r2.status, r2.body.reason]).toEqual([401, 'ambiguous_key']);
         } finally {
           await app2.close();
@@ -287,7 +341,9 @@ describe('access token checks (local key server)', () => {
       async (authorization) => {
         const res = await raw(authorization);
         expect([res.status, res.body.error]).toEqual([400, 'invalid_request']);
-        expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_request"/);
+        expect(res.headers['www-authenticate']).toMatch(
+          /^Bearer realm="api", error="invalid_request"/,
+        );
       },
     );
 
@@ -307,7 +363,11 @@ describe('access token checks (local key server)', () => {
     });
 
     it('accepts a query-string token when allowed, and refuses two token methods', async () => {
-      const queryApp = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience, allowQueryToken: true });
+      const queryApp = await createFixtureApp({
+        issuerUrl: ks.issuer,
+        audience: ks.audience,
+        allowQueryToken: true,
+      });
       try {
         const server = queryApp.getHttpServer();
         expect((await request(server).get(`/private?access_token=${ks.token()}`)).status).toBe(200);
@@ -322,17 +382,23 @@ describe('access token checks (local key server)', () => {
 
     it.each([
       ['an opaque token', randomBytes(24).toString('base64url').replace(/^eyJ/, 'abc')],
-      ['a JWE (Auth0 without audience)', `${Buffer.from('{"alg":"dir","enc":"A256GCM"}').toString('base64url')}..iv.ct.tag`],
+      [
+        'a JWE (Auth0 without audience)',
+        `${Buffer.from('{"alg":"dir","enc":"A256GCM"}').toString('base64url')}..iv.ct.tag`,
+      ],
     ])('explains %s: request an audience', async (_what, token) => {
       const res = await expectRefused(token, 'not_a_jwt');
       expect(res.body.message).toContain(`audience=${ks.audience}`);
     });
 
-    it.each(['a.b', 'a.b.c.d', 'eyJhbGciOiJSUzI1NiJ9', 'a..b.c.d.e.f'])('refuses the malformed token %j', async (token) => {
-      const res = await get(token);
-      expect(res.status).toBe(401);
-      expect(res.body.error).toBe('invalid_token');
-    });
+    it.each(['a.b', 'a.b.c.d', 'eyJhbGciOiJSUzI1NiJ9', 'a..b.c.d.e.f'])(
+      'refuses the malformed token %j',
+      async (token) => {
+        const res = await get(token);
+        expect(res.status).toBe(401);
+        expect(res.body.error).toBe('invalid_token');
+      },
+    );
   });
 
   describe('scopes', () => {
@@ -367,7 +433,9 @@ describe('access token checks (local key server)', () => {
       expect((await get(ks.token({ scope: 'admin' }), '/admin/read')).status).toBe(200);
       expect((await get(ks.token({ scope: 'admin' }), '/admin/write')).status).toBe(403);
       expect((await get(ks.token({ scope: 'write:messages' }), '/admin/write')).status).toBe(403);
-      expect((await get(ks.token({ scope: 'admin write:messages' }), '/admin/write')).status).toBe(200);
+      expect((await get(ks.token({ scope: 'admin write:messages' }), '/admin/write')).status).toBe(
+        200,
+      );
     });
   });
 
@@ -375,7 +443,11 @@ describe('access token checks (local key server)', () => {
     it('returns the typed user without the token, and single claims', async () => {
       const token = ks.token({ email: 'ada@example.com', permissions: ['read:messages'] });
       const me = await get(token, '/me');
-      expect(me.body).toMatchObject({ sub: 'auth0|user-1', tokenType: 'jwt', scopes: ['read:messages'] });
+      expect(me.body).toMatchObject({
+        sub: 'auth0|user-1',
+        tokenType: 'jwt',
+        scopes: ['read:messages'],
+      });
       expect(me.body.tokenHash).toMatch(/^[0-9a-f]{12}$/);
       expect(JSON.stringify(me.body)).not.toContain(token.split('.')[2]);
       expect((await get(token, '/email')).body).toEqual({ email: 'ada@example.com' });

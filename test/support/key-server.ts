@@ -22,24 +22,36 @@ export interface TestKey {
 export type ServerMode = 'ok' | 'error500' | 'hang' | 'reset' | 'huge' | 'not-json';
 
 /** Generates a signing key pair of the given kind, fresh for every run. */
-export function generateKey(kind: KeyKind, kid: string | undefined = `k-${randomBytes(4).toString('hex')}`): TestKey {
+export function generateKey(
+  kind: KeyKind,
+  kid: string | undefined = `k-${randomBytes(4).toString('hex')}`,
+): TestKey {
   const { privateKey, publicKey } =
     kind === 'ES256' || kind === 'ES384'
       ? generateKeyPairSync('ec', { namedCurve: kind === 'ES256' ? 'P-256' : 'P-384' })
       : generateKeyPairSync('rsa', { modulusLength: kind === 'RSA1024' ? 1024 : 2048 });
   const alg = kind === 'RSA1024' ? 'RS256' : kind;
-  const publicJwk: Record<string, unknown> = { ...publicKey.export({ format: 'jwk' }), use: 'sig', alg };
+  const publicJwk: Record<string, unknown> = {
+    ...publicKey.export({ format: 'jwk' }),
+    use: 'sig',
+    alg,
+  };
   if (kid !== undefined) publicJwk.kid = kid;
   return { kid, alg, privateKey, publicJwk };
 }
 
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /**
  * Signs any header and payload, however malicious, with node:crypto: no library in the way
  * refuses to produce a bad token. `alg` picks the signing operation.
  */
-export function signRaw(header: Record<string, unknown>, payload: unknown, key: KeyObject | string): string {
+export function signRaw(
+  header: Record<string, unknown>,
+  payload: unknown,
+  key: KeyObject | string,
+): string {
   const input = `${b64(header)}.${b64(payload)}`;
   const alg = String(header.alg);
   const bits = /(256|384|512)/.exec(alg)?.[1] ?? '256';
@@ -53,7 +65,11 @@ export function signRaw(header: Record<string, unknown>, payload: unknown, key: 
   } else {
     const k = key as KeyObject;
     signature = alg.startsWith('PS')
-      ? sign(hash, Buffer.from(input), { key: k, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 })
+      ? sign(hash, Buffer.from(input), {
+          key: k,
+          padding: constants.RSA_PKCS1_PSS_PADDING,
+          saltLength: Number(bits) / 8,
+        })
       : alg.startsWith('ES')
         ? sign(hash, Buffer.from(input), { key: k, dsaEncoding: 'ieee-p1363' })
         : sign(hash, Buffer.from(input), k);
@@ -131,9 +147,16 @@ export class KeyServer {
       scope: 'read:messages',
       ...claims,
     };
-    for (const [name, value] of Object.entries(payload)) if (value === undefined) delete (payload as Record<string, unknown>)[name];
-    const fullHeader: Record<string, unknown> = { alg: key.alg, typ: 'at+jwt', ...(key.kid ? { kid: key.kid } : {}), ...header };
-    for (const [name, value] of Object.entries(fullHeader)) if (value === undefined) delete fullHeader[name];
+    for (const [name, value] of Object.entries(payload))
+      if (value === undefined) delete (payload as Record<string, unknown>)[name];
+    const fullHeader: Record<string, unknown> = {
+      alg: key.alg,
+      typ: 'at+jwt',
+      ...(key.kid ? { kid: key.kid } : {}),
+      ...header,
+    };
+    for (const [name, value] of Object.entries(fullHeader))
+      if (value === undefined) delete fullHeader[name];
     return signRaw(fullHeader, payload, key.privateKey);
   }
 

@@ -1,0 +1,122 @@
+import {
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  IssuerUnavailableError,
+  MissingTokenError,
+  UnsupportedContextError,
+} from './auth-error';
+import { buildChallenge, buildErrorBody } from './www-authenticate';
+
+/** RFC 6750 §3: auth-params whose quoted-string values hold only %x20-21 / %x23-5B / %x5D-7E. */
+const CHALLENGE =
+  /^Bearer (\w+="[\x20\x21\x23-\x5b\x5d-\x7e]*")(, \w+="[\x20\x21\x23-\x5b\x5d-\x7e]*")*$/;
+
+/** Small seeded PRNG (mulberry32), so that a failing case can be reproduced. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NASTY = [
+  '"',
+  '\\',
+  '\r',
+  '\n',
+  '\t',
+  '\0',
+  '\x7f',
+  'é',
+  'ß',
+  '€',
+  '😀',
+  '\u2028',
+  ', ',
+  '="',
+];
+
+function randomText(next: () => number): string {
+  let text = '';
+  const length = Math.floor(next() * 40);
+  for (let i = 0; i < length; i++) {
+    text +=
+      next() < 0.3
+        ? NASTY[Math.floor(next() * NASTY.length)]
+        : String.fromCharCode(Math.floor(next() * 0x80));
+  }
+  return text;
+}
+
+describe('buildChallenge', () => {
+  it.each([
+    ['no token', new MissingTokenError()],
+    ['an unreachable issuer', new IssuerUnavailableError('down', 30)],
+  ])('answers %s with the bare realm and no error code', (_, error) => {
+    expect(buildChallenge(error, 'api')).toBe('Bearer realm="api"');
+  });
+
+  it('gives invalid_token an error and an error_description', () => {
+    expect(
+      buildChallenge(new InvalidTokenError('token_expired', 'The token expired.'), 'api'),
+    ).toBe('Bearer realm="api", error="invalid_token", error_description="The token expired."');
+  });
+
+  it.each([
+    new InvalidRequestError('multiple_token_methods', 'Two tokens.'),
+    new UnsupportedContextError('ws'),
+  ])('gives %p the invalid_request code', (error) => {
+    expect(buildChallenge(error, 'api')).toContain('error="invalid_request"');
+  });
+
+  it('lists the required scopes of insufficient_scope', () => {
+    expect(buildChallenge(new InsufficientScopeError(['a', 'b'], 'Needs a and b.'), 'api')).toBe(
+      'Bearer realm="api", error="insufficient_scope", error_description="Needs a and b.", scope="a b"',
+    );
+  });
+
+  it('uses the configured realm', () => {
+    expect(buildChallenge(new MissingTokenError(), 'orders')).toBe('Bearer realm="orders"');
+  });
+
+  it('replaces quotes, backslashes and non-ASCII in a description', () => {
+    const error = new InvalidTokenError('issuer_mismatch', 'iss "x\\y" café\r\n');
+    expect(buildChallenge(error, 'api')).toBe(
+      `Bearer realm="api", error="invalid_token", error_description="iss 'x?y' caf???"`,
+    );
+  });
+
+  it('never breaks the quoted-string, whatever the text (500 seeded cases)', () => {
+    const next = random(6750);
+    for (let i = 0; i < 500; i++) {
+      const message = randomText(next);
+      const scopes = [randomText(next), randomText(next)];
+      const realm = randomText(next);
+      expect(buildChallenge(new InvalidTokenError('invalid_claim', message), realm)).toMatch(
+        CHALLENGE,
+      );
+      expect(buildChallenge(new InsufficientScopeError(scopes, message), realm)).toMatch(CHALLENGE);
+    }
+  });
+});
+
+describe('buildErrorBody', () => {
+  it('carries the status, the RFC 6750 code, the message and the reason', () => {
+    expect(buildErrorBody(new InvalidTokenError('id_token', 'An ID token.'))).toStrictEqual({
+      statusCode: 401,
+      error: 'invalid_token',
+      message: 'An ID token.',
+      reason: 'id_token',
+    });
+  });
+
+  it('answers an unreachable issuer with 503', () => {
+    expect(buildErrorBody(new IssuerUnavailableError('down'))).toMatchObject({
+      statusCode: 503,
+      error: 'issuer_unavailable',
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import type { AuthModuleOptions } from './auth-options.interface';
+import { AuthOptionsError, resolveAuthOptions } from './resolve-auth-options';
+
+const base = { issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api.example.com' };
+
+/** Resolves `base` with overrides of any type, as a misconfigured app would pass them. */
+function resolve(overrides: Record<string, unknown>) {
+  return resolveAuthOptions({ ...base, ...overrides } as unknown as AuthModuleOptions);
+}
+
+function optionError(fn: () => unknown): AuthOptionsError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AuthOptionsError) return error;
+    throw error;
+  }
+  throw new Error('expected an AuthOptionsError, but nothing was thrown');
+}
+
+describe('resolveAuthOptions', () => {
+  it('fills in the defaults', () => {
+    expect(resolveAuthOptions(base)).toStrictEqual({
+      issuer: 'https://tenant.auth0.com/',
+      audiences: ['https://api.example.com'],
+      clockToleranceSeconds: 5,
+      allowQueryToken: false,
+      strict: false,
+      realm: 'api',
+      maxTokenLength: 8192,
+      httpTimeoutMs: 5000,
+      jwksCooldownMs: 30_000,
+    });
+  });
+
+  it('keeps every option that is set', () => {
+    const audience = ['https://api.example.com', 'https://legacy.example.com'];
+    const algorithms = ['RS256', 'ES256'];
+    const resolved = resolveAuthOptions({
+      ...base,
+      audience,
+      jwksUri: 'https://tenant.auth0.com/.well-known/jwks.json',
+      algorithms,
+      clockTolerance: 0,
+      allowQueryToken: true,
+      strict: true,
+      realm: 'orders',
+      maxTokenLength: 256,
+      httpTimeoutMs: 100,
+      jwksCooldownSeconds: 60,
+    });
+    expect(resolved).toStrictEqual({
+      issuer: 'https://tenant.auth0.com/',
+      audiences: audience,
+      jwksUri: 'https://tenant.auth0.com/.well-known/jwks.json',
+      algorithms,
+      clockToleranceSeconds: 0,
+      allowQueryToken: true,
+      strict: true,
+      realm: 'orders',
+      maxTokenLength: 256,
+      httpTimeoutMs: 100,
+      jwksCooldownMs: 60_000,
+    });
+    expect(resolved.audiences).not.toBe(audience);
+    expect(resolved.algorithms).not.toBe(algorithms);
+  });
+
+  it.each(['http://127.0.0.1:4000/', 'http://localhost:4000/', 'http://[::1]:4000/'])(
+    'allows the loopback http issuer %p',
+    (issuerUrl) => {
+      expect(resolve({ issuerUrl }).issuer).toBe(issuerUrl);
+    },
+  );
+
+  it.each([
+    ['clockTolerance', 300],
+    ['maxTokenLength', 65_536],
+    ['httpTimeoutMs', 60_000],
+    ['jwksCooldownSeconds', 3600],
+  ])('accepts %s at its upper bound %p', (option, value) => {
+    expect(() => resolve({ [option]: value })).not.toThrow();
+  });
+
+  it('refuses a missing options object', () => {
+    expect(
+      optionError(() => resolveAuthOptions(null as unknown as AuthModuleOptions)).message,
+    ).toContain("'options'");
+  });
+
+  it.each<[string, unknown]>([
+    ['issuerUrl', undefined],
+    ['issuerUrl', ''],
+    ['issuerUrl', 42],
+    ['issuerUrl', 'tenant.auth0.com'],
+    ['issuerUrl', 'http://tenant.auth0.com/'],
+    ['issuerUrl', 'http://localhost.attacker.example/'],
+    ['jwksUri', 42],
+    ['jwksUri', ''],
+    ['jwksUri', 'http://tenant.auth0.com/.well-known/jwks.json'],
+    ['audience', undefined],
+    ['audience', ''],
+    ['audience', []],
+    ['audience', ['https://api.example.com', '']],
+    ['audience', [42]],
+    ['algorithms', []],
+    ['algorithms', 'RS256'],
+    ['algorithms', ['HS256']],
+    ['algorithms', ['none']],
+    ['algorithms', ['RS256', 'rs256']],
+    ['clockTolerance', -1],
+    ['clockTolerance', 301],
+    ['clockTolerance', '5'],
+    ['clockTolerance', Number.NaN],
+    ['clockTolerance', Number.POSITIVE_INFINITY],
+    ['allowQueryToken', 'true'],
+    ['strict', 1],
+    ['realm', ''],
+    ['realm', 'a"b'],
+    ['realm', 'a\\b'],
+    ['realm', 'café'],
+    ['maxTokenLength', 255],
+    ['maxTokenLength', 65_537],
+    ['httpTimeoutMs', 99],
+    ['httpTimeoutMs', 60_001],
+    ['jwksCooldownSeconds', 0],
+    ['jwksCooldownSeconds', 3601],
+  ])('refuses %s = %p, naming the option', (option, value) => {
+    const error = optionError(() => resolve({ [option]: value }));
+    expect(error.message).toContain(`AuthModule option '${option}'`);
+  });
+});

@@ -1,0 +1,104 @@
+import { InvalidRequestError } from '../errors/auth-error';
+import { extractBearerToken, type ExtractOptions, type TokenSource } from './extract-token';
+
+const headerOnly: ExtractOptions = { allowQueryToken: false, maxTokenLength: 64 };
+const withQuery: ExtractOptions = { allowQueryToken: true, maxTokenLength: 64 };
+
+function refusal(source: TokenSource, options: ExtractOptions): InvalidRequestError {
+  try {
+    extractBearerToken(source, options);
+  } catch (error) {
+    if (error instanceof InvalidRequestError) return error;
+    throw error;
+  }
+  throw new Error('expected an InvalidRequestError, but nothing was thrown');
+}
+
+describe('extractBearerToken', () => {
+  it.each([
+    ['Bearer abc.def.ghi', 'abc.def.ghi'],
+    ['bearer tok', 'tok'],
+    ['BEARER tok', 'tok'],
+    ['Bearer    tok', 'tok'],
+    ['Bearer a-b_c~d+e/f.g', 'a-b_c~d+e/f.g'],
+    ['Bearer abc==', 'abc=='],
+    [`Bearer ${'a'.repeat(64)}`, 'a'.repeat(64)],
+  ])('reads %p as %p', (authorization, token) => {
+    expect(extractBearerToken({ authorization }, headerOnly)).toBe(token);
+  });
+
+  it.each([
+    ['no header', {}],
+    ['a Basic header', { authorization: 'Basic dXNlcjpwYXNz' }],
+    ['a DPoP header', { authorization: 'DPoP tok' }],
+    ['another scheme that starts with "Bearer"', { authorization: 'Bearertok' }],
+  ])('finds no token in %s', (_, source: TokenSource) => {
+    expect(extractBearerToken(source, headerOnly)).toBeUndefined();
+  });
+
+  it.each([
+    'Bearer',
+    'Bearer ',
+    'Bearer a b',
+    'Bearer tok ',
+    'Bearer tok%',
+    'Bearer tok"',
+    'Bearer a=b',
+  ])('refuses %p as a malformed header', (authorization) => {
+    expect(refusal({ authorization }, headerOnly)).toMatchObject({
+      code: 'invalid_request',
+      reason: 'malformed_authorization_header',
+      status: 400,
+    });
+  });
+
+  it('refuses a token longer than maxTokenLength', () => {
+    expect(refusal({ authorization: `Bearer ${'a'.repeat(65)}` }, headerOnly)).toMatchObject({
+      code: 'invalid_request',
+      reason: 'token_too_large',
+    });
+  });
+
+  it('reads a header array with a single value', () => {
+    expect(extractBearerToken({ authorization: ['Bearer tok'] }, headerOnly)).toBe('tok');
+  });
+
+  it('refuses two Authorization headers', () => {
+    expect(refusal({ authorization: ['Bearer a', 'Bearer b'] }, headerOnly)).toMatchObject({
+      code: 'invalid_request',
+      reason: 'multiple_token_methods',
+    });
+  });
+
+  describe('access_token query parameter', () => {
+    it.each([
+      ['alone', { queryToken: 'q' }, undefined],
+      ['beside a header', { authorization: 'Bearer h', queryToken: 'q' }, 'h'],
+      ['as an array', { queryToken: ['a', 'b'] }, undefined],
+    ])('is ignored %s unless allowQueryToken is set', (_, source: TokenSource, token) => {
+      expect(extractBearerToken(source, headerOnly)).toBe(token);
+    });
+
+    it('is read when allowQueryToken is set', () => {
+      expect(extractBearerToken({ queryToken: 'abc.def.ghi' }, withQuery)).toBe('abc.def.ghi');
+    });
+
+    it.each([
+      ['beside a header', { authorization: 'Bearer h', queryToken: 'q' }],
+      ['given twice (an array)', { queryToken: ['a', 'b'] }],
+    ])('is refused %s', (_, source: TokenSource) => {
+      expect(refusal(source, withQuery)).toMatchObject({
+        code: 'invalid_request',
+        reason: 'multiple_token_methods',
+      });
+    });
+
+    it.each([
+      ['', 'malformed_authorization_header'],
+      ['tok%', 'malformed_authorization_header'],
+      ['a'.repeat(65), 'token_too_large'],
+    ])('refuses %p with %s', (queryToken, reason) => {
+      expect(refusal({ queryToken }, withQuery)).toMatchObject({ code: 'invalid_request', reason });
+    });
+  });
+});

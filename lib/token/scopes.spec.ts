@@ -1,0 +1,49 @@
+import { grantedScopes, unmetRequirements, type ScopeRequirement } from './scopes';
+
+describe('grantedScopes', () => {
+  it.each([
+    [{}, []],
+    [{ scope: 'read:messages write:messages' }, ['read:messages', 'write:messages']],
+    [{ scope: ' a  b ' }, ['a', 'b']],
+    [{ scope: '' }, []],
+    [{ scp: 'a b' }, ['a', 'b']],
+    [{ scp: ['a', 'b'] }, ['a', 'b']],
+    [{ permissions: ['read:messages', 'admin'] }, ['read:messages', 'admin']],
+    [{ scope: 'a b', scp: ['b', 'c'], permissions: ['c', 'd'] }, ['a', 'b', 'c', 'd']],
+  ])('reads %p as %p', (claims, scopes) => {
+    expect(grantedScopes(claims)).toEqual(new Set(scopes));
+  });
+});
+
+describe('unmetRequirements', () => {
+  const all = (...scopes: string[]): ScopeRequirement => ({ mode: 'all', scopes });
+  const any = (...scopes: string[]): ScopeRequirement => ({ mode: 'any', scopes });
+
+  it.each([
+    ['all of them granted', ['a', 'b', 'c'], all('a', 'b')],
+    ['one of them granted for any', ['b'], any('a', 'b')],
+  ])('is met with %s', (_, granted, requirement) => {
+    expect(unmetRequirements(new Set(granted), [requirement])).toEqual([]);
+  });
+
+  it.each([
+    ['one missing for all', ['a'], all('a', 'b')],
+    ['none granted for any', ['c'], any('a', 'b')],
+    ['only a prefix granted', ['read'], all('read:messages')],
+    ['only a longer scope granted', ['read:messages'], all('read')],
+    ['a different case granted', ['READ:MESSAGES'], any('read:messages')],
+    ['nothing granted', [], all('a')],
+  ])('is unmet with %s', (_, granted, requirement) => {
+    expect(unmetRequirements(new Set(granted), [requirement])).toEqual([requirement]);
+  });
+
+  it('returns only the unmet requirements', () => {
+    const met = all('a');
+    const unmet = any('x', 'y');
+    expect(unmetRequirements(new Set(['a']), [met, unmet])).toEqual([unmet]);
+  });
+
+  it('has nothing unmet without requirements', () => {
+    expect(unmetRequirements(new Set(), [])).toEqual([]);
+  });
+});
