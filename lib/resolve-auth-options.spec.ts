@@ -130,3 +130,14 @@ describe('resolveAuthOptions', () => {
     expect(error.message).toContain(`AuthModule option '${option}'`);
   });
 });
+
+describe('resolveAuthOptions with a stray newline from the environment', () => {
+  it.each([
+    { issuerUrl: 'https://tenant.auth0.com/\n' },
+    { jwksUri: ' https://tenant.auth0.com/jwks ' },
+  ])('refuses %j at bootstrap, naming the option', (overrides) => {
+    const { message } = optionError(() => resolve(overrides));
+    expect(message).toContain(`'${Object.keys(overrides)[0]}'`);
+    expect(message).toContain('white space');
+  });
+});

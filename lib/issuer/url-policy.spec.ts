@@ -28,3 +28,13 @@ describe('checkProviderUrl', () => {
     expect(checkProviderUrl(url)).toContain(`"${url}"`);
   });
 });
+
+describe('checkProviderUrl with white space', () => {
+  it.each([
+    'https://tenant.auth0.com/\n',
+    ' https://tenant.auth0.com/',
+    'https://tenant.auth0.com/ x',
+  ])('refuses %j', (value) => {
+    expect(checkProviderUrl(value)).toMatch(/white space/);
+  });
+});

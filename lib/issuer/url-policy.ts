@@ -5,6 +5,9 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * loopback host (for local development and tests). Returns a reason when it may not.
  */
 export function checkProviderUrl(value: string): string | undefined {
+  if (/\s/.test(value)) {
+    return `"${value}" contains white space (a stray newline in an environment variable?)`;
+  }
   let url: URL;
   try {
     url = new URL(value);

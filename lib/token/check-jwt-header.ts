@@ -51,7 +51,7 @@ export function checkJwtHeader(
     const accepted = (policy.algorithms ?? SUPPORTED_ALGORITHMS).join(', ');
     const what =
       typeof alg === 'string' && alg.toLowerCase() === 'none'
-        ? 'The access token is unsigned (alg "none")'
+        ? `The access token is unsigned (alg "${describeValue(alg)}")`
         : `The access token is signed with alg "${describeValue(alg)}"`;
     throw new InvalidTokenError(
       'alg_not_allowed',

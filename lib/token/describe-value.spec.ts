@@ -25,3 +25,12 @@ describe('describeValue', () => {
     expect(describeValue(value, max)).toBe(text);
   });
 });
+
+describe('describeValue on values JSON cannot render', () => {
+  it('never throws', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(describeValue(1n)).toBe('bigint');
+    expect(describeValue(circular)).toBe('object');
+  });
+});

@@ -3,7 +3,12 @@
  * printable ASCII only, truncated. Never pass a token here.
  */
 export function describeValue(value: unknown, max = 80): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = typeof value;
+  }
   const printable = text.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'");
   return printable.length > max ? `${printable.slice(0, max)}...` : printable;
 }

@@ -32,6 +32,7 @@ describe('extractBearerToken', () => {
     ['a Basic header', { authorization: 'Basic dXNlcjpwYXNz' }],
     ['a DPoP header', { authorization: 'DPoP tok' }],
     ['another scheme that starts with "Bearer"', { authorization: 'Bearertok' }],
+    ['an empty header list', { authorization: [] }],
   ])('finds no token in %s', (_, source: TokenSource) => {
     expect(extractBearerToken(source, headerOnly)).toBeUndefined();
   });

@@ -28,7 +28,7 @@ export function extractBearerToken(
   options: ExtractOptions,
 ): string | undefined {
   const header = Array.isArray(source.authorization)
-    ? source.authorization.length === 1
+    ? source.authorization.length <= 1
       ? source.authorization[0]
       : multiple()
     : source.authorization;

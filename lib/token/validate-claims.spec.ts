@@ -83,8 +83,12 @@ describe('validateClaims', () => {
     expect(refusal({ ...valid, iss }).reason).toBe('issuer_mismatch');
   });
 
-  it.each([undefined, [], 42, { aud: API }, [API, 42]])('refuses aud %p as missing', (aud) => {
+  it.each([undefined, []])('refuses aud %p as missing', (aud) => {
     expect(refusal({ ...valid, aud }).reason).toBe('missing_claim');
+  });
+
+  it.each([42, { aud: API }, [API, 42]])('refuses aud %p as invalid', (aud) => {
+    expect(refusal({ ...valid, aud }).reason).toBe('invalid_claim');
   });
 
   it.each(['https://tenant.auth0.com/userinfo', ['https://tenant.auth0.com/userinfo']])(

@@ -61,15 +61,14 @@ export function validateClaims(
 
   const aud = claims.aud;
   const audList = typeof aud === 'string' ? [aud] : aud;
-  if (
-    !Array.isArray(audList) ||
-    audList.length === 0 ||
-    !audList.every((a) => typeof a === 'string')
-  ) {
+  if (audList === undefined || (Array.isArray(audList) && audList.length === 0)) {
     throw new InvalidTokenError(
       'missing_claim',
-      'The token has no valid aud claim; an access token names the API it is for.',
+      'The token has no aud claim; an access token names the API it is for.',
     );
+  }
+  if (!Array.isArray(audList) || !audList.every((a) => typeof a === 'string')) {
+    throw invalidClaim('aud', 'a string or an array of strings');
   }
   if (!audList.some((a) => policy.audiences.includes(a))) {
     if (audList.every((a) => a.endsWith('/userinfo'))) {

@@ -17,7 +17,7 @@ describe('sample app (built, in its own process)', () => {
       throw new Error(`${MAIN} is missing: run "npm run build" before the tests.`);
     const port = await freePort();
     base = `http://localhost:${port}`;
-    const env = { ...process.env, PORT: String(port), NODE_ENV: 'development' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: 'development' };
     delete env.AUTH_ISSUER_URL;
     delete env.AUTH_AUDIENCE;
     child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -79,7 +79,11 @@ describe('sample app with NODE_ENV=production and no AUTH_ISSUER_URL', () => {
   it('refuses to start the development identity provider', async () => {
     if (!existsSync(MAIN))
       throw new Error(`${MAIN} is missing: run "npm run build" before the tests.`);
-    const env = { ...process.env, NODE_ENV: 'production', PORT: String(await freePort()) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(await freePort()),
+    };
     delete env.AUTH_ISSUER_URL;
     const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
