@@ -71,7 +71,7 @@ describe('JWKS fetching and outages', () => {
     expect((await get(ks.token())).status).toBe(200);
   });
 
-  it.each(['error500', 'hang', 'reset', 'huge', 'not-json'] as const)(
+  it.each(['error500', 'hang', 'reset', 'huge', 'not-json', 'redirect'] as const)(
     'answers 503 with Retry-After, quickly, when nothing is cached and the provider answers %s',
     async (mode) => {
       ks.mode = mode;
@@ -111,5 +111,42 @@ describe('JWKS fetching and outages', () => {
     const res = await get(ks.token({}, {}, beyondCap));
     expect([res.status, res.body.reason]).toEqual([401, 'unknown_kid']);
     expect((await get(ks.token({}, {}, many[0]))).status).toBe(200);
+  });
+
+  it('answers 503 to a JWKS document without a keys array', async () => {
+    ks.jwksOverride = { notKeys: [] };
+    expect((await get(ks.token())).status).toBe(503);
+  });
+
+  it('follows no redirect', async () => {
+    ks.mode = 'redirect';
+    expect((await get(ks.token())).status).toBe(503);
+    expect(ks.fetches.other).toBe(0);
+  });
+
+  it('tries the provider at most once a second while it is down and nothing is cached', async () => {
+    ks.mode = 'error500';
+    const statuses = [];
+    for (let i = 0; i < 20; i++) statuses.push((await get(ks.token())).status);
+    expect(statuses.every((s) => s === 503)).toBe(true);
+    expect(ks.fetches.discovery).toBe(1);
+  });
+
+  it('earns refetches back after the cooldown', async () => {
+    await app.close();
+    app = await createFixtureApp({
+      issuerUrl: ks.issuer,
+      audience: ks.audience,
+      jwksCooldownSeconds: 1,
+    });
+    expect((await get(ks.token())).status).toBe(200);
+    for (let i = 0; i < 5; i++) await get(ks.token({}, {}, { ...ks.key, kid: `random-${i}` }));
+    const fetchesAfterBurst = ks.fetches.jwks;
+    const late = generateKey('RS256');
+    ks.keys.push(late);
+    expect((await get(ks.token({}, {}, late))).body.reason).toBe('unknown_kid');
+    expect(ks.fetches.jwks).toBe(fetchesAfterBurst);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await get(ks.token({}, {}, late))).status).toBe(200);
   });
 });

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { SCOPES_KEY } from '../auth.constants';
 import type { ScopeRequirement } from '../token/scopes';
 

@@ -19,7 +19,7 @@ export interface TestKey {
 }
 
 /** What the server answers on its JWKS and discovery routes. */
-export type ServerMode = 'ok' | 'error500' | 'hang' | 'reset' | 'huge' | 'not-json';
+export type ServerMode = 'ok' | 'error500' | 'hang' | 'reset' | 'huge' | 'not-json' | 'redirect';
 
 /** Generates a signing key pair of the given kind, fresh for every run. */
 export function generateKey(
@@ -184,6 +184,9 @@ export class KeyServer {
       case 'huge':
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(`{"keys": [], "padding": "${'x'.repeat(2 * 1024 * 1024)}"}`);
+        return;
+      case 'redirect':
+        res.writeHead(302, { location: `${this.issuer}elsewhere` }).end();
         return;
       case 'ok':
         break;
