@@ -1,3 +1,5 @@
+import type { SharedCacheStore } from './cache/shared-cache-store.interface';
+
 /**
  * Options of {@link AuthModule}. Validated once at bootstrap; an invalid value stops the
  * application with an error that names the option.
@@ -62,6 +64,89 @@ export interface AuthModuleOptions {
    * @default 30
    */
   jwksCooldownSeconds?: number;
+  /**
+   * How to accept opaque access tokens (a random string, or Auth0's 5-segment JWE issued when the
+   * client asks for no audience), which only the identity provider understands:
+   * - `'userinfo'`: valid when the provider's `/userinfo` answers 200; the user is its profile.
+   *   Such tokens carry no scopes, so `@Scopes` routes answer 403.
+   * - `'introspection'`: RFC 7662 introspection with `introspection` credentials.
+   * @default undefined: opaque tokens are refused with a description that asks for the audience
+   */
+  opaqueTokens?: 'userinfo' | 'introspection';
+  /**
+   * The provider's userinfo endpoint, for opaque tokens and `@WithUserinfo()`.
+   * @default discovered (`userinfo_endpoint`)
+   */
+  userinfoEndpoint?: string;
+  /** RFC 7662 introspection, for `opaqueTokens: 'introspection'`. */
+  introspection?: IntrospectionOptions;
+  /** Caching of what userinfo and introspection answer. */
+  cache?: CacheOptions;
+  /** Bounds on calls to userinfo and introspection. */
+  upstream?: UpstreamOptions;
+}
+
+/** Credentials and endpoint of RFC 7662 token introspection. */
+export interface IntrospectionOptions {
+  /**
+   * The introspection endpoint.
+   * @default discovered (`introspection_endpoint`)
+   */
+  endpoint?: string;
+  /** The API's own client id at the provider (sent with `client_secret_basic`). */
+  clientId: string;
+  /** The API's own client secret. */
+  clientSecret: string;
+}
+
+/** Caching of userinfo and introspection answers, keyed by the token's SHA-256. */
+export interface CacheOptions {
+  /**
+   * Longest time an answer is kept; never past the token's `exp` when it is known.
+   * Auth0 allows about 5 userinfo calls a minute per user: keep this well above 12 s.
+   * @default 300
+   */
+  ttlSeconds?: number;
+  /**
+   * How long a refusal (the provider said 401) is kept.
+   * @default 10
+   */
+  failureTtlSeconds?: number;
+  /**
+   * Entries kept in process (LRU).
+   * @default 10000
+   */
+  maxEntries?: number;
+  /**
+   * Bytes kept in process, measured as JSON.
+   * @default 50 MiB
+   */
+  maxBytes?: number;
+  /**
+   * A cache shared by the API's instances: cache-manager's `Cache` (e.g. `CACHE_MANAGER` of
+   * `@nestjs/cache-manager` with `@keyv/redis`). Failures and slowness of it never fail a request.
+   * @default none: in-process only
+   */
+  store?: SharedCacheStore;
+  /**
+   * Timeout of each call to `store`, in milliseconds.
+   * @default 150
+   */
+  storeTimeoutMs?: number;
+}
+
+/** Bounds on the calls made to the provider for opaque tokens and profiles. */
+export interface UpstreamOptions {
+  /**
+   * Calls in flight at most; beyond, 503 with Retry-After.
+   * @default 20
+   */
+  maxConcurrent?: number;
+  /**
+   * Calls started per second at most; beyond, 503 with Retry-After.
+   * @default 50
+   */
+  maxPerSecond?: number;
 }
 
 /** Options that shape the module itself, given to `forRoot` / `forRootAsync` beside the options. */

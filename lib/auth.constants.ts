@@ -4,3 +4,11 @@ export const IS_PUBLIC_KEY = 'nest-oauth2-bearer:public';
 export const SCOPES_KEY = 'nest-oauth2-bearer:scopes';
 /** Injection token of the resolved options (private: use `@InjectAuthOptions()`). */
 export const RESOLVED_AUTH_OPTIONS = Symbol('nest-oauth2-bearer:resolved-options');
+/** Metadata key of `@WithUserinfo()`. */
+export const WITH_USERINFO_KEY = 'nest-oauth2-bearer:with-userinfo';
+/** Injection token of the userinfo profile cache (private). */
+export const USERINFO_CACHE = Symbol('nest-oauth2-bearer:userinfo-cache');
+/** Injection token of the opaque-token cache (private). */
+export const OPAQUE_CACHE = Symbol('nest-oauth2-bearer:opaque-cache');
+/** Injection token of the timeout and size cap of userinfo and introspection calls (private). */
+export const TOKEN_INFO_LIMITS = Symbol('nest-oauth2-bearer:token-info-limits');

@@ -1,14 +1,35 @@
 import { Logger, Module, type Provider } from '@nestjs/common';
 import type { AuthModuleOptions } from './auth-options.interface';
-import { RESOLVED_AUTH_OPTIONS } from './auth.constants';
+import {
+  OPAQUE_CACHE,
+  RESOLVED_AUTH_OPTIONS,
+  TOKEN_INFO_LIMITS,
+  USERINFO_CACHE,
+} from './auth.constants';
+import { TokenResultCache } from './cache/token-result-cache';
 import { AUTH_MODULE_OPTIONS, ConfigurableAuthModule } from './auth.module-definition';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { IssuerDiscovery } from './issuer/issuer-discovery';
 import { JwksKeyStore } from './issuer/jwks-key-store';
 import { resolveAuthOptions, type ResolvedAuthOptions } from './resolve-auth-options';
+import { OpaqueTokenVerifier } from './opaque/opaque-token.verifier';
+import { UpstreamLimiter } from './opaque/upstream-limiter';
+import { UserinfoService } from './opaque/userinfo.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
+import type { FetchLimits } from './issuer/fetch-json';
+import type { AuthUser } from './auth-user.interface';
 
+/** Body caps: discovery and JWKS documents; userinfo and introspection answers. */
 const MAX_DOCUMENT_BYTES = 512 * 1024;
+const MAX_TOKEN_INFO_BYTES = 64 * 1024;
+
+function tokenCache(namespace: string) {
+  return (options: ResolvedAuthOptions) =>
+    new TokenResultCache(
+      { namespace: `nest-oauth2-bearer:${namespace}:`, ...options.cache },
+      new Logger('TokenCache'),
+    );
+}
 
 const providers: Provider[] = [
   {
@@ -23,6 +44,10 @@ const providers: Provider[] = [
       new IssuerDiscovery({
         issuer: options.issuer,
         ...(options.jwksUri ? { jwksUri: options.jwksUri } : {}),
+        ...(options.userinfoEndpoint ? { userinfoEndpoint: options.userinfoEndpoint } : {}),
+        ...(options.introspection?.endpoint
+          ? { introspectionEndpoint: options.introspection.endpoint }
+          : {}),
         limits: { timeoutMs: options.httpTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES },
         maxAgeMs: 24 * 3600 * 1000,
       }),
@@ -44,6 +69,40 @@ const providers: Provider[] = [
         new Logger('JwksKeyStore'),
       ),
   },
+  {
+    provide: TOKEN_INFO_LIMITS,
+    inject: [RESOLVED_AUTH_OPTIONS],
+    useFactory: (options: ResolvedAuthOptions): FetchLimits => ({
+      timeoutMs: options.httpTimeoutMs,
+      maxBytes: MAX_TOKEN_INFO_BYTES,
+    }),
+  },
+  {
+    provide: UpstreamLimiter,
+    inject: [RESOLVED_AUTH_OPTIONS],
+    useFactory: ({ upstream }: ResolvedAuthOptions) =>
+      new UpstreamLimiter(upstream.maxConcurrent, upstream.maxPerSecond),
+  },
+  { provide: OPAQUE_CACHE, inject: [RESOLVED_AUTH_OPTIONS], useFactory: tokenCache('opaque') },
+  { provide: USERINFO_CACHE, inject: [RESOLVED_AUTH_OPTIONS], useFactory: tokenCache('userinfo') },
+  {
+    provide: OpaqueTokenVerifier,
+    inject: [
+      RESOLVED_AUTH_OPTIONS,
+      IssuerDiscovery,
+      OPAQUE_CACHE,
+      UpstreamLimiter,
+      TOKEN_INFO_LIMITS,
+    ],
+    useFactory: (
+      options: ResolvedAuthOptions,
+      discovery: IssuerDiscovery,
+      cache: TokenResultCache<AuthUser>,
+      limiter: UpstreamLimiter,
+      limits: FetchLimits,
+    ) => new OpaqueTokenVerifier(options, discovery, cache, limiter, limits),
+  },
+  UserinfoService,
   AccessTokenStrategy,
   AccessTokenGuard,
 ];
@@ -61,6 +120,13 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [RESOLVED_AUTH_OPTIONS, AccessTokenGuard, AccessTokenStrategy, JwksKeyStore],
+  exports: [
+    RESOLVED_AUTH_OPTIONS,
+    AccessTokenGuard,
+    AccessTokenStrategy,
+    JwksKeyStore,
+    OpaqueTokenVerifier,
+    UserinfoService,
+  ],
 })
 export class AuthModule extends ConfigurableAuthModule {}

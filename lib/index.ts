@@ -1,5 +1,11 @@
 export { AuthModule } from './auth.module';
-export type { AuthModuleExtras, AuthModuleOptions } from './auth-options.interface';
+export type {
+  AuthModuleExtras,
+  AuthModuleOptions,
+  CacheOptions,
+  IntrospectionOptions,
+  UpstreamOptions,
+} from './auth-options.interface';
 export type { AuthUser } from './auth-user.interface';
 export { AuthOptionsError, type ResolvedAuthOptions } from './resolve-auth-options';
 export { AccessTokenGuard } from './guards/access-token.guard';
@@ -9,6 +15,10 @@ export { Public } from './decorators/public.decorator';
 export { Scopes } from './decorators/scopes.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
+export { WithUserinfo } from './decorators/with-userinfo.decorator';
+export { UserinfoService } from './opaque/userinfo.service';
+export type { UserProfile } from './opaque/userinfo-client';
+export type { SharedCacheStore } from './cache/shared-cache-store.interface';
 export {
   AuthError,
   InsufficientScopeError,

@@ -30,6 +30,14 @@ describe('resolveAuthOptions', () => {
       maxTokenLength: 8192,
       httpTimeoutMs: 5000,
       jwksCooldownMs: 30_000,
+      cache: {
+        ttlMs: 300_000,
+        failureTtlMs: 10_000,
+        maxEntries: 10_000,
+        maxBytes: 50 * 1024 * 1024,
+        storeTimeoutMs: 150,
+      },
+      upstream: { maxConcurrent: 20, maxPerSecond: 50 },
     });
   });
 
@@ -48,6 +56,21 @@ describe('resolveAuthOptions', () => {
       maxTokenLength: 256,
       httpTimeoutMs: 100,
       jwksCooldownSeconds: 60,
+      opaqueTokens: 'introspection',
+      userinfoEndpoint: 'https://tenant.auth0.com/userinfo',
+      introspection: {
+        endpoint: 'https://tenant.auth0.com/introspect',
+        clientId: 'api',
+        clientSecret: 's',
+      },
+      cache: {
+        ttlSeconds: 60,
+        failureTtlSeconds: 0,
+        maxEntries: 5,
+        maxBytes: 2048,
+        storeTimeoutMs: 20,
+      },
+      upstream: { maxConcurrent: 2, maxPerSecond: 3 },
     });
     expect(resolved).toStrictEqual({
       issuer: 'https://tenant.auth0.com/',
@@ -61,6 +84,15 @@ describe('resolveAuthOptions', () => {
       maxTokenLength: 256,
       httpTimeoutMs: 100,
       jwksCooldownMs: 60_000,
+      opaqueTokens: 'introspection',
+      userinfoEndpoint: 'https://tenant.auth0.com/userinfo',
+      introspection: {
+        endpoint: 'https://tenant.auth0.com/introspect',
+        clientId: 'api',
+        clientSecret: 's',
+      },
+      cache: { ttlMs: 60_000, failureTtlMs: 0, maxEntries: 5, maxBytes: 2048, storeTimeoutMs: 20 },
+      upstream: { maxConcurrent: 2, maxPerSecond: 3 },
     });
     expect(resolved.audiences).not.toBe(audience);
     expect(resolved.algorithms).not.toBe(algorithms);
@@ -139,5 +171,28 @@ describe('resolveAuthOptions with a stray newline from the environment', () => {
     const { message } = optionError(() => resolve(overrides));
     expect(message).toContain(`'${Object.keys(overrides)[0]}'`);
     expect(message).toContain('white space');
+  });
+});
+
+describe('resolveAuthOptions for opaque tokens', () => {
+  it.each([
+    [{ opaqueTokens: 'jwe' }, 'opaqueTokens'],
+    [{ opaqueTokens: 'introspection' }, 'introspection'],
+    [{ opaqueTokens: 'introspection', introspection: { clientId: 'api' } }, 'introspection'],
+    [{ opaqueTokens: 'userinfo', jwksUri: 'https://t.example/jwks' }, 'userinfoEndpoint'],
+    [
+      {
+        opaqueTokens: 'introspection',
+        jwksUri: 'https://t.example/jwks',
+        introspection: { clientId: 'a', clientSecret: 'b' },
+      },
+      'introspection.endpoint',
+    ],
+    [{ userinfoEndpoint: 'http://idp.example/userinfo' }, 'userinfoEndpoint'],
+    [{ cache: { ttlSeconds: 0 } }, 'cache.ttlSeconds'],
+    [{ cache: { store: {} } }, 'cache.store'],
+    [{ upstream: { maxConcurrent: 0 } }, 'upstream.maxConcurrent'],
+  ])('refuses %j, naming %s', (overrides, option) => {
+    expect(optionError(() => resolve(overrides)).message).toContain(`'${option}'`);
   });
 });

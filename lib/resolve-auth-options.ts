@@ -1,4 +1,5 @@
 import type { AuthModuleOptions } from './auth-options.interface';
+import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import { checkProviderUrl } from './issuer/url-policy';
 import { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
 
@@ -15,6 +16,18 @@ export interface ResolvedAuthOptions {
   maxTokenLength: number;
   httpTimeoutMs: number;
   jwksCooldownMs: number;
+  opaqueTokens?: 'userinfo' | 'introspection';
+  userinfoEndpoint?: string;
+  introspection?: { endpoint?: string; clientId: string; clientSecret: string };
+  cache: {
+    ttlMs: number;
+    failureTtlMs: number;
+    maxEntries: number;
+    maxBytes: number;
+    storeTimeoutMs: number;
+    store?: SharedCacheStore;
+  };
+  upstream: { maxConcurrent: number; maxPerSecond: number };
 }
 
 /** An option of AuthModule is missing or wrong. */
@@ -40,10 +53,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   }
   const issuerProblem = checkProviderUrl(issuerUrl);
   if (issuerProblem) throw new AuthOptionsError('issuerUrl', issuerProblem);
-  if (jwksUri !== undefined) {
-    const problem = typeof jwksUri === 'string' ? checkProviderUrl(jwksUri) : 'must be a string';
-    if (problem) throw new AuthOptionsError('jwksUri', problem);
-  }
+  providerUrl(jwksUri, 'jwksUri');
 
   const audiences = typeof audience === 'string' ? [audience] : audience;
   if (
@@ -75,51 +85,115 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     audiences: [...audiences],
     ...(jwksUri !== undefined ? { jwksUri } : {}),
     ...(algorithms !== undefined ? { algorithms: [...algorithms] } : {}),
-    clockToleranceSeconds: number(options, 'clockTolerance', 5, 0, 300),
-    allowQueryToken: flag(options, 'allowQueryToken', false),
-    strict: flag(options, 'strict', false),
-    realm: text(options, 'realm', 'api'),
-    maxTokenLength: number(options, 'maxTokenLength', 8192, 256, 65536),
-    httpTimeoutMs: number(options, 'httpTimeoutMs', 5000, 100, 60000),
-    jwksCooldownMs: number(options, 'jwksCooldownSeconds', 30, 1, 3600) * 1000,
+    clockToleranceSeconds: number(options.clockTolerance, 'clockTolerance', 5, 0, 300),
+    allowQueryToken: flag(options.allowQueryToken, 'allowQueryToken', false),
+    strict: flag(options.strict, 'strict', false),
+    realm: text(options.realm, 'realm', 'api'),
+    maxTokenLength: number(options.maxTokenLength, 'maxTokenLength', 8192, 256, 65536),
+    httpTimeoutMs: number(options.httpTimeoutMs, 'httpTimeoutMs', 5000, 100, 60000),
+    jwksCooldownMs: number(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 30, 1, 3600) * 1000,
+    ...resolveOpaque(options, jwksUri),
   };
 }
 
-function number<K extends keyof AuthModuleOptions>(
-  o: AuthModuleOptions,
-  key: K,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = o[key];
+function number(value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new AuthOptionsError(key, `must be a number from ${min} to ${max}`);
+    throw new AuthOptionsError(name, `must be a number from ${min} to ${max}`);
   }
   return value;
 }
 
-function flag<K extends keyof AuthModuleOptions>(
-  o: AuthModuleOptions,
-  key: K,
-  fallback: boolean,
-): boolean {
-  const value = o[key];
+function flag(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new AuthOptionsError(key, 'must be true or false');
+  if (typeof value !== 'boolean') throw new AuthOptionsError(name, 'must be true or false');
   return value;
 }
 
-function text<K extends keyof AuthModuleOptions>(
-  o: AuthModuleOptions,
-  key: K,
-  fallback: string,
-): string {
-  const value = o[key];
+function text(value: unknown, name: string, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(value)) {
-    throw new AuthOptionsError(key, 'must be printable ASCII without quotes or backslashes');
+    throw new AuthOptionsError(name, 'must be printable ASCII without quotes or backslashes');
   }
   return value;
+}
+
+function providerUrl(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = typeof value === 'string' ? checkProviderUrl(value) : 'must be a string';
+  if (problem) throw new AuthOptionsError(name, problem);
+  return value as string;
+}
+
+function resolveOpaque(options: AuthModuleOptions, jwksUri: string | undefined) {
+  const { opaqueTokens, introspection } = options;
+  const userinfoEndpoint = providerUrl(options.userinfoEndpoint, 'userinfoEndpoint');
+  if (
+    opaqueTokens !== undefined &&
+    opaqueTokens !== 'userinfo' &&
+    opaqueTokens !== 'introspection'
+  ) {
+    throw new AuthOptionsError('opaqueTokens', "must be 'userinfo' or 'introspection' when set");
+  }
+  if (opaqueTokens === 'userinfo' && jwksUri && !userinfoEndpoint) {
+    throw new AuthOptionsError(
+      'userinfoEndpoint',
+      'is required with jwksUri, since discovery is skipped',
+    );
+  }
+  let resolvedIntrospection: ResolvedAuthOptions['introspection'];
+  if (opaqueTokens === 'introspection' || introspection !== undefined) {
+    if (typeof introspection !== 'object' || introspection === null) {
+      throw new AuthOptionsError(
+        'introspection',
+        'needs { clientId, clientSecret } for opaqueTokens: introspection',
+      );
+    }
+    const { clientId, clientSecret } = introspection;
+    if (
+      typeof clientId !== 'string' ||
+      clientId === '' ||
+      typeof clientSecret !== 'string' ||
+      clientSecret === ''
+    ) {
+      throw new AuthOptionsError('introspection', 'clientId and clientSecret are required strings');
+    }
+    const endpoint = providerUrl(introspection.endpoint, 'introspection.endpoint');
+    if (jwksUri && !endpoint) {
+      throw new AuthOptionsError(
+        'introspection.endpoint',
+        'is required with jwksUri, since discovery is skipped',
+      );
+    }
+    resolvedIntrospection = { clientId, clientSecret, ...(endpoint ? { endpoint } : {}) };
+  }
+  const cache = options.cache ?? {};
+  const upstream = options.upstream ?? {};
+  const store = cache.store;
+  if (
+    store !== undefined &&
+    (typeof store?.get !== 'function' || typeof store?.set !== 'function')
+  ) {
+    throw new AuthOptionsError(
+      'cache.store',
+      'must have get(key) and set(key, value, ttl) (a cache-manager Cache)',
+    );
+  }
+  return {
+    ...(opaqueTokens ? { opaqueTokens } : {}),
+    ...(userinfoEndpoint ? { userinfoEndpoint } : {}),
+    ...(resolvedIntrospection ? { introspection: resolvedIntrospection } : {}),
+    cache: {
+      ttlMs: number(cache.ttlSeconds, 'cache.ttlSeconds', 300, 1, 86400) * 1000,
+      failureTtlMs: number(cache.failureTtlSeconds, 'cache.failureTtlSeconds', 10, 0, 3600) * 1000,
+      maxEntries: number(cache.maxEntries, 'cache.maxEntries', 10_000, 1, 10_000_000),
+      maxBytes: number(cache.maxBytes, 'cache.maxBytes', 50 * 1024 * 1024, 1024, 2 ** 40),
+      storeTimeoutMs: number(cache.storeTimeoutMs, 'cache.storeTimeoutMs', 150, 1, 10_000),
+      ...(store ? { store } : {}),
+    },
+    upstream: {
+      maxConcurrent: number(upstream.maxConcurrent, 'upstream.maxConcurrent', 20, 1, 10_000),
+      maxPerSecond: number(upstream.maxPerSecond, 'upstream.maxPerSecond', 50, 1, 100_000),
+    },
+  };
 }

@@ -41,7 +41,10 @@ export type AuthErrorReason =
   | 'token_not_yet_valid'
   | 'insufficient_scope'
   | 'issuer_unavailable'
-  | 'unsupported_context';
+  | 'unsupported_context'
+  | 'token_rejected_by_issuer'
+  | 'token_inactive'
+  | 'userinfo_subject_mismatch';
 
 const STATUS: Record<AuthErrorCode, number> = {
   missing_token: 401,

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthUser } from '../auth-user.interface';
-import { IS_PUBLIC_KEY, SCOPES_KEY } from '../auth.constants';
+import { IS_PUBLIC_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import {
   AuthError,
@@ -19,11 +19,10 @@ import {
 } from '../errors/auth-error';
 import { buildChallenge, buildErrorBody } from '../errors/www-authenticate';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
-import {
-  ACCESS_TOKEN_STRATEGY,
-  AccessTokenStrategy,
-  attachToken,
-} from '../strategies/access-token.strategy';
+import { ACCESS_TOKEN_STRATEGY, AccessTokenStrategy } from '../strategies/access-token.strategy';
+import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
+import { UserinfoService } from '../opaque/userinfo.service';
+import { attachToken } from '../token/attached-token';
 import { classifyToken } from '../token/classify-token';
 import { extractBearerToken } from '../token/extract-token';
 import { unmetRequirements, type ScopeRequirement } from '../token/scopes';
@@ -55,6 +54,8 @@ export class AccessTokenGuard implements CanActivate {
     private readonly reflector: Reflector,
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly strategy: AccessTokenStrategy,
+    private readonly opaqueVerifier: OpaqueTokenVerifier,
+    private readonly userinfo: UserinfoService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -72,6 +73,9 @@ export class AccessTokenGuard implements CanActivate {
     try {
       const user = await this.authenticate(request, this.getResponse(context));
       request.user = user;
+      if (this.reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets)) {
+        await this.userinfo.getProfile(request);
+      }
       this.checkScopes(
         user,
         this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [],
@@ -115,16 +119,15 @@ export class AccessTokenGuard implements CanActivate {
     );
     if (token === undefined) throw new MissingTokenError();
     try {
-      if (classifyToken(token) !== 'jwt') {
-        throw new InvalidTokenError(
-          'not_a_jwt',
-          'The access token is not a JWT but an opaque or encrypted token, which this API cannot verify. ' +
-            'Auth0 issues such tokens when the client does not ask for an audience: request the access ' +
-            `token with audience=${this.options.audiences[0]}.`,
-        );
-      }
       attachToken(request, token);
-      return await this.runStrategy(request, response);
+      if (classifyToken(token) === 'jwt') return await this.runStrategy(request, response);
+      if (this.opaqueVerifier.enabled) return await this.opaqueVerifier.verify(token);
+      throw new InvalidTokenError(
+        'not_a_jwt',
+        'The access token is not a JWT but an opaque or encrypted token, which this API cannot verify. ' +
+          'Auth0 issues such tokens when the client does not ask for an audience: request the access ' +
+          `token with audience=${this.options.audiences[0]}.`,
+      );
     } catch (error) {
       const refusal = toRefusal(error);
       this.logger.debug(
@@ -156,10 +159,14 @@ export class AccessTokenGuard implements CanActivate {
       r.mode === 'all' ? r.scopes.join(' and ') : `one of ${r.scopes.join(', ')}`,
     );
     const granted = user.scopes.length > 0 ? user.scopes.join(' ') : 'none';
+    const advice =
+      user.tokenType === 'opaque' && this.options.opaqueTokens === 'userinfo'
+        ? 'The access token is opaque and carries no scopes: request an access token with ' +
+          `audience=${this.options.audiences[0]} and the scope, to get a JWT for this API.`
+        : `The token grants: ${granted}. Request the access token with the missing scope, and grant it to the caller.`;
     throw new InsufficientScopeError(
       required,
-      `This route requires the scope ${wanted.join('; and ')}; the token grants: ${granted}. ` +
-        'Request the access token with the missing scope, and grant it to the caller.',
+      `This route requires the scope ${wanted.join('; and ')}. ${advice}`,
     );
   }
 }

@@ -6,11 +6,29 @@ export class RemoteFetchError extends Error {
   constructor(
     readonly failure: FetchFailure,
     message: string,
-    options?: { cause?: unknown },
+    options?: {
+      cause?: unknown;
+      /** The HTTP status, for `status` failures. */
+      status?: number;
+      /** The server's `Retry-After`, in seconds, when it sent one. */
+      retryAfterSeconds?: number;
+    },
   ) {
     super(message, options);
     this.name = this.constructor.name;
+    this.status = options?.status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+
+  readonly status?: number;
+  readonly retryAfterSeconds?: number;
+}
+
+/** A request other than a plain GET: userinfo carries the token, introspection POSTs it. */
+export interface FetchInit {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
 }
 
 export interface FetchLimits {
@@ -21,17 +39,23 @@ export interface FetchLimits {
 }
 
 /**
- * GETs a JSON document with a timeout and a size cap, and without following redirects (a
+ * Fetches a JSON document with a timeout and a size cap, and without following redirects (a
  * redirect could lead anywhere). Every outbound call of the library goes through here.
  */
-export async function fetchJson(url: string, limits: FetchLimits): Promise<unknown> {
+export async function fetchJson(
+  url: string,
+  limits: FetchLimits,
+  init: FetchInit = {},
+): Promise<unknown> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let response: Response;
   try {
     response = await fetch(url, {
       signal,
       redirect: 'manual',
-      headers: { accept: 'application/json' },
+      method: init.method ?? 'GET',
+      headers: { accept: 'application/json', ...init.headers },
+      ...(init.body !== undefined ? { body: init.body } : {}),
     });
   } catch (error) {
     throw wrap(error, url, signal);
@@ -43,8 +67,16 @@ export async function fetchJson(url: string, limits: FetchLimits): Promise<unkno
         `${url} answered a redirect (${response.status}); redirects are not followed.`,
       );
     }
-    if (!response.ok)
-      throw new RemoteFetchError('status', `${url} answered HTTP ${response.status}.`);
+    if (!response.ok) {
+      const retryAfterHeader = response.headers.get('retry-after');
+      const retryAfter = retryAfterHeader === null ? NaN : Number(retryAfterHeader);
+      throw new RemoteFetchError('status', `${url} answered HTTP ${response.status}.`, {
+        status: response.status,
+        ...(Number.isInteger(retryAfter) && retryAfter >= 0
+          ? { retryAfterSeconds: retryAfter }
+          : {}),
+      });
+    }
     const declared = Number(response.headers.get('content-length'));
     if (declared > limits.maxBytes) throw tooLarge(url, limits);
     const text = await readCapped(response, url, limits);

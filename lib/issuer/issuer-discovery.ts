@@ -6,12 +6,16 @@ export interface IssuerMetadata {
   issuer: string;
   jwksUri: string;
   userinfoEndpoint?: string;
+  introspectionEndpoint?: string;
 }
 
 export interface IssuerDiscoveryConfig {
   issuer: string;
   /** When set, discovery is skipped and keys are read from here. */
   jwksUri?: string;
+  /** Endpoints configured explicitly; they win over discovered ones. */
+  userinfoEndpoint?: string;
+  introspectionEndpoint?: string;
   limits: FetchLimits;
   /** How long metadata is trusted before it is fetched again (stale metadata is kept on failure). */
   maxAgeMs: number;
@@ -33,7 +37,16 @@ export class IssuerDiscovery {
   }
 
   async getMetadata(): Promise<IssuerMetadata> {
-    if (this.config.jwksUri) return { issuer: this.config.issuer, jwksUri: this.config.jwksUri };
+    const { jwksUri, userinfoEndpoint, introspectionEndpoint } = this.config;
+    const configured = {
+      ...(userinfoEndpoint ? { userinfoEndpoint } : {}),
+      ...(introspectionEndpoint ? { introspectionEndpoint } : {}),
+    };
+    if (jwksUri) return { issuer: this.config.issuer, jwksUri, ...configured };
+    return { ...(await this.discover()), ...configured };
+  }
+
+  private async discover(): Promise<IssuerMetadata> {
     const cached = this.cached;
     if (cached && Date.now() - cached.fetchedAt < this.config.maxAgeMs) return cached.metadata;
     this.inflight ??= this.fetch().finally(() => (this.inflight = undefined));
@@ -62,6 +75,7 @@ function parseMetadata(doc: unknown, expectedIssuer: string, url: string): Issue
     issuer,
     jwks_uri: jwksUri,
     userinfo_endpoint: userinfoEndpoint,
+    introspection_endpoint: introspectionEndpoint,
   } = doc as Record<string, unknown>;
   if (issuer !== expectedIssuer) {
     throw new RemoteFetchError(
@@ -77,6 +91,9 @@ function parseMetadata(doc: unknown, expectedIssuer: string, url: string): Issue
     jwksUri: jwksUri as string,
     ...(typeof userinfoEndpoint === 'string' && !checkProviderUrl(userinfoEndpoint)
       ? { userinfoEndpoint }
+      : {}),
+    ...(typeof introspectionEndpoint === 'string' && !checkProviderUrl(introspectionEndpoint)
+      ? { introspectionEndpoint }
       : {}),
   };
 }

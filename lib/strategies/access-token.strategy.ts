@@ -11,24 +11,14 @@ import { JwksKeyStore } from '../issuer/jwks-key-store';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { checkJwtHeader, SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
 import { grantedScopes } from '../token/scopes';
+import { attachedToken } from '../token/attached-token';
 import { tokenHash } from '../token/token-hash';
 import { validateClaims } from '../token/validate-claims';
 
 /** Name under which the strategy registers with its own Passport instance. */
 export const ACCESS_TOKEN_STRATEGY = 'oauth2-access-token';
 
-const TOKEN = Symbol('nest-oauth2-bearer:token');
 const PASSPORTS = new WeakMap<object, passport.Authenticator>();
-
-/** The request as the strategy sees it: the guard has already extracted and checked the token. */
-export interface TokenCarrier {
-  [TOKEN]?: string;
-}
-
-/** Hands the strategy the token the guard extracted (RFC 6750 syntax already checked). */
-export function attachToken(request: object, token: string): void {
-  (request as TokenCarrier)[TOKEN] = token;
-}
 
 /**
  * The Passport JWT strategy: passport-jwt verifies the signature (through jsonwebtoken) with a key
@@ -45,7 +35,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
       strict: options.strict,
     };
     super({
-      jwtFromRequest: (request: TokenCarrier) => request[TOKEN] ?? null,
+      jwtFromRequest: (request: object) => attachedToken(request) ?? null,
       secretOrKeyProvider: (
         _request: unknown,
         rawToken: string,
@@ -69,13 +59,13 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
   }
 
   /** Called by passport-jwt with the payload of a token whose signature is valid. */
-  validate(request: TokenCarrier, payload: unknown): AuthUser {
+  validate(request: object, payload: unknown): AuthUser {
     const claims = validateClaims(payload, this.claimPolicy(), Math.floor(Date.now() / 1000));
     return {
       sub: claims.sub,
       scopes: [...grantedScopes(claims)],
       tokenType: 'jwt',
-      tokenHash: tokenHash(request[TOKEN] ?? ''),
+      tokenHash: tokenHash(attachedToken(request) ?? ''),
       claims,
     };
   }

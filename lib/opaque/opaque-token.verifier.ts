@@ -1,0 +1,97 @@
+import type { AuthUser } from '../auth-user.interface';
+import { IssuerUnavailableError } from '../errors/auth-error';
+import type { TokenResultCache, LookupResult } from '../cache/token-result-cache';
+import type { FetchLimits } from '../issuer/fetch-json';
+import type { IssuerDiscovery, IssuerMetadata } from '../issuer/issuer-discovery';
+import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import { tokenHash } from '../token/token-hash';
+import { grantedScopes } from '../token/scopes';
+import { introspectToken } from './introspection-client';
+import type { UpstreamLimiter } from './upstream-limiter';
+import { requestUserinfo } from './userinfo-client';
+import { validateIntrospection } from './validate-introspection';
+
+/**
+ * Checks opaque access tokens with the identity provider (userinfo or RFC 7662 introspection),
+ * through the token cache and the upstream limiter.
+ */
+export class OpaqueTokenVerifier {
+  constructor(
+    private readonly options: ResolvedAuthOptions,
+    private readonly discovery: IssuerDiscovery,
+    private readonly cache: TokenResultCache<AuthUser>,
+    private readonly limiter: UpstreamLimiter,
+    private readonly limits: FetchLimits,
+  ) {}
+
+  /** Whether opaque tokens are accepted at all. */
+  get enabled(): boolean {
+    return this.options.opaqueTokens !== undefined;
+  }
+
+  verify(token: string): Promise<AuthUser> {
+    return this.cache.resolve(token, () => this.limiter.run(() => this.lookup(token)));
+  }
+
+  private async lookup(token: string): Promise<LookupResult<AuthUser>> {
+    const hash = tokenHash(token);
+    if (this.options.opaqueTokens === 'introspection') {
+      const endpoint = await endpointOf(this.discovery, 'introspectionEndpoint');
+      const response = await introspectToken(
+        endpoint,
+        token,
+        this.options.introspection!,
+        this.limits,
+      );
+      const claims = validateIntrospection(response, this.options, Math.floor(Date.now() / 1000));
+      return {
+        value: {
+          sub: claims.sub,
+          scopes: [...grantedScopes(claims)],
+          tokenType: 'opaque',
+          tokenHash: hash,
+          claims,
+        },
+        ...(claims.exp !== undefined ? { expiresAtMs: claims.exp * 1000 } : {}),
+      };
+    }
+    const endpoint = await endpointOf(this.discovery, 'userinfoEndpoint');
+    const profile = await requestUserinfo(endpoint, token, this.limits);
+    return {
+      value: {
+        sub: profile.sub,
+        scopes: [],
+        tokenType: 'opaque',
+        tokenHash: hash,
+        claims: profile,
+        profile,
+      },
+    };
+  }
+}
+
+/** An endpoint of the issuer's metadata; 503 when discovery fails or the provider has none. */
+export async function endpointOf(
+  discovery: IssuerDiscovery,
+  name: 'userinfoEndpoint' | 'introspectionEndpoint',
+): Promise<string> {
+  let metadata: IssuerMetadata;
+  try {
+    metadata = await discovery.getMetadata();
+  } catch (error) {
+    throw new IssuerUnavailableError(
+      'The identity provider could not be reached for its metadata; try again shortly.',
+      5,
+      { cause: error },
+    );
+  }
+  const endpoint = metadata[name];
+  if (!endpoint) {
+    throw new IssuerUnavailableError(
+      `The identity provider publishes no ${name === 'userinfoEndpoint' ? 'userinfo_endpoint' : 'introspection_endpoint'}; ` +
+        `configure ${name === 'userinfoEndpoint' ? 'userinfoEndpoint' : 'introspection.endpoint'}.`,
+      60,
+    );
+  }
+  return endpoint;
+}

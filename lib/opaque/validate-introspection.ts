@@ -1,0 +1,66 @@
+import { InvalidTokenError } from '../errors/auth-error';
+import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import { describeValue } from '../token/describe-value';
+import type { IntrospectionResponse } from './introspection-client';
+
+/** An active introspection response whose members have been checked. */
+export interface IntrospectedClaims extends IntrospectionResponse {
+  active: true;
+  sub?: string;
+  scope?: string;
+  exp?: number;
+}
+
+/**
+ * Checks an introspection response (RFC 7662 §2.2) as strictly as a JWT's claims: `active`, then
+ * `iss` (when given), `aud` (must name this API), `exp` with the clock tolerance, member types.
+ */
+export function validateIntrospection(
+  response: IntrospectionResponse,
+  options: Pick<ResolvedAuthOptions, 'issuer' | 'audiences' | 'clockToleranceSeconds'>,
+  nowSeconds: number,
+): IntrospectedClaims {
+  if (response.active !== true) {
+    throw new InvalidTokenError(
+      'token_inactive',
+      'The identity provider says the access token is not active: it is expired, revoked or unknown.',
+    );
+  }
+  if (response.iss !== undefined && response.iss !== options.issuer) {
+    throw new InvalidTokenError(
+      'issuer_mismatch',
+      `The token was issued by "${describeValue(response.iss)}", but this API only accepts tokens from "${options.issuer}".`,
+    );
+  }
+  const aud = typeof response.aud === 'string' ? [response.aud] : response.aud;
+  if (!Array.isArray(aud) || !aud.some((a) => options.audiences.includes(a))) {
+    throw new InvalidTokenError(
+      'audience_mismatch',
+      `Introspection does not say the token is for this API (aud "${describeValue(response.aud ?? 'none')}"). ` +
+        `Request the access token with audience=${options.audiences[0]}.`,
+    );
+  }
+  if (response.exp !== undefined) {
+    if (typeof response.exp !== 'number' || !Number.isFinite(response.exp)) {
+      throw new InvalidTokenError(
+        'invalid_claim',
+        'Introspection answered an exp that is not a number.',
+      );
+    }
+    if (nowSeconds >= response.exp + options.clockToleranceSeconds) {
+      throw new InvalidTokenError(
+        'token_expired',
+        `The access token expired at ${new Date(response.exp * 1000).toISOString()}; the client must obtain a new one.`,
+      );
+    }
+  }
+  for (const name of ['sub', 'scope', 'client_id'] as const) {
+    if (response[name] !== undefined && typeof response[name] !== 'string') {
+      throw new InvalidTokenError(
+        'invalid_claim',
+        `Introspection answered a ${name} that is not a string.`,
+      );
+    }
+  }
+  return response as IntrospectedClaims;
+}
