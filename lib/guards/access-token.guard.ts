@@ -129,11 +129,9 @@ export class AccessTokenGuard implements CanActivate {
           `token with audience=${this.options.audiences[0]}.`,
       );
     } catch (error) {
-      const refusal = toRefusal(error);
-      this.logger.debug(
-        `Refused token ${tokenHash(token)}: ${refusal instanceof AuthError ? refusal.reason : 'error'}`,
-      );
-      throw refusal;
+      const reason = error instanceof AuthError ? error.reason : 'error';
+      this.logger.debug(`Refused token ${tokenHash(token)}: ${reason}`);
+      throw error;
     }
   }
 
@@ -144,7 +142,7 @@ export class AccessTokenGuard implements CanActivate {
         ACCESS_TOKEN_STRATEGY,
         { session: false },
         (error: unknown, user: AuthUser | false, info: unknown) =>
-          user ? resolve(user) : reject(error ?? info),
+          user ? resolve(user) : reject(error ?? verificationRefusal(info)),
       );
       middleware(request, response, reject);
     });
@@ -171,23 +169,22 @@ export class AccessTokenGuard implements CanActivate {
   }
 }
 
-/** Maps what passport-jwt and jsonwebtoken report into refusals; anything else is a bug. */
-function toRefusal(error: unknown): unknown {
-  if (error instanceof AuthError) return error;
-  if (
-    error instanceof Error &&
-    (error.name === 'JsonWebTokenError' || error.name === 'NotBeforeError')
-  ) {
-    const bySignature = /signature/i.test(error.message);
-    return new InvalidTokenError(
-      bySignature ? 'signature_invalid' : 'malformed_jwt',
-      bySignature
-        ? "The token's signature does not verify with the issuer's key: it was forged or altered."
-        : 'The access token is malformed and cannot be verified.',
-      { cause: error },
-    );
-  }
-  return error;
+/**
+ * What passport-jwt reports through `fail()`: our own refusals, or whatever jsonwebtoken (and the
+ * jwa/jws libraries below it) threw while verifying. All of the latter are refusals of the token
+ * (for example jwa throws a TypeError for an ES256 signature of the wrong length), never bugs.
+ */
+function verificationRefusal(info: unknown): AuthError {
+  if (info instanceof AuthError) return info;
+  const message = info instanceof Error ? info.message : String(info);
+  const bySignature = /signature/i.test(message);
+  return new InvalidTokenError(
+    bySignature ? 'signature_invalid' : 'malformed_jwt',
+    bySignature
+      ? "The token's signature does not verify with the issuer's key: it was forged or altered."
+      : 'The access token is malformed and cannot be verified.',
+    { cause: info },
+  );
 }
 
 function setHeader(response: GuardResponse, name: string, value: string): void {

@@ -1,6 +1,9 @@
 import { fetchJson, RemoteFetchError, type FetchLimits } from './fetch-json';
 import { checkProviderUrl } from './url-policy';
 
+/** How often stale metadata is refreshed while the provider keeps failing. */
+const STALE_RETRY_MS = 30_000;
+
 /** What the library uses of an issuer's OpenID Provider Metadata. */
 export interface IssuerMetadata {
   issuer: string;
@@ -28,6 +31,7 @@ export interface IssuerDiscoveryConfig {
 export class IssuerDiscovery {
   private cached?: { metadata: IssuerMetadata; fetchedAt: number };
   private inflight?: Promise<IssuerMetadata>;
+  private failedAt = -Infinity;
 
   constructor(private readonly config: IssuerDiscoveryConfig) {}
 
@@ -48,11 +52,15 @@ export class IssuerDiscovery {
 
   private async discover(): Promise<IssuerMetadata> {
     const cached = this.cached;
-    if (cached && Date.now() - cached.fetchedAt < this.config.maxAgeMs) return cached.metadata;
+    const now = Date.now();
+    const fresh = cached && now - cached.fetchedAt < this.config.maxAgeMs;
+    // Stale metadata keeps serving while the provider fails, with a retry every so often.
+    if (cached && (fresh || now - this.failedAt < STALE_RETRY_MS)) return cached.metadata;
     this.inflight ??= this.fetch().finally(() => (this.inflight = undefined));
     try {
       return await this.inflight;
     } catch (error) {
+      this.failedAt = Date.now();
       if (cached) return cached.metadata;
       throw error;
     }

@@ -18,6 +18,8 @@ interface KeySet {
   byKid: Map<string, CachedKey>;
   all: CachedKey[];
   fetchedAt: number;
+  /** Which fetch produced the set (1 for the first started): tells a fresh set from an old one. */
+  generation: number;
 }
 
 export interface KeyStoreConfig {
@@ -26,7 +28,10 @@ export interface KeyStoreConfig {
   refetchBurst: number;
   /** After the burst, one more refetch per this many milliseconds. */
   refetchCooldownMs: number;
-  /** Keys older than this are refreshed in the background; the old ones serve meanwhile. */
+  /**
+   * Keys older than this are refreshed in the background; the old ones serve meanwhile. A failed
+   * refresh is retried after `refetchCooldownMs`.
+   */
   maxAgeMs: number;
   /** After a failed fetch with nothing cached, answer 503 for this long before trying again. */
   failureBackoffMs: number;
@@ -50,6 +55,7 @@ export class JwksKeyStore {
   private credits: number;
   private creditsAt = Date.now();
   private failedAt = -Infinity;
+  private fetchesStarted = 0;
 
   constructor(
     private readonly discovery: IssuerDiscovery,
@@ -61,22 +67,34 @@ export class JwksKeyStore {
 
   /** The key that verifies a token with this header, or a refusal saying why there is none. */
   async getKey(header: CheckedHeader): Promise<KeyObject> {
-    let set = this.keys;
-    if (!set) {
-      set = await this.load();
-    } else if (Date.now() - set.fetchedAt > this.config.maxAgeMs && !this.inflight) {
-      this.load().catch(() => undefined);
-    }
+    // Only a key set whose fetch started after this request arrived counts as fresh for it.
+    const startedBefore = this.fetchesStarted;
+    let set = this.keys ?? (await this.load());
+    if (this.keys && this.needsRefresh(this.keys)) this.load().catch(() => undefined);
     if (header.kid === undefined) return this.soleKeyFor(set, header);
     let found = set.byKid.get(header.kid);
-    if (!found) {
-      if (this.inflight) set = await this.load();
-      else if (this.takeRefetchCredit()) set = await this.load();
-      else throw unknownKid(header.kid, 'the key set was refetched moments ago');
+    if (!found && this.inflight) {
+      set = await this.load();
       found = set.byKid.get(header.kid);
-      if (!found) throw unknownKid(header.kid, 'not even after a fresh fetch');
     }
+    if (!found && set.generation <= startedBefore) {
+      if (!this.takeRefetchCredit()) {
+        throw unknownKid(header.kid, 'the key set was refetched moments ago');
+      }
+      set = await this.load();
+      found = set.byKid.get(header.kid);
+    }
+    if (!found) throw unknownKid(header.kid, 'not even after a fresh fetch');
     return checkFit(found, header);
+  }
+
+  private needsRefresh(set: KeySet): boolean {
+    const now = Date.now();
+    return (
+      !this.inflight &&
+      now - set.fetchedAt > this.config.maxAgeMs &&
+      now - this.failedAt > this.config.refetchCooldownMs
+    );
   }
 
   private soleKeyFor(set: KeySet, header: CheckedHeader): KeyObject {
@@ -112,12 +130,13 @@ export class JwksKeyStore {
       if (!this.keys && Date.now() - this.failedAt < this.config.failureBackoffMs) {
         return Promise.reject(unavailable(this.config.failureBackoffMs));
       }
-      this.inflight = this.fetchKeySet().finally(() => (this.inflight = undefined));
+      const generation = ++this.fetchesStarted;
+      this.inflight = this.fetchKeySet(generation).finally(() => (this.inflight = undefined));
     }
     return this.inflight;
   }
 
-  private async fetchKeySet(): Promise<KeySet> {
+  private async fetchKeySet(generation: number): Promise<KeySet> {
     try {
       const { jwksUri } = await this.discovery.getMetadata();
       if (this.client?.uri !== jwksUri) {
@@ -128,7 +147,7 @@ export class JwksKeyStore {
         };
       }
       const signingKeys = await this.client.jwks.getSigningKeys();
-      const set: KeySet = { byKid: new Map(), all: [], fetchedAt: Date.now() };
+      const set: KeySet = { byKid: new Map(), all: [], fetchedAt: Date.now(), generation };
       for (const signingKey of signingKeys) {
         const cached: CachedKey = { key: createPublicKey(signingKey.getPublicKey()) };
         if (signingKey.kid) cached.kid = signingKey.kid;

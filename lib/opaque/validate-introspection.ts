@@ -1,6 +1,7 @@
 import { InvalidTokenError } from '../errors/auth-error';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { describeValue } from '../token/describe-value';
+import { issuerMismatch, tokenExpired } from '../token/validate-claims';
 import type { IntrospectionResponse } from './introspection-client';
 
 /** An active introspection response whose members have been checked. */
@@ -27,10 +28,7 @@ export function validateIntrospection(
     );
   }
   if (response.iss !== undefined && response.iss !== options.issuer) {
-    throw new InvalidTokenError(
-      'issuer_mismatch',
-      `The token was issued by "${describeValue(response.iss)}", but this API only accepts tokens from "${options.issuer}".`,
-    );
+    throw issuerMismatch(response.iss, options.issuer);
   }
   const aud = typeof response.aud === 'string' ? [response.aud] : response.aud;
   if (!Array.isArray(aud) || !aud.some((a) => options.audiences.includes(a))) {
@@ -47,12 +45,8 @@ export function validateIntrospection(
         'Introspection answered an exp that is not a number.',
       );
     }
-    if (nowSeconds >= response.exp + options.clockToleranceSeconds) {
-      throw new InvalidTokenError(
-        'token_expired',
-        `The access token expired at ${new Date(response.exp * 1000).toISOString()}; the client must obtain a new one.`,
-      );
-    }
+    if (nowSeconds >= response.exp + options.clockToleranceSeconds)
+      throw tokenExpired(response.exp);
   }
   for (const name of ['sub', 'scope', 'client_id'] as const) {
     if (response[name] !== undefined && typeof response[name] !== 'string') {

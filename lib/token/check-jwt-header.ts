@@ -17,7 +17,9 @@ export const SUPPORTED_ALGORITHMS = [
 export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 const SUPPORTED = new Set<string>(SUPPORTED_ALGORITHMS);
-const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'jwt']);
+/** `typ` values of access tokens, case-insensitive; "application/" may be omitted (RFC 7515 §4.1.9). */
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt', 'application/jwt']);
+const STRICT_TYPES = new Set(['at+jwt', 'application/at+jwt']);
 const MAX_KID_LENGTH = 256;
 
 /** The header fields the key lookup needs, after the header checks passed. */
@@ -59,11 +61,8 @@ export function checkJwtHeader(
     );
   }
   if (typ !== undefined) {
-    const normalized =
-      typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
-    const ok = policy.strict
-      ? normalized === 'at+jwt'
-      : normalized !== undefined && ACCESS_TOKEN_TYPES.has(normalized);
+    const normalized = typeof typ === 'string' ? typ.toLowerCase() : '';
+    const ok = (policy.strict ? STRICT_TYPES : ACCESS_TOKEN_TYPES).has(normalized);
     if (!ok) {
       throw new InvalidTokenError(
         'unsupported_typ',

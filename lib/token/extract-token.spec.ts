@@ -45,6 +45,9 @@ describe('extractBearerToken', () => {
     'Bearer tok%',
     'Bearer tok"',
     'Bearer a=b',
+    'Bearer\ttok',
+    'Bearer\t',
+    'Bearer \ttok',
   ])('refuses %p as a malformed header', (authorization) => {
     expect(refusal({ authorization }, headerOnly)).toMatchObject({
       code: 'invalid_request',

@@ -2,7 +2,9 @@ import { InvalidRequestError } from '../errors/auth-error';
 
 /** RFC 6750 §2.1 `b64token`, which RFC 7235 calls token68. */
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
-const BEARER_PREFIX = /^bearer(?: +|$)/i;
+/** The Bearer scheme followed by white space or nothing; `1*SP` is then required before the token. */
+const BEARER_SCHEME = /^bearer(?=\s|$)/i;
+const SEPARATOR = /^ +/;
 
 /** Where a request may carry its token, reduced to what extraction needs. */
 export interface TokenSource {
@@ -48,10 +50,17 @@ function multiple(): never {
 }
 
 function parseAuthorization(header: string, options: ExtractOptions): string | undefined {
-  const prefix = BEARER_PREFIX.exec(header);
+  const scheme = BEARER_SCHEME.exec(header);
   // Another scheme (Basic, DPoP, ...) carries no bearer credentials: RFC 6750 §3.1.
-  if (!prefix) return undefined;
-  return checkToken(header.slice(prefix[0].length), options, 'Authorization: Bearer');
+  if (!scheme) return undefined;
+  const rest = header.slice(scheme[0].length);
+  const separator = SEPARATOR.exec(rest)?.[0] ?? '';
+  // A tab or no separator at all leaves a non-token68 character or an empty token: 400.
+  return checkToken(
+    separator ? rest.slice(separator.length) : rest,
+    options,
+    'Authorization: Bearer',
+  );
 }
 
 function parseQueryToken(value: unknown, options: ExtractOptions): string | undefined {

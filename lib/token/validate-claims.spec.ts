@@ -187,3 +187,33 @@ describe('validateClaims', () => {
     });
   });
 });
+
+describe('validateClaims on edge cases found in review', () => {
+  it.each([
+    [{ exp: -1e20 }, 'token_expired'],
+    [{ exp: -8.7e15 }, 'token_expired'],
+    [{ nbf: 1e20 }, 'token_not_yet_valid'],
+    [{ nbf: 1e308 }, 'token_not_yet_valid'],
+  ])('refuses out-of-range time %j without throwing anything else', (claims, reason) => {
+    const error = refusal({ ...valid, ...claims });
+    expect(error.reason).toBe(reason);
+    expect(error.message).toMatch(/seconds since 1970/);
+  });
+
+  it('names an ID token whose audience is a client id, without nonce or azp', () => {
+    const { scope: _scope, ...withoutScope } = valid;
+    const idToken = {
+      ...withoutScope,
+      aud: 'Xk3bQ9aPz1LmN0vR7tY2uW5sD8fG4hJ6',
+      sid: 's-1',
+      email: 'a@b.c',
+    };
+    expect(refusal(idToken).reason).toBe('id_token');
+  });
+
+  it('keeps calling a machine token for another API an audience mismatch', () => {
+    expect(refusal({ ...valid, aud: 'https://other.example' }).reason).toBe('audience_mismatch');
+    const { scope: _scope, ...noScope } = valid;
+    expect(refusal({ ...noScope, aud: 'https://other.example' }).reason).toBe('audience_mismatch');
+  });
+});

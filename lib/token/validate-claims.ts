@@ -1,5 +1,6 @@
 import { InvalidTokenError } from '../errors/auth-error';
 import { describeValue } from './describe-value';
+import { formatNumericDate } from './format-time';
 
 /** The claims of a verified access token, checked by type. */
 export interface AccessTokenClaims {
@@ -28,6 +29,22 @@ export interface ClaimPolicy {
   strict: boolean;
 }
 
+/** Claims of a signed-in session or user profile, which ID tokens carry and access tokens rarely. */
+const SESSION_CLAIMS = [
+  'sid',
+  'auth_time',
+  'email',
+  'email_verified',
+  'name',
+  'nickname',
+  'picture',
+  'given_name',
+  'family_name',
+  'updated_at',
+  'acr',
+  'amr',
+] as const;
+
 /** Claims only an ID token carries (OpenID Connect Core §2, §3.3.2.11). */
 const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'] as const;
 const STRICT_CLAIMS = ['sub', 'client_id', 'iat', 'jti'] as const;
@@ -52,12 +69,7 @@ export function validateClaims(
 
   if (ID_TOKEN_CLAIMS.some((name) => claims[name] !== undefined)) throw idToken(apiAudience);
 
-  if (claims.iss !== policy.issuer) {
-    throw new InvalidTokenError(
-      'issuer_mismatch',
-      `The token was issued by "${describeValue(claims.iss)}", but this API only accepts tokens from "${policy.issuer}".`,
-    );
-  }
+  if (claims.iss !== policy.issuer) throw issuerMismatch(claims.iss, policy.issuer);
 
   const aud = claims.aud;
   const audList = typeof aud === 'string' ? [aud] : aud;
@@ -78,10 +90,7 @@ export function validateClaims(
           `the API's audience. Request the access token with audience=${apiAudience}.`,
       );
     }
-    const clientId = typeof claims.azp === 'string' ? claims.azp : undefined;
-    if (clientId !== undefined && audList.includes(clientId) && claims.client_id === undefined) {
-      throw idToken(apiAudience);
-    }
+    if (looksLikeIdToken(claims, audList)) throw idToken(apiAudience);
     throw new InvalidTokenError(
       'audience_mismatch',
       `The token is for audience "${describeValue(audList.join(' '))}", not for this API ("${apiAudience}"). ` +
@@ -97,18 +106,13 @@ export function validateClaims(
     );
   }
   if (!isNumericDate(exp)) throw invalidClaim('exp', 'a NumericDate');
-  if (nowSeconds >= exp + policy.clockToleranceSeconds) {
-    throw new InvalidTokenError(
-      'token_expired',
-      `The access token expired at ${new Date(exp * 1000).toISOString()}; the client must obtain a new one.`,
-    );
-  }
+  if (nowSeconds >= exp + policy.clockToleranceSeconds) throw tokenExpired(exp);
   if (claims.nbf !== undefined) {
     if (!isNumericDate(claims.nbf)) throw invalidClaim('nbf', 'a NumericDate');
     if (nowSeconds + policy.clockToleranceSeconds < claims.nbf) {
       throw new InvalidTokenError(
         'token_not_yet_valid',
-        `The access token is not valid before ${new Date(claims.nbf * 1000).toISOString()}; check the clocks.`,
+        `The access token is not valid before ${formatNumericDate(claims.nbf)}; check the clocks.`,
       );
     }
   }
@@ -135,6 +139,39 @@ export function validateClaims(
     }
   }
   return claims as AccessTokenClaims;
+}
+
+/** The refusal of a token from another issuer. */
+export function issuerMismatch(iss: unknown, expected: string): InvalidTokenError {
+  return new InvalidTokenError(
+    'issuer_mismatch',
+    `The token was issued by "${describeValue(iss)}", but this API only accepts tokens from "${expected}".`,
+  );
+}
+
+/** The refusal of an expired token. */
+export function tokenExpired(exp: number): InvalidTokenError {
+  return new InvalidTokenError(
+    'token_expired',
+    `The access token expired at ${formatNumericDate(exp)}; the client must obtain a new one.`,
+  );
+}
+
+/**
+ * For a token whose audience is not this API: whether that audience is a client id, which makes the
+ * token an ID token. Either `azp` names it, or the token grants no scope at all while carrying
+ * session or profile claims (an ID token from a flow without nonce, or from a refresh).
+ */
+function looksLikeIdToken(claims: Record<string, unknown>, audList: string[]): boolean {
+  if (
+    typeof claims.azp === 'string' &&
+    audList.includes(claims.azp) &&
+    claims.client_id === undefined
+  ) {
+    return true;
+  }
+  const grantsScopes = ['scope', 'scp', 'permissions'].some((name) => claims[name] !== undefined);
+  return !grantsScopes && SESSION_CLAIMS.some((name) => claims[name] !== undefined);
 }
 
 function idToken(apiAudience: string | undefined): InvalidTokenError {

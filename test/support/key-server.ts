@@ -87,6 +87,8 @@ export class KeyServer {
   mode: ServerMode = 'ok';
   /** Overrides the published JWKS document when set. */
   jwksOverride?: unknown;
+  /** Delays each answer; its body is taken when the request arrives, as a real server's would be. */
+  delayMs = 0;
   /** Overrides the issuer that discovery publishes when set. */
   publishedIssuer?: string;
   readonly fetches = { discovery: 0, jwks: 0, other: 0 };
@@ -195,6 +197,9 @@ export class KeyServer {
       path === '/.well-known/jwks.json'
         ? (this.jwksOverride ?? { keys: this.keys.map((k) => k.publicJwk) })
         : { issuer: this.publishedIssuer ?? this.issuer, jwks_uri: this.jwksUri };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const send = () =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (this.delayMs > 0) setTimeout(send, this.delayMs);
+    else send();
   }
 }
