@@ -129,6 +129,21 @@ describe('access token checks (local key server)', () => {
       await expectRefused(ks.token({}, {}, evil), 'signature_invalid');
     });
 
+    it.each([1, 2])(
+      'refuses a PS or ES signature of the wrong length with 401, not 500 (key %i)',
+      async (index) => {
+        const [h, p] = ks.token({}, {}, ks.keys[index]).split('.');
+        for (const signature of [
+          'AAAA',
+          Buffer.alloc(63).toString('base64url'),
+          Buffer.alloc(200).toString('base64url'),
+        ]) {
+          const res = await get(`${h}.${p}.${signature}`);
+          expect([res.status, res.body.error]).toEqual([401, 'invalid_token']);
+        }
+      },
+    );
+
     it('refuses a token with an empty signature', async () => {
       const [h, p] = ks.token().split('.');
       const res = await get(`${h}.${p}.`);
