@@ -10,8 +10,18 @@ export interface DevIdentityProvider {
   /** The development client for the client-credentials grant. */
   clientId: string;
   clientSecret: string;
+  /** The API's own credentials at the provider, for RFC 7662 introspection. */
+  introspectionClient: { clientId: string; clientSecret: string };
+  /** The development user's profile, as /userinfo returns it. */
+  user: { sub: string; email: string; name: string };
   /** Mints a JWT access token for the API through the real token endpoint. */
   getAccessToken(scope?: string): Promise<string>;
+  /**
+   * Mints an opaque access token for the development user, as Auth0 issues when the client asks
+   * for no audience: only /userinfo accepts it. With `forApi`, it is bound to the API (audience)
+   * and carries `scope`, as introspecting providers issue them.
+   */
+  getOpaqueToken(options?: { forApi?: boolean; scope?: string }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -24,10 +34,14 @@ export interface DevIdentityProviderOptions {
   scopes?: string[];
 }
 
+/** Path of the development-only route that mints an opaque token (POST, with the client secret). */
+export const OPAQUE_TOKEN_PATH = '/dev/opaque-token';
+
 /**
  * Starts an embedded development identity provider on 127.0.0.1: `oidc-provider`, configured like an
  * Auth0 tenant whose API identifier is `audience` (a resource indicator, so that it issues JWT
- * access tokens, typ at+jwt, RS256) with a development client for the client-credentials grant.
+ * access tokens, typ at+jwt, RS256) with a development client for the client-credentials grant,
+ * a development user for opaque tokens and /userinfo, and introspection.
  * Refuses to start when NODE_ENV is production.
  */
 export async function startDevIdentityProvider(
@@ -48,6 +62,11 @@ export async function startDevIdentityProvider(
   const issuer = `http://127.0.0.1:${port}`;
   const clientId = 'dev-client';
   const clientSecret = randomBytes(24).toString('base64url');
+  const introspectionClient = {
+    clientId: 'dev-api',
+    clientSecret: randomBytes(24).toString('base64url'),
+  };
+  const user = { sub: 'dev-user', email: 'dev-user@example.com', name: 'Dev User' };
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = {
     ...privateKey.export({ format: 'jwk' }),
@@ -67,10 +86,20 @@ export async function startDevIdentityProvider(
         token_endpoint_auth_method: 'client_secret_post',
         scope: scopes.join(' '),
       },
+      {
+        client_id: introspectionClient.clientId,
+        client_secret: introspectionClient.clientSecret,
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+      },
     ],
     jwks: { keys: [signingKey] },
-    ttl: { ClientCredentials: 3600 },
-    scopes: ['openid', ...scopes],
+    ttl: { ClientCredentials: 3600, AccessToken: 3600, Grant: 3600 },
+    scopes: ['openid', 'profile', 'email', ...scopes],
+    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
+    findAccount: (_ctx, sub) =>
+      sub === user.sub ? { accountId: sub, claims: () => ({ ...user }) } : undefined,
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -92,12 +121,51 @@ export async function startDevIdentityProvider(
       },
     },
   });
+
+  async function getOpaqueToken({ forApi = false, scope = scopes.join(' ') } = {}) {
+    const client = await provider.Client.find(clientId);
+    if (!client) throw new Error(`The development client ${clientId} is missing.`);
+    const grant = new provider.Grant({ accountId: user.sub, clientId });
+    grant.addOIDCScope('openid profile email');
+    const grantId = await grant.save();
+    const token = new provider.AccessToken({
+      accountId: user.sub,
+      client,
+      grantId,
+      scope: forApi ? scope : 'openid profile email',
+      gty: 'authorization_code',
+    });
+    if (forApi) {
+      token.resourceServer = new provider.ResourceServer(options.audience, {
+        scope,
+        audience: options.audience,
+        accessTokenFormat: 'opaque',
+      });
+    }
+    return token.save();
+  }
+
+  // Development only: lets a developer mint an opaque token with curl (the client secret is required).
+  provider.use(async (ctx, next) => {
+    if (ctx.path !== OPAQUE_TOKEN_PATH || ctx.method !== 'POST') return next();
+    const secret = new URLSearchParams(ctx.querystring).get('client_secret');
+    if (secret !== clientSecret) {
+      ctx.status = 401;
+      ctx.body = { error: 'invalid_client' };
+      return undefined;
+    }
+    ctx.body = { access_token: await getOpaqueToken(), token_type: 'Bearer' };
+    return undefined;
+  });
   server.on('request', provider.callback());
 
   return {
     issuer,
     clientId,
     clientSecret,
+    introspectionClient,
+    user,
+    getOpaqueToken,
     async getAccessToken(scope = scopes.join(' ')) {
       const body = new URLSearchParams({
         grant_type: 'client_credentials',

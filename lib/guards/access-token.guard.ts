@@ -1,10 +1,4 @@
-import {
-  HttpException,
-  Injectable,
-  Logger,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthUser } from '../auth-user.interface';
 import { IS_PUBLIC_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
@@ -17,7 +11,8 @@ import {
   MissingTokenError,
   UnsupportedContextError,
 } from '../errors/auth-error';
-import { buildChallenge, buildErrorBody } from '../errors/www-authenticate';
+import { buildChallenge } from '../errors/www-authenticate';
+import { authHttpException } from './auth-http-exception';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { ACCESS_TOKEN_STRATEGY, AccessTokenStrategy } from '../strategies/access-token.strategy';
 import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
@@ -74,7 +69,7 @@ export class AccessTokenGuard implements CanActivate {
       const user = await this.authenticate(request, this.getResponse(context));
       request.user = user;
       if (this.reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets)) {
-        await this.userinfo.getProfile(request);
+        await this.userinfo.fetchProfile(request);
       }
       this.checkScopes(
         user,
@@ -109,7 +104,7 @@ export class AccessTokenGuard implements CanActivate {
     } else {
       setHeader(response, 'WWW-Authenticate', buildChallenge(error, this.options.realm));
     }
-    return new HttpException(buildErrorBody(error), error.status, { cause: error });
+    return authHttpException(error);
   }
 
   private async authenticate(request: GuardRequest, response: GuardResponse): Promise<AuthUser> {

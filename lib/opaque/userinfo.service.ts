@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth-user.interface';
 import { TOKEN_INFO_LIMITS, USERINFO_CACHE } from '../auth.constants';
 import type { TokenResultCache } from '../cache/token-result-cache';
-import { InvalidTokenError } from '../errors/auth-error';
+import { AuthError, InvalidTokenError } from '../errors/auth-error';
+import { authHttpException } from '../guards/auth-http-exception';
 import type { FetchLimits } from '../issuer/fetch-json';
 import { IssuerDiscovery } from '../issuer/issuer-discovery';
 import { attachedToken } from '../token/attached-token';
@@ -25,9 +26,18 @@ export class UserinfoService {
 
   /**
    * The profile of the caller of `request`, which `AccessTokenGuard` authenticated. Throws an
-   * `AuthError` (401 when the profile's `sub` is not the token's, 503 when the provider is down).
+   * `HttpException`: 401 when the profile's `sub` is not the token's, 503 when the provider is down.
    */
   async getProfile(request: object): Promise<UserProfile> {
+    try {
+      return await this.fetchProfile(request);
+    } catch (error) {
+      throw error instanceof AuthError ? authHttpException(error) : error;
+    }
+  }
+
+  /** As `getProfile`, throwing the library's `AuthError` (for the guard). */
+  async fetchProfile(request: object): Promise<UserProfile> {
     const user = (request as { user?: AuthUser }).user;
     const token = attachedToken(request);
     if (!user || token === undefined) {

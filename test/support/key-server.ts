@@ -162,8 +162,50 @@ export class KeyServer {
     return signRaw(fullHeader, payload, key.privateKey);
   }
 
+  /** Profiles /userinfo answers, by access token; any other token gets 401. */
+  readonly profiles = new Map<string, Record<string, unknown>>();
+  /** How /userinfo behaves, apart from the discovery and JWKS `mode`. */
+  userinfoMode: ServerMode | 'rate-limited' = 'ok';
+  userinfoCalls = 0;
+
+  get userinfoUrl(): string {
+    return `${this.issuer}userinfo`;
+  }
+
+  private handleUserinfo(req: IncomingMessage, res: ServerResponse): void {
+    this.userinfoCalls++;
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    switch (this.userinfoMode) {
+      case 'hang':
+        return;
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'error500':
+        res.writeHead(502).end('bad gateway');
+        return;
+      case 'rate-limited':
+        res.writeHead(429, { 'retry-after': '42' }).end('{"error":"too_many_requests"}');
+        return;
+      case 'huge':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`{"sub":"x","padding":"${'x'.repeat(1024 * 1024)}"}`);
+        return;
+      default:
+        break;
+    }
+    const profile = this.profiles.get(token);
+    const send = () =>
+      profile
+        ? res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(profile))
+        : res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+    if (this.delayMs > 0) setTimeout(send, this.delayMs);
+    else send();
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = req.url ?? '';
+    if (path === '/userinfo') return this.handleUserinfo(req, res);
     if (path === '/.well-known/openid-configuration') this.fetches.discovery++;
     else if (path === '/.well-known/jwks.json') this.fetches.jwks++;
     else {
@@ -196,7 +238,11 @@ export class KeyServer {
     const body =
       path === '/.well-known/jwks.json'
         ? (this.jwksOverride ?? { keys: this.keys.map((k) => k.publicJwk) })
-        : { issuer: this.publishedIssuer ?? this.issuer, jwks_uri: this.jwksUri };
+        : {
+            issuer: this.publishedIssuer ?? this.issuer,
+            jwks_uri: this.jwksUri,
+            userinfo_endpoint: this.userinfoUrl,
+          };
     const send = () =>
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (this.delayMs > 0) setTimeout(send, this.delayMs);
