@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import type { AuthModuleOptions } from '../lib';
+import { createFixtureApp } from './fixtures/create-fixture-app';
+import { KeyServer } from './support/key-server';
+
+const opaque = () => randomBytes(30).toString('base64url').replace(/^eyJ/, 'abc');
+
+/** Call counts, bounds and failures of userinfo, against a local counting server. */
+describe('userinfo calls: caching, bounds and failures', () => {
+  let ks: KeyServer;
+  let app: INestApplication;
+
+  async function start(options: Partial<AuthModuleOptions> = {}) {
+    app = await createFixtureApp({
+      issuerUrl: ks.issuer,
+      audience: ks.audience,
+      opaqueTokens: 'userinfo',
+      httpTimeoutMs: 300,
+      ...options,
+    });
+  }
+
+  beforeEach(async () => {
+    ks = await KeyServer.start();
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    await ks.stop();
+  });
+
+  const get = (token: string, path = '/private') =>
+    request(app.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
+
+  function knownToken(sub = 'auth0|user-1'): string {
+    const token = opaque();
+    ks.profiles.set(token, { sub, email: `${sub}@example.com` });
+    return token;
+  }
+
+  it('makes one upstream call for 40 concurrent and 20 later requests with one token', async () => {
+    await start();
+    const token = knownToken();
+    ks.delayMs = 100;
+    const concurrent = await Promise.all(Array.from({ length: 40 }, () => get(token)));
+    ks.delayMs = 0;
+    const later = [];
+    for (let i = 0; i < 20; i++) later.push(await get(token));
+    expect([...concurrent, ...later].every((res) => res.status === 200)).toBe(true);
+    expect(ks.userinfoCalls).toBe(1);
+  });
+
+  it('caches a refusal briefly, and an answer no longer than the configured TTL', async () => {
+    await start({ cache: { ttlSeconds: 1, failureTtlSeconds: 1 } });
+    const bad = opaque();
+    expect((await get(bad)).status).toBe(401);
+    expect((await get(bad)).status).toBe(401);
+    const good = knownToken();
+    expect((await get(good)).status).toBe(200);
+    expect(ks.userinfoCalls).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    ks.profiles.delete(good);
+    expect((await get(good)).status).toBe(401);
+    expect(ks.userinfoCalls).toBe(3);
+  });
+
+  it('never sends a broken JWT upstream', async () => {
+    await start();
+    for (const token of ['eyJhbGciOiJSUzI1NiJ9', 'a.b', 'a.b.c.d', 'eyJ.eyJ.sig']) {
+      const res = await get(token);
+      expect(res.status).toBe(401);
+    }
+    expect(ks.userinfoCalls).toBe(0);
+  });
+
+  it('bounds concurrent upstream calls under a flood of random tokens: 503 with Retry-After beyond', async () => {
+    await start({ upstream: { maxConcurrent: 5, maxPerSecond: 1000 } });
+    ks.delayMs = 200;
+    const results = await Promise.all(Array.from({ length: 60 }, () => get(opaque())));
+    expect(ks.userinfoCalls).toBeLessThanOrEqual(5);
+    const unavailable = results.filter((res) => res.status === 503);
+    expect(unavailable.length).toBeGreaterThanOrEqual(55);
+    expect(unavailable.every((res) => res.headers['retry-after'] === '1')).toBe(true);
+    expect(results.every((res) => res.status === 503 || res.status === 401)).toBe(true);
+  });
+
+  it('bounds upstream calls per second', async () => {
+    await start({ upstream: { maxConcurrent: 100, maxPerSecond: 10 } });
+    const statuses = [];
+    for (let i = 0; i < 40; i++) statuses.push((await get(opaque())).status);
+    expect(ks.userinfoCalls).toBeLessThanOrEqual(20);
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each([
+    ['answers 5xx', 'error500'],
+    ['hangs', 'hang'],
+    ['resets the connection', 'reset'],
+    ['answers megabytes', 'huge'],
+  ] as const)('answers 503 quickly when userinfo %s', async (_what, mode) => {
+    await start();
+    ks.userinfoMode = mode;
+    const started = Date.now();
+    const res = await get(knownToken());
+    expect([res.status, res.body.error]).toEqual([503, 'issuer_unavailable']);
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("passes on the provider's Retry-After when it rate-limits (429)", async () => {
+    await start();
+    ks.userinfoMode = 'rate-limited';
+    const res = await get(knownToken());
+    expect([res.status, res.headers['retry-after']]).toEqual([503, '42']);
+  });
+
+  it('answers 503 when the provider is down, and does not cache the outage', async () => {
+    await start();
+    const token = knownToken();
+    await ks.stop();
+    expect((await get(token)).status).toBe(503);
+    await ks.listen();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await get(token)).status).toBe(200);
+  });
+
+  describe('enrichment of JWT access tokens', () => {
+    it('fetches the profile only for routes that ask, once per token', async () => {
+      await start({ opaqueTokens: undefined });
+      const token = ks.token();
+      ks.profiles.set(token, { sub: 'auth0|user-1', email: 'ada@example.com' });
+      expect((await get(token, '/private')).status).toBe(200);
+      expect(ks.userinfoCalls).toBe(0);
+      for (let i = 0; i < 3; i++) {
+        expect((await get(token, '/profile')).body).toEqual({
+          sub: 'auth0|user-1',
+          email: 'ada@example.com',
+        });
+      }
+      expect((await get(token, '/profile-on-demand')).body).toEqual({ email: 'ada@example.com' });
+      expect(ks.userinfoCalls).toBe(1);
+    });
+
+    it("refuses a profile whose sub is not the token's", async () => {
+      await start({ opaqueTokens: undefined });
+      const token = ks.token();
+      ks.profiles.set(token, { sub: 'auth0|someone-else', email: 'eve@example.com' });
+      for (const path of ['/profile', '/profile-on-demand']) {
+        const res = await get(token, path);
+        expect([res.status, res.body.reason]).toEqual([401, 'userinfo_subject_mismatch']);
+      }
+    });
+
+    it('answers 503 from a route that asks for the profile while userinfo is down', async () => {
+      await start({ opaqueTokens: undefined });
+      ks.userinfoMode = 'error500';
+      expect((await get(ks.token(), '/profile')).status).toBe(503);
+      expect((await get(ks.token(), '/profile-on-demand')).status).toBe(503);
+    });
+  });
+});
