@@ -1,23 +1,48 @@
-import { Module } from '@nestjs/common';
+import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import KeyvRedis from '@keyv/redis';
+import type { Cache } from 'cache-manager';
+import { Keyv } from 'keyv';
 import { AuthModule } from '../lib';
 import { ApiController } from './api.controller';
 
-@Module({
-  imports: [
-    ConfigModule.forRoot({ isGlobal: true }),
-    AuthModule.forRootAsync({
-      imports: [ConfigModule],
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) => ({
-        issuerUrl: config.getOrThrow<string>('AUTH_ISSUER_URL'),
-        audience: config
-          .getOrThrow<string>('AUTH_AUDIENCE')
-          .split(',')
-          .map((audience) => audience.trim()),
-      }),
-    }),
-  ],
-  controllers: [ApiController],
-})
-export class AppModule {}
+/**
+ * The sample API. With REDIS_URL set, the results of userinfo calls for opaque tokens are shared
+ * by every instance through Redis (@nestjs/cache-manager with @keyv/redis).
+ */
+@Module({})
+export class AppModule {
+  static register(redisUrl = process.env.REDIS_URL): DynamicModule {
+    const sharedCache = redisUrl
+      ? [
+          CacheModule.register({
+            isGlobal: true,
+            stores: [new Keyv({ store: new KeyvRedis(redisUrl, { throwOnConnectError: false }) })],
+          }),
+        ]
+      : [];
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true }),
+        ...sharedCache,
+        AuthModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [ConfigService, { token: CACHE_MANAGER, optional: true }],
+          useFactory: (config: ConfigService, cache?: Cache) => ({
+            issuerUrl: config.getOrThrow<string>('AUTH_ISSUER_URL'),
+            audience: config
+              .getOrThrow<string>('AUTH_AUDIENCE')
+              .split(',')
+              .map((audience) => audience.trim()),
+            // Opaque tokens (a client that asked for no audience) are checked with /userinfo.
+            opaqueTokens: 'userinfo' as const,
+            ...(cache ? { cache: { store: cache } } : {}),
+          }),
+        }),
+      ],
+      controllers: [ApiController],
+    };
+  }
+}

@@ -2,14 +2,18 @@ import 'reflect-metadata';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
-import { startDevIdentityProvider, type DevIdentityProvider } from './dev-identity-provider';
+import {
+  OPAQUE_TOKEN_PATH,
+  startDevIdentityProvider,
+  type DevIdentityProvider,
+} from './dev-identity-provider';
 
 /** The API identifier the embedded development identity provider issues tokens for. */
 const DEV_AUDIENCE = 'https://api.example.com';
 
 /** Creates the sample application: CORS for browser clients, with Authorization allowed. */
 export async function createSampleApp(): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule);
+  const app = await NestFactory.create(AppModule.register());
   const origins = process.env.CORS_ORIGINS?.split(',').map((origin) => origin.trim());
   app.enableCors({
     origin: origins && origins.length > 0 ? origins : '*',
@@ -46,6 +50,7 @@ async function bootstrap(): Promise<void> {
   if (devIdentityProvider) {
     const idp = devIdentityProvider;
     const token = await idp.getAccessToken();
+    const opaqueToken = await idp.getOpaqueToken();
     const tokenCommand =
       `curl -s -X POST ${idp.issuer}/token -d grant_type=client_credentials -d client_id=${idp.clientId} ` +
       `-d client_secret=${idp.clientSecret} -d resource=${process.env.AUTH_AUDIENCE} -d scope=read:messages`;
@@ -66,6 +71,18 @@ async function bootstrap(): Promise<void> {
         '',
         'A new token:',
         tokenCommand,
+        '',
+        'An opaque access token, as Auth0 issues when the client asks for no audience. It is checked',
+        "with the provider's /userinfo (cached per token), carries no scopes (private-scoped answers",
+        '403) and /api/me shows its profile:',
+        '',
+        `export OPAQUE_TOKEN=${opaqueToken}`,
+        `curl -H "Authorization: Bearer $OPAQUE_TOKEN" ${url}/api/me`,
+        `A new one: curl -s -X POST "${idp.issuer}${OPAQUE_TOKEN_PATH}?client_secret=${idp.clientSecret}"`,
+        '',
+        process.env.REDIS_URL
+          ? `Shared cache: ${process.env.REDIS_URL}`
+          : 'Set REDIS_URL=redis://127.0.0.1:6379 to share the userinfo cache between instances.',
         '',
       ].join('\n'),
     );

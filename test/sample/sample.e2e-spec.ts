@@ -53,6 +53,21 @@ describe('sample app (built, in its own process)', () => {
     expect(body.claims).toMatchObject({ aud: 'https://api.example.com', scope: 'read:messages' });
   });
 
+  it('prints an opaque token that /api/me accepts through userinfo, with the profile', async () => {
+    const opaque = /^export OPAQUE_TOKEN=(\S+)\n/m.exec(output)?.[1];
+    expect(opaque).toBeDefined();
+    const me = await call('/api/me', { headers: { Authorization: `Bearer ${opaque}` } });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({
+      tokenType: 'opaque',
+      profile: { email: 'dev-user@example.com' },
+    });
+    const scoped = await call('/api/private-scoped', {
+      headers: { Authorization: `Bearer ${opaque}` },
+    });
+    expect(scoped.status).toBe(403);
+  });
+
   it('answers CORS preflights without a challenge, allowing Authorization', async () => {
     const res = await call('/api/private', {
       method: 'OPTIONS',
@@ -69,9 +84,10 @@ describe('sample app (built, in its own process)', () => {
     expect(res.headers.get('www-authenticate')).toBeNull();
   });
 
-  it('never logs the token it printed for the developer, other than the export line', () => {
-    const mentions = output.split(token).length - 1;
-    expect(mentions).toBe(1);
+  it('never logs the tokens it printed for the developer, other than the export lines', () => {
+    const opaque = /^export OPAQUE_TOKEN=(\S+)\n/m.exec(output)![1];
+    expect(output.split(token).length - 1).toBe(1);
+    expect(output.split(opaque).length - 1).toBe(1);
   });
 });
 
