@@ -84,6 +84,14 @@ export interface AuthModuleOptions {
   cache?: CacheOptions;
   /** Bounds on calls to userinfo and introspection. */
   upstream?: UpstreamOptions;
+  /**
+   * In-process memory of JWT access tokens that passed every check, so that a token a client
+   * reuses costs a lookup instead of a signature check. Successes only; an entry ends at the
+   * token's `exp` or when its key leaves the JWKS; never shared outside the process. `false` turns
+   * it off (every answer stays the same, only slower).
+   * @default { maxEntries: 100000, maxBytes: 64 MiB }
+   */
+  verifiedTokenCache?: boolean | { maxEntries?: number; maxBytes?: number };
 }
 
 /** Credentials and endpoint of RFC 7662 token introspection. */

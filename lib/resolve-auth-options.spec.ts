@@ -38,6 +38,7 @@ describe('resolveAuthOptions', () => {
         storeTimeoutMs: 150,
       },
       upstream: { maxConcurrent: 20, maxPerSecond: 50 },
+      verifiedTokenCache: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 },
     });
   });
 
@@ -71,6 +72,7 @@ describe('resolveAuthOptions', () => {
         storeTimeoutMs: 20,
       },
       upstream: { maxConcurrent: 2, maxPerSecond: 3 },
+      verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
     });
     expect(resolved).toStrictEqual({
       issuer: 'https://tenant.auth0.com/',
@@ -93,6 +95,7 @@ describe('resolveAuthOptions', () => {
       },
       cache: { ttlMs: 60_000, failureTtlMs: 0, maxEntries: 5, maxBytes: 2048, storeTimeoutMs: 20 },
       upstream: { maxConcurrent: 2, maxPerSecond: 3 },
+      verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
     });
     expect(resolved.audiences).not.toBe(audience);
     expect(resolved.algorithms).not.toBe(algorithms);

@@ -28,6 +28,8 @@ export interface ResolvedAuthOptions {
     store?: SharedCacheStore;
   };
   upstream: { maxConcurrent: number; maxPerSecond: number };
+  /** Bounds of the in-process verified-token cache; `false` when it is off. */
+  verifiedTokenCache: { maxEntries: number; maxBytes: number } | false;
 }
 
 /** An option of AuthModule is missing or wrong. */
@@ -39,6 +41,9 @@ export class AuthOptionsError extends Error {
 }
 
 const SUPPORTED = new Set<string>(SUPPORTED_ALGORITHMS);
+
+/** Default bounds of the verified-token cache: about 64 MiB at most (see bench/RESULTS.md). */
+export const DEFAULT_VERIFIED_TOKEN_CACHE = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 };
 
 /** Validates the options once, at bootstrap, and fills in the defaults. */
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
@@ -93,6 +98,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     httpTimeoutMs: number(options.httpTimeoutMs, 'httpTimeoutMs', 5000, 100, 60000),
     jwksCooldownMs: number(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 30, 1, 3600) * 1000,
     ...resolveOpaque(options, jwksUri),
+    verifiedTokenCache: resolveVerifiedTokenCache(options.verifiedTokenCache),
   };
 }
 
@@ -195,5 +201,34 @@ function resolveOpaque(options: AuthModuleOptions, jwksUri: string | undefined) 
       maxConcurrent: number(upstream.maxConcurrent, 'upstream.maxConcurrent', 20, 1, 10_000),
       maxPerSecond: number(upstream.maxPerSecond, 'upstream.maxPerSecond', 50, 1, 100_000),
     },
+  };
+}
+
+function resolveVerifiedTokenCache(
+  value: AuthModuleOptions['verifiedTokenCache'],
+): ResolvedAuthOptions['verifiedTokenCache'] {
+  if (value === false) return false;
+  if (value === undefined || value === true) return { ...DEFAULT_VERIFIED_TOKEN_CACHE };
+  if (typeof value !== 'object' || value === null) {
+    throw new AuthOptionsError(
+      'verifiedTokenCache',
+      'must be true, false or { maxEntries, maxBytes }',
+    );
+  }
+  return {
+    maxEntries: number(
+      value.maxEntries,
+      'verifiedTokenCache.maxEntries',
+      DEFAULT_VERIFIED_TOKEN_CACHE.maxEntries,
+      1,
+      10_000_000,
+    ),
+    maxBytes: number(
+      value.maxBytes,
+      'verifiedTokenCache.maxBytes',
+      DEFAULT_VERIFIED_TOKEN_CACHE.maxBytes,
+      1024,
+      2 ** 40,
+    ),
   };
 }

@@ -115,7 +115,9 @@ export class AccessTokenGuard implements CanActivate {
     if (token === undefined) throw new MissingTokenError();
     try {
       attachToken(request, token);
-      if (classifyToken(token) === 'jwt') return await this.runStrategy(request, response);
+      if (classifyToken(token) === 'jwt') {
+        return this.strategy.cachedUser(token) ?? (await this.runStrategy(request, response));
+      }
       if (this.opaqueVerifier.enabled) return await this.opaqueVerifier.verify(token);
       throw new InvalidTokenError(
         'not_a_jwt',

@@ -11,12 +11,16 @@ import { isWeakKey, keyFitsAlgorithm } from './key-fits-algorithm';
 export interface CachedKey {
   kid?: string;
   alg?: string;
+  /** The key as jwks-rsa hands it out, to recognise it in the next fetch. */
+  pem: string;
   key: KeyObject;
 }
 
 interface KeySet {
   byKid: Map<string, CachedKey>;
   all: CachedKey[];
+  /** Every key object of the set, for `isCurrent`. */
+  objects: Set<KeyObject>;
   fetchedAt: number;
   /** Which fetch produced the set (1 for the first started): tells a fresh set from an old one. */
   generation: number;
@@ -63,6 +67,11 @@ export class JwksKeyStore {
     private readonly logger: KeyStoreLogger,
   ) {
     this.credits = config.refetchBurst;
+  }
+
+  /** Whether `key` is still in the issuer's current key set. */
+  isCurrent(key: KeyObject): boolean {
+    return this.keys?.objects.has(key) ?? false;
   }
 
   /** The key that verifies a token with this header, or a refusal saying why there is none. */
@@ -147,12 +156,27 @@ export class JwksKeyStore {
         };
       }
       const signingKeys = await this.client.jwks.getSigningKeys();
-      const set: KeySet = { byKid: new Map(), all: [], fetchedAt: Date.now(), generation };
+      const set: KeySet = {
+        byKid: new Map(),
+        all: [],
+        objects: new Set(),
+        fetchedAt: Date.now(),
+        generation,
+      };
+      // An unchanged key keeps its key object, so that tokens it verified stay cached.
+      const previous = new Map((this.keys?.all ?? []).map((k) => [k.pem, k]));
       for (const signingKey of signingKeys) {
-        const cached: CachedKey = { key: createPublicKey(signingKey.getPublicKey()) };
-        if (signingKey.kid) cached.kid = signingKey.kid;
-        if ('alg' in signingKey && typeof signingKey.alg === 'string') cached.alg = signingKey.alg;
+        const pem = signingKey.getPublicKey();
+        const kid = signingKey.kid || undefined;
+        const alg =
+          'alg' in signingKey && typeof signingKey.alg === 'string' ? signingKey.alg : undefined;
+        const old = previous.get(pem);
+        const cached: CachedKey =
+          old && old.kid === kid && old.alg === alg
+            ? old
+            : { pem, key: createPublicKey(pem), ...(kid ? { kid } : {}), ...(alg ? { alg } : {}) };
         set.all.push(cached);
+        set.objects.add(cached.key);
         if (cached.kid !== undefined && !set.byKid.has(cached.kid))
           set.byKid.set(cached.kid, cached);
       }

@@ -13,12 +13,19 @@ import { checkJwtHeader, SUPPORTED_ALGORITHMS } from '../token/check-jwt-header'
 import { grantedScopes } from '../token/scopes';
 import { attachedToken } from '../token/attached-token';
 import { tokenHash } from '../token/token-hash';
-import { validateClaims } from '../token/validate-claims';
+import { validateClaims, type ClaimPolicy } from '../token/validate-claims';
+import { VerifiedTokenCache } from '../cache/verified-token-cache';
 
 /** Name under which the strategy registers with its own Passport instance. */
 export const ACCESS_TOKEN_STRATEGY = 'oauth2-access-token';
 
 const PASSPORTS = new WeakMap<object, passport.Authenticator>();
+const VERIFYING_KEY = Symbol('nest-oauth2-bearer:verifying-key');
+
+/** The request as the strategy marks it: the key that verified its token. */
+interface KeyCarrier {
+  [VERIFYING_KEY]?: KeyObject;
+}
 
 /**
  * The Passport JWT strategy: passport-jwt verifies the signature (through jsonwebtoken) with a key
@@ -27,9 +34,13 @@ const PASSPORTS = new WeakMap<object, passport.Authenticator>();
  */
 @Injectable()
 export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN_STRATEGY) {
-  private readonly options: ResolvedAuthOptions;
+  private readonly claimPolicy: ClaimPolicy;
+  private readonly verified?: VerifiedTokenCache;
 
-  constructor(@InjectAuthOptions() options: ResolvedAuthOptions, keyStore: JwksKeyStore) {
+  constructor(
+    @InjectAuthOptions() options: ResolvedAuthOptions,
+    private readonly keyStore: JwksKeyStore,
+  ) {
     const headerPolicy = {
       ...(options.algorithms ? { algorithms: options.algorithms } : {}),
       strict: options.strict,
@@ -37,7 +48,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
     super({
       jwtFromRequest: (request: object) => attachedToken(request) ?? null,
       secretOrKeyProvider: (
-        _request: unknown,
+        request: object,
         rawToken: string,
         done: (error: unknown, key?: KeyObject) => void,
       ) => {
@@ -47,7 +58,10 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
         } catch (error) {
           return done(error);
         }
-        keyStore.getKey(header).then((key) => done(null, key), done);
+        keyStore.getKey(header).then((key) => {
+          (request as KeyCarrier)[VERIFYING_KEY] = key;
+          done(null, key);
+        }, done);
       },
       algorithms: options.algorithms ?? [...SUPPORTED_ALGORITHMS],
       // Time claims are checked by validateClaims, after the ID-token diagnosis.
@@ -55,19 +69,44 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
       jsonWebTokenOptions: { ignoreNotBefore: true },
       passReqToCallback: true,
     } as ConstructorParameters<typeof Strategy>[0]);
-    this.options = options;
+    const { issuer, audiences, clockToleranceSeconds, strict } = options;
+    this.claimPolicy = { issuer, audiences, clockToleranceSeconds, strict };
+    if (options.verifiedTokenCache)
+      this.verified = new VerifiedTokenCache(options.verifiedTokenCache);
   }
 
   /** Called by passport-jwt with the payload of a token whose signature is valid. */
   validate(request: object, payload: unknown): AuthUser {
-    const claims = validateClaims(payload, this.claimPolicy(), Math.floor(Date.now() / 1000));
-    return {
+    const claims = validateClaims(payload, this.claimPolicy, Math.floor(Date.now() / 1000));
+    const token = attachedToken(request) ?? '';
+    const user: AuthUser = {
       sub: claims.sub,
       scopes: [...grantedScopes(claims)],
       tokenType: 'jwt',
-      tokenHash: tokenHash(attachedToken(request) ?? ''),
+      tokenHash: tokenHash(token),
       claims,
     };
+    const key = (request as KeyCarrier)[VERIFYING_KEY];
+    if (this.verified && key) {
+      const expiresAt = (claims.exp + this.claimPolicy.clockToleranceSeconds) * 1000;
+      this.verified.set(token, { user, key, expiresAt });
+      return { ...user };
+    }
+    return user;
+  }
+
+  /**
+   * The user of a token that passed every check before, while it is still valid and its key is
+   * still in the issuer's JWKS: the answer the checks would give again, without a signature check.
+   */
+  cachedUser(token: string): AuthUser | undefined {
+    const entry = this.verified?.get(token);
+    if (!entry) return undefined;
+    if (!this.keyStore.isCurrent(entry.key)) {
+      this.verified!.delete(token);
+      return undefined;
+    }
+    return { ...entry.user };
   }
 
   /** This strategy's own Passport instance, so that several AuthModules never share a registry. */
@@ -78,11 +117,6 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
       PASSPORTS.set(this, instance);
     }
     return instance;
-  }
-
-  private claimPolicy() {
-    const { issuer, audiences, clockToleranceSeconds, strict } = this.options;
-    return { issuer, audiences, clockToleranceSeconds, strict };
   }
 }
 
