@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Logger, Module, type Provider } from '@nestjs/common';
 import type { AuthModuleOptions } from './auth-options.interface';
 import {
@@ -23,12 +24,24 @@ import type { AuthUser } from './auth-user.interface';
 const MAX_DOCUMENT_BYTES = 512 * 1024;
 const MAX_TOKEN_INFO_BYTES = 64 * 1024;
 
-function tokenCache(namespace: string) {
-  return (options: ResolvedAuthOptions) =>
-    new TokenResultCache(
-      { namespace: `nest-oauth2-bearer:${namespace}:`, ...options.cache },
+/**
+ * A cache of what the provider said of tokens. Shared-store keys name the issuer, audiences and
+ * mode: two APIs sharing one Redis never take each other's answers.
+ */
+function tokenCache(kind: 'opaque' | 'userinfo') {
+  return (options: ResolvedAuthOptions) => {
+    const scope = JSON.stringify([
+      options.issuer,
+      [...options.audiences].sort(),
+      kind === 'opaque' ? options.opaqueTokens : 'userinfo',
+      options.introspection?.clientId ?? null,
+    ]);
+    const tenant = createHash('sha256').update(scope).digest('hex').slice(0, 16);
+    return new TokenResultCache(
+      { namespace: `nest-oauth2-bearer:${kind}:${tenant}:`, ...options.cache },
       new Logger('TokenCache'),
     );
+  };
 }
 
 const providers: Provider[] = [

@@ -18,7 +18,15 @@ export class AppModule {
       ? [
           CacheModule.register({
             isGlobal: true,
-            stores: [new Keyv({ store: new KeyvRedis(redisUrl, { throwOnConnectError: false }) })],
+            stores: [
+              new Keyv({
+                // While Redis is away, commands fail at once instead of queueing without bound.
+                store: new KeyvRedis(
+                  { url: redisUrl, disableOfflineQueue: true, commandsQueueMaxLength: 1000 },
+                  { throwOnConnectError: false },
+                ),
+              }),
+            ],
           }),
         ]
       : [];

@@ -99,6 +99,7 @@ describe('userinfo calls: caching, bounds and failures', () => {
     ['hangs', 'hang'],
     ['resets the connection', 'reset'],
     ['answers megabytes', 'huge'],
+    ['answers JSON nested 20000 deep', 'deep'],
   ] as const)('answers 503 quickly when userinfo %s', async (_what, mode) => {
     await start();
     ks.userinfoMode = mode;
@@ -141,6 +142,17 @@ describe('userinfo calls: caching, bounds and failures', () => {
       }
       expect((await get(token, '/profile-on-demand')).body).toEqual({ email: 'ada@example.com' });
       expect(ks.userinfoCalls).toBe(1);
+    });
+
+    it('checks scopes before it fetches the profile: a 403 costs no userinfo call', async () => {
+      await start({ opaqueTokens: undefined });
+      const token = ks.token({ scope: 'read:messages' });
+      ks.profiles.set(token, { sub: 'auth0|user-1', email: 'ada@example.com' });
+      expect((await get(token, '/admin-profile')).status).toBe(403);
+      expect(ks.userinfoCalls).toBe(0);
+      const admin = ks.token({ scope: 'admin' });
+      ks.profiles.set(admin, { sub: 'auth0|user-1', email: 'ada@example.com' });
+      expect((await get(admin, '/admin-profile')).body).toEqual({ email: 'ada@example.com' });
     });
 
     it("refuses a profile whose sub is not the token's", async () => {

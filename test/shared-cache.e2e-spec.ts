@@ -34,7 +34,7 @@ describe('a shared cache in Redis', () => {
   });
 
   /** One instance of the API, as a user would wire it: CacheModule with @keyv/redis, CACHE_MANAGER. */
-  async function instance(): Promise<INestApplication> {
+  async function instance(provider: KeyServer = ks): Promise<INestApplication> {
     @Module({
       imports: [
         CacheModule.register({
@@ -44,8 +44,8 @@ describe('a shared cache in Redis', () => {
         AuthModule.forRootAsync({
           inject: [CACHE_MANAGER],
           useFactory: (cache: Cache) => ({
-            issuerUrl: ks.issuer,
-            audience: ks.audience,
+            issuerUrl: provider.issuer,
+            audience: provider.audience,
             opaqueTokens: 'userinfo' as const,
             cache: { store: cache, storeTimeoutMs: 100 },
           }),
@@ -81,6 +81,21 @@ describe('a shared cache in Redis', () => {
     const keys = await redis.command('KEYS *');
     expect(keys).not.toContain(token);
     expect(await redis.command(`EXISTS ${token}`)).toBe(':0');
+  });
+
+  it('never lets an API take the answer another API (another issuer) stored in the same Redis', async () => {
+    const other = await KeyServer.start();
+    try {
+      const [mine, theirs] = [await instance(), await instance(other)];
+      const token = knownToken();
+      expect((await get(mine, token)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const res = await get(theirs, token);
+      expect([res.status, res.body.reason]).toEqual([401, 'token_rejected_by_issuer']);
+      expect(other.userinfoCalls).toBe(1);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('keeps answering when Redis is frozen, within the store timeout', async () => {

@@ -265,6 +265,13 @@ describe('access token checks (local key server)', () => {
       expect(res.headers['www-authenticate']).toContain('ID token');
     });
 
+    it.each([{ jkt: 'thumbprint' }, { 'x5t#S256': 'hash' }])(
+      'refuses a sender-constrained token (cnf %j) sent as a bearer token',
+      async (cnf) => {
+        await expectRefused(ks.token({ cnf }), 'sender_constrained_token');
+      },
+    );
+
     it('refuses a token without exp', async () => {
       await expectRefused(ks.token({ exp: undefined }), 'missing_claim');
     });

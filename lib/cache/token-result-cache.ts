@@ -54,7 +54,7 @@ export class TokenResultCache<T> {
     this.local = new LRUCache<string, Entry<T>>({
       max: config.maxEntries,
       maxSize: config.maxBytes,
-      sizeCalculation: (entry) => Math.max(1, JSON.stringify(entry).length),
+      sizeCalculation: (entry) => entrySize(entry, config.maxBytes),
     });
   }
 
@@ -108,24 +108,28 @@ export class TokenResultCache<T> {
   private async storeGet(key: string): Promise<Entry<T> | undefined> {
     const store = this.config.store;
     if (!store) return undefined;
-    const value = await this.withTimeout(store.get<Entry<T>>(this.config.namespace + key), 'read');
+    const value = await this.withTimeout(
+      () => store.get<Entry<T>>(this.config.namespace + key),
+      'read',
+    );
     return isEntry<T>(value) ? value : undefined;
   }
 
   private async storeSet(key: string, entry: Entry<T>, ttlMs: number): Promise<void> {
     const store = this.config.store;
     if (store)
-      await this.withTimeout(store.set(this.config.namespace + key, entry, ttlMs), 'write');
+      await this.withTimeout(() => store.set(this.config.namespace + key, entry, ttlMs), 'write');
   }
 
-  private async withTimeout<V>(operation: Promise<V>, what: string): Promise<V | undefined> {
+  /** Runs a store call with a timeout; a store that throws, rejects or hangs yields `undefined`. */
+  private async withTimeout<V>(call: () => Promise<V>, what: string): Promise<V | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = setTimeout(() => resolve(TIMED_OUT), this.config.storeTimeoutMs);
       timer.unref();
     });
     try {
-      const result = await Promise.race([operation, timeout]);
+      const result = await Promise.race([call(), timeout]);
       if (result !== TIMED_OUT) return result;
       this.warnStore(
         `the shared cache did not answer a ${what} in ${this.config.storeTimeoutMs} ms`,
@@ -146,8 +150,22 @@ export class TokenResultCache<T> {
   }
 }
 
+/** Whether a value read from the shared store is an entry this class wrote (Redis is data too). */
 function isEntry<T>(value: unknown): value is Entry<T> {
   if (typeof value !== 'object' || value === null) return false;
   const entry = value as Record<string, unknown>;
-  return typeof entry.ok === 'boolean' && typeof entry.expiresAt === 'number';
+  if (typeof entry.expiresAt !== 'number') return false;
+  if (entry.ok === true) return typeof entry.value === 'object' && entry.value !== null;
+  return (
+    entry.ok === false && typeof entry.reason === 'string' && typeof entry.message === 'string'
+  );
+}
+
+/** An entry's size as JSON; one that cannot be measured counts as too large to keep. */
+function entrySize(entry: unknown, maxBytes: number): number {
+  try {
+    return Math.max(1, JSON.stringify(entry).length);
+  } catch {
+    return maxBytes + 1;
+  }
 }

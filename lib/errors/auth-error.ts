@@ -44,7 +44,8 @@ export type AuthErrorReason =
   | 'unsupported_context'
   | 'token_rejected_by_issuer'
   | 'token_inactive'
-  | 'userinfo_subject_mismatch';
+  | 'userinfo_subject_mismatch'
+  | 'sender_constrained_token';
 
 const STATUS: Record<AuthErrorCode, number> = {
   missing_token: 401,

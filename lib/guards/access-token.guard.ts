@@ -68,13 +68,14 @@ export class AccessTokenGuard implements CanActivate {
     try {
       const user = await this.authenticate(request, this.getResponse(context));
       request.user = user;
-      if (this.reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets)) {
-        await this.userinfo.fetchProfile(request);
-      }
       this.checkScopes(
         user,
         this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [],
       );
+      // After the scope check: a caller that gets 403 costs no userinfo call.
+      if (this.reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets)) {
+        await this.userinfo.fetchProfile(request);
+      }
       return true;
     } catch (error) {
       throw this.handleError(error, context);

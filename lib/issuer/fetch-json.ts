@@ -80,17 +80,43 @@ export async function fetchJson(
     const declared = Number(response.headers.get('content-length'));
     if (declared > limits.maxBytes) throw tooLarge(url, limits);
     const text = await readCapped(response, url, limits);
+    let document: unknown;
     try {
-      return JSON.parse(text);
+      document = JSON.parse(text);
     } catch (error) {
       throw new RemoteFetchError('invalid_json', `${url} did not answer valid JSON.`, {
         cause: error,
       });
     }
+    if (nestingDepth(document, MAX_DEPTH) > MAX_DEPTH) {
+      throw new RemoteFetchError(
+        'invalid_json',
+        `${url} answered JSON nested deeper than ${MAX_DEPTH}.`,
+      );
+    }
+    return document;
   } catch (error) {
     await response.body?.cancel().catch(() => undefined);
     throw error instanceof RemoteFetchError ? error : wrap(error, url, signal);
   }
+}
+
+/** Provider documents are shallow; deeper ones are refused before anything recurses into them. */
+const MAX_DEPTH = 32;
+
+/** The nesting depth of a parsed JSON value, counted without recursion and up to `limit + 1`. */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(item)) stack.push([child, level]);
+  }
+  return deepest;
 }
 
 async function readCapped(response: Response, url: string, limits: FetchLimits): Promise<string> {
@@ -102,7 +128,10 @@ async function readCapped(response: Response, url: string, limits: FetchLimits):
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > limits.maxBytes) throw tooLarge(url, limits);
+    if (size > limits.maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(url, limits);
+    }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');

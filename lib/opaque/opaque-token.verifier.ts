@@ -29,8 +29,10 @@ export class OpaqueTokenVerifier {
     return this.options.opaqueTokens !== undefined;
   }
 
-  verify(token: string): Promise<AuthUser> {
-    return this.cache.resolve(token, () => this.limiter.run(() => this.lookup(token)));
+  /** The user of an opaque token; a copy per request, the cached one stays untouched. */
+  async verify(token: string): Promise<AuthUser> {
+    const user = await this.cache.resolve(token, () => this.limiter.run(() => this.lookup(token)));
+    return { ...user };
   }
 
   private async lookup(token: string): Promise<LookupResult<AuthUser>> {

@@ -137,3 +137,18 @@ describe('UpstreamLimiter', () => {
     await expect(limiter.run(async () => 'second')).resolves.toBe('second');
   });
 });
+
+describe('UpstreamLimiter per-second bound across a window boundary', () => {
+  it('counts any sliding second, so a boundary does not let twice the bound through', async () => {
+    const limiter = new UpstreamLimiter(100, 2);
+    now = START + 900;
+    await limiter.run(async () => 'a');
+    await limiter.run(async () => 'b');
+    now = START + 1100;
+    await expect(refusal(limiter.run(async () => 'c'))).resolves.toBeInstanceOf(
+      IssuerUnavailableError,
+    );
+    now = START + 1900;
+    await expect(limiter.run(async () => 'd')).resolves.toBe('d');
+  });
+});

@@ -23,7 +23,12 @@ export async function requestUserinfo(
     throw upstreamFailure(error, 'userinfo');
   }
   const profile = body as Partial<UserProfile> | null;
-  if (typeof profile !== 'object' || profile === null || typeof profile.sub !== 'string') {
+  if (
+    typeof profile !== 'object' ||
+    profile === null ||
+    typeof profile.sub !== 'string' ||
+    profile.sub === ''
+  ) {
     throw new IssuerUnavailableError(
       'The identity provider answered /userinfo without a subject; try again shortly.',
       5,

@@ -115,3 +115,13 @@ describe('validateIntrospection', () => {
     expect(error.message).toContain(name);
   });
 });
+
+describe('validateIntrospection on sender-constrained tokens', () => {
+  it.each([
+    { cnf: { jkt: 'thumbprint' } },
+    { token_type: 'DPoP' },
+    { token_type: 'dpop', cnf: { jkt: 'x' } },
+  ])('refuses %j as a bearer token', (members) => {
+    expect(refusal({ ...valid, ...members }).reason).toBe('sender_constrained_token');
+  });
+});

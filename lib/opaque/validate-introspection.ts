@@ -1,7 +1,7 @@
 import { InvalidTokenError } from '../errors/auth-error';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { describeValue } from '../token/describe-value';
-import { issuerMismatch, tokenExpired } from '../token/validate-claims';
+import { issuerMismatch, senderConstrained, tokenExpired } from '../token/validate-claims';
 import type { IntrospectionResponse } from './introspection-client';
 
 /** An active introspection response whose members have been checked. */
@@ -27,6 +27,9 @@ export function validateIntrospection(
       'The identity provider says the access token is not active: it is expired, revoked or unknown.',
     );
   }
+  const tokenType =
+    typeof response.token_type === 'string' ? response.token_type.toLowerCase() : '';
+  if (response.cnf !== undefined || tokenType === 'dpop') throw senderConstrained();
   if (response.iss !== undefined && response.iss !== options.issuer) {
     throw issuerMismatch(response.iss, options.issuer);
   }

@@ -59,7 +59,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
           return done(error);
         }
         keyStore.getKey(header).then((key) => {
-          (request as KeyCarrier)[VERIFYING_KEY] = key;
+          Object.defineProperty(request, VERIFYING_KEY, { value: key, configurable: true });
           done(null, key);
         }, done);
       },

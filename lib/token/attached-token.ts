@@ -6,7 +6,12 @@ interface TokenCarrier {
 
 /** Keeps the request's extracted token on the request, out of sight of JSON and logs. */
 export function attachToken(request: object, token: string): void {
-  (request as TokenCarrier)[TOKEN] = token;
+  Object.defineProperty(request, TOKEN, {
+    value: token,
+    enumerable: false,
+    configurable: true,
+    writable: true,
+  });
 }
 
 /** The token the guard extracted from this request, if any. */

@@ -217,3 +217,12 @@ describe('validateClaims on edge cases found in review', () => {
     expect(refusal({ ...noScope, aud: 'https://other.example' }).reason).toBe('audience_mismatch');
   });
 });
+
+describe('validateClaims on sender-constrained tokens', () => {
+  it.each([{ cnf: { jkt: 'thumbprint' } }, { cnf: { 'x5t#S256': 'cert-hash' } }])(
+    'refuses a token bound to a key (%j) sent as a bearer token',
+    (claims) => {
+      expect(refusal({ ...valid, ...claims }).reason).toBe('sender_constrained_token');
+    },
+  );
+});

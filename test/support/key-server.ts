@@ -165,7 +165,7 @@ export class KeyServer {
   /** Profiles /userinfo answers, by access token; any other token gets 401. */
   readonly profiles = new Map<string, Record<string, unknown>>();
   /** How /userinfo behaves, apart from the discovery and JWKS `mode`. */
-  userinfoMode: ServerMode | 'rate-limited' = 'ok';
+  userinfoMode: ServerMode | 'rate-limited' | 'deep' = 'ok';
   userinfoCalls = 0;
 
   get userinfoUrl(): string {
@@ -183,6 +183,10 @@ export class KeyServer {
         return;
       case 'error500':
         res.writeHead(502).end('bad gateway');
+        return;
+      case 'deep':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`{"sub":"x","deep":${'['.repeat(20000)}${']'.repeat(20000)}}`);
         return;
       case 'rate-limited':
         res.writeHead(429, { 'retry-after': '42' }).end('{"error":"too_many_requests"}');
