@@ -4,6 +4,8 @@ export function reportMemoryOnRequest(): void {
     if (message === 'memory') {
       process.send?.({ maxRssBytes: process.resourceUsage().maxRSS * 1024 });
     }
+    // A clean exit, so that --cpu-prof can write its profile.
+    if (message === 'exit') process.exit(0);
   });
 }
 

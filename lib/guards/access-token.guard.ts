@@ -14,7 +14,7 @@ import {
 import { buildChallenge } from '../errors/www-authenticate';
 import { authHttpException } from './auth-http-exception';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
-import { ACCESS_TOKEN_STRATEGY, AccessTokenStrategy } from '../strategies/access-token.strategy';
+import { AccessTokenStrategy } from '../strategies/access-token.strategy';
 import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
 import { UserinfoService } from '../opaque/userinfo.service';
 import { attachToken } from '../token/attached-token';
@@ -22,6 +22,13 @@ import { classifyToken } from '../token/classify-token';
 import { extractBearerToken } from '../token/extract-token';
 import { unmetRequirements, type ScopeRequirement } from '../token/scopes';
 import { tokenHash } from '../token/token-hash';
+
+/** What a route's decorators ask of the guard. */
+interface RouteAuth {
+  isPublic: boolean;
+  scopes: ScopeRequirement[];
+  withUserinfo: boolean;
+}
 
 /** The parts of an HTTP request the guard reads and writes. */
 export interface GuardRequest {
@@ -44,6 +51,7 @@ export interface GuardResponse {
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
   private readonly logger = new Logger('AccessTokenGuard');
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteAuth>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -54,9 +62,7 @@ export class AccessTokenGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    const isPublic =
-      this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true;
+    const { isPublic, scopes, withUserinfo } = this.routeAuth(context);
     if (context.getType() !== 'http') {
       if (isPublic) return true;
       const error = new UnsupportedContextError(context.getType());
@@ -66,20 +72,35 @@ export class AccessTokenGuard implements CanActivate {
     if (isPublic) return true;
     const request = this.getRequest(context);
     try {
-      const user = await this.authenticate(request, this.getResponse(context));
+      const user = await this.authenticate(request);
       request.user = user;
-      this.checkScopes(
-        user,
-        this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [],
-      );
+      this.checkScopes(user, scopes);
       // After the scope check: a caller that gets 403 costs no userinfo call.
-      if (this.reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets)) {
-        await this.userinfo.fetchProfile(request);
-      }
+      if (withUserinfo) await this.userinfo.fetchProfile(request);
       return true;
     } catch (error) {
       throw this.handleError(error, context);
     }
+  }
+
+  /** What the route's decorators ask for, read once per handler and class (metadata is static). */
+  private routeAuth(context: ExecutionContext): RouteAuth {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byController = this.routes.get(handler);
+    let route = byController?.get(controller);
+    if (route) return route;
+    const targets = [handler, controller];
+    route = {
+      isPublic:
+        this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
+      scopes: this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [],
+      withUserinfo:
+        this.reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
+    };
+    if (!byController) this.routes.set(handler, (byController = new WeakMap()));
+    byController.set(controller, route);
+    return route;
   }
 
   /** The HTTP request of the context. */
@@ -108,7 +129,7 @@ export class AccessTokenGuard implements CanActivate {
     return authHttpException(error);
   }
 
-  private async authenticate(request: GuardRequest, response: GuardResponse): Promise<AuthUser> {
+  private async authenticate(request: GuardRequest): Promise<AuthUser> {
     const token = extractBearerToken(
       { authorization: request.headers.authorization, queryToken: request.query?.access_token },
       this.options,
@@ -116,9 +137,7 @@ export class AccessTokenGuard implements CanActivate {
     if (token === undefined) throw new MissingTokenError();
     try {
       attachToken(request, token);
-      if (classifyToken(token) === 'jwt') {
-        return this.strategy.cachedUser(token) ?? (await this.runStrategy(request, response));
-      }
+      if (classifyToken(token) === 'jwt') return await this.strategy.verifyToken(token);
       if (this.opaqueVerifier.enabled) return await this.opaqueVerifier.verify(token);
       throw new InvalidTokenError(
         'not_a_jwt',
@@ -131,19 +150,6 @@ export class AccessTokenGuard implements CanActivate {
       this.logger.debug(`Refused token ${tokenHash(token)}: ${reason}`);
       throw error;
     }
-  }
-
-  private runStrategy(request: GuardRequest, response: GuardResponse): Promise<AuthUser> {
-    const passport = this.strategy.getPassportInstance();
-    return new Promise<AuthUser>((resolve, reject) => {
-      const middleware = passport.authenticate(
-        ACCESS_TOKEN_STRATEGY,
-        { session: false },
-        (error: unknown, user: AuthUser | false, info: unknown) =>
-          user ? resolve(user) : reject(error ?? verificationRefusal(info)),
-      );
-      middleware(request, response, reject);
-    });
   }
 
   private checkScopes(user: AuthUser, requirements: ScopeRequirement[]): void {
@@ -165,24 +171,6 @@ export class AccessTokenGuard implements CanActivate {
       `This route requires the scope ${wanted.join('; and ')}. ${advice}`,
     );
   }
-}
-
-/**
- * What passport-jwt reports through `fail()`: our own refusals, or whatever jsonwebtoken (and the
- * jwa/jws libraries below it) threw while verifying. All of the latter are refusals of the token
- * (for example jwa throws a TypeError for an ES256 signature of the wrong length), never bugs.
- */
-function verificationRefusal(info: unknown): AuthError {
-  if (info instanceof AuthError) return info;
-  const message = info instanceof Error ? info.message : String(info);
-  const bySignature = /signature/i.test(message);
-  return new InvalidTokenError(
-    bySignature ? 'signature_invalid' : 'malformed_jwt',
-    bySignature
-      ? "The token's signature does not verify with the issuer's key: it was forged or altered."
-      : 'The access token is malformed and cannot be verified.',
-    { cause: info },
-  );
 }
 
 function setHeader(response: GuardResponse, name: string, value: string): void {

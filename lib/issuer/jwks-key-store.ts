@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import { InvalidTokenError, IssuerUnavailableError } from '../errors/auth-error';
-import type { CheckedHeader } from '../token/check-jwt-header';
+import { SUPPORTED_ALGORITHMS, type CheckedHeader } from '../token/check-jwt-header';
 import { describeValue } from '../token/describe-value';
 import { fetchJson, RemoteFetchError, type FetchLimits } from './fetch-json';
 import type { IssuerDiscovery } from './issuer-discovery';
@@ -14,6 +14,10 @@ export interface CachedKey {
   /** The key as jwks-rsa hands it out, to recognise it in the next fetch. */
   pem: string;
   key: KeyObject;
+  /** The supported algorithms the key can verify (by its type and curve), computed once. */
+  algorithms: ReadonlySet<string>;
+  /** An RSA key shorter than 2048 bits. */
+  weak: boolean;
 }
 
 interface KeySet {
@@ -69,6 +73,18 @@ export class JwksKeyStore {
     this.credits = config.refetchBurst;
   }
 
+  /**
+   * The key for this header when it is cached, fits and is fresh enough: the common case, answered
+   * without a promise. `undefined` means: ask `getKey`, which also gives the reason for a refusal.
+   */
+  getCachedKey(header: CheckedHeader): KeyObject | undefined {
+    const set = this.keys;
+    if (!set || header.kid === undefined || this.needsRefresh(set)) return undefined;
+    const found = set.byKid.get(header.kid);
+    if (!found || !fits(found, header)) return undefined;
+    return found.key;
+  }
+
   /** Whether `key` is still in the issuer's current key set. */
   isCurrent(key: KeyObject): boolean {
     return this.keys?.objects.has(key) ?? false;
@@ -108,7 +124,7 @@ export class JwksKeyStore {
 
   private soleKeyFor(set: KeySet, header: CheckedHeader): KeyObject {
     const fitting = set.all.filter(
-      (k) => (k.alg === undefined || k.alg === header.alg) && keyFitsAlgorithm(k.key, header.alg),
+      (k) => (k.alg === undefined || k.alg === header.alg) && k.algorithms.has(header.alg),
     );
     if (fitting.length !== 1) {
       throw new InvalidTokenError(
@@ -172,9 +188,7 @@ export class JwksKeyStore {
           'alg' in signingKey && typeof signingKey.alg === 'string' ? signingKey.alg : undefined;
         const old = previous.get(pem);
         const cached: CachedKey =
-          old && old.kid === kid && old.alg === alg
-            ? old
-            : { pem, key: createPublicKey(pem), ...(kid ? { kid } : {}), ...(alg ? { alg } : {}) };
+          old && old.kid === kid && old.alg === alg ? old : describeKey(pem, kid, alg);
         set.all.push(cached);
         set.objects.add(cached.key);
         if (cached.kid !== undefined && !set.byKid.has(cached.kid))
@@ -204,10 +218,32 @@ export class JwksKeyStore {
   }
 }
 
+function describeKey(pem: string, kid: string | undefined, alg: string | undefined): CachedKey {
+  const key = createPublicKey(pem);
+  return {
+    pem,
+    key,
+    algorithms: new Set(
+      SUPPORTED_ALGORITHMS.filter((candidate) => keyFitsAlgorithm(key, candidate)),
+    ),
+    weak: isWeakKey(key),
+    ...(kid ? { kid } : {}),
+    ...(alg ? { alg } : {}),
+  };
+}
+
+function fits(cached: CachedKey, header: CheckedHeader): boolean {
+  return (
+    (cached.alg === undefined || cached.alg === header.alg) &&
+    cached.algorithms.has(header.alg) &&
+    !cached.weak
+  );
+}
+
 function checkFit(cached: CachedKey, header: CheckedHeader): KeyObject {
   if (
     (cached.alg !== undefined && cached.alg !== header.alg) ||
-    !keyFitsAlgorithm(cached.key, header.alg)
+    !cached.algorithms.has(header.alg)
   ) {
     throw new InvalidTokenError(
       'key_mismatch',
@@ -215,7 +251,7 @@ function checkFit(cached: CachedKey, header: CheckedHeader): KeyObject {
         (cached.alg ? ` (declared for ${cached.alg}).` : '.'),
     );
   }
-  if (isWeakKey(cached.key)) {
+  if (cached.weak) {
     throw new InvalidTokenError(
       'weak_key',
       `The issuer's key "${describeValue(cached.kid)}" is an RSA key shorter than 2048 bits.`,

@@ -1,0 +1,87 @@
+import 'reflect-metadata';
+import { createPublicKey, verify } from 'node:crypto';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import jwt from 'jsonwebtoken';
+import { AccessTokenStrategy, AuthModule } from '../lib';
+import { attachToken } from '../lib/token/attached-token';
+import type { KeyServer } from '../test/support/key-server';
+
+/** Microseconds per token of each verification path, in process, medians of three passes. */
+export interface VerifyCosts {
+  rawParsedKey: number;
+  rawPemEachTime: number;
+  jsonwebtoken: number;
+  directPath: number;
+  passportPath: number;
+  cachedToken: number;
+}
+
+export async function measureVerifyPaths(ks: KeyServer, tokens: string[]): Promise<VerifyCosts> {
+  @Module({
+    imports: [
+      AuthModule.forRoot({
+        issuerUrl: ks.issuer,
+        audience: ks.audience,
+        verifiedTokenCache: false,
+        globalGuard: false,
+      }),
+    ],
+  })
+  class VerifyModule {}
+  const context = await NestFactory.createApplicationContext(VerifyModule, { logger: false });
+  const strategy = context.get(AccessTokenStrategy);
+  const cached = await NestFactory.createApplicationContext(
+    (() => {
+      @Module({
+        imports: [
+          AuthModule.forRoot({ issuerUrl: ks.issuer, audience: ks.audience, globalGuard: false }),
+        ],
+      })
+      class CachedModule {}
+      return CachedModule;
+    })(),
+    { logger: false },
+  );
+  const cachedStrategy = cached.get(AccessTokenStrategy);
+  const publicKey = createPublicKey({ key: ks.key.publicJwk as never, format: 'jwk' });
+  const pem = publicKey.export({ format: 'pem', type: 'spki' });
+
+  async function perToken(run: (token: string) => unknown): Promise<number> {
+    const passes: number[] = [];
+    for (let pass = 0; pass < 3; pass++) {
+      const started = process.hrtime.bigint();
+      for (const token of tokens) await run(token);
+      passes.push(Number(process.hrtime.bigint() - started) / 1000 / tokens.length);
+    }
+    return passes.sort((a, b) => a - b)[1];
+  }
+  const raw = (key: typeof publicKey | string | Buffer) => (token: string) => {
+    const dot = token.lastIndexOf('.');
+    return verify(
+      'sha256',
+      Buffer.from(token.slice(0, dot)),
+      key,
+      Buffer.from(token.slice(dot + 1), 'base64url'),
+    );
+  };
+  await strategy.verifyToken(tokens[0]);
+  await cachedStrategy.verifyToken(tokens[0]);
+  const costs: VerifyCosts = {
+    rawParsedKey: await perToken(raw(publicKey)),
+    rawPemEachTime: await perToken(raw(pem)),
+    jsonwebtoken: await perToken((token) =>
+      jwt.verify(token, publicKey, { algorithms: ['RS256'] }),
+    ),
+    directPath: await perToken((token) => strategy.verifyToken(token)),
+    passportPath: await perToken((token) => {
+      const request = { headers: { authorization: `Bearer ${token}` } };
+      attachToken(request, token);
+      return strategy.authenticateWithPassport(request, {});
+    }),
+    cachedToken: await perToken(() => cachedStrategy.verifyToken(tokens[0])),
+  };
+  await context.close();
+  await cached.close();
+  return costs;
+}

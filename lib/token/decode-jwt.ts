@@ -1,0 +1,63 @@
+import { InvalidTokenError } from '../errors/auth-error';
+
+/** A compact JWS split and decoded, nothing verified yet. */
+export interface DecodedJwt {
+  header: Record<string, unknown>;
+  /** The payload as JSON text; parsed only after the signature verified. */
+  payloadText: string;
+  /** `header.payload`, the bytes the signature covers. */
+  signingInput: Buffer;
+  signature: Buffer;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Splits a three-segment token and decodes its parts, strictly: each segment base64url without
+ * padding, the header a JSON object. Throws `malformed_jwt` otherwise.
+ */
+export function decodeJwt(token: string): DecodedJwt {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  const header = token.slice(0, first);
+  const payload = token.slice(first + 1, second);
+  const signature = token.slice(second + 1);
+  if (
+    first <= 0 ||
+    second <= first + 1 ||
+    token.indexOf('.', second + 1) !== -1 ||
+    !BASE64URL.test(header) ||
+    !BASE64URL.test(payload) ||
+    !BASE64URL.test(signature)
+  ) {
+    throw malformed('its segments are not base64url');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+  } catch {
+    throw malformed('its header is not base64url-encoded JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw malformed('its header is not a JSON object');
+  }
+  return {
+    header: parsed as Record<string, unknown>,
+    payloadText: Buffer.from(payload, 'base64url').toString('utf8'),
+    signingInput: Buffer.from(token.slice(0, second), 'ascii'),
+    signature: Buffer.from(signature, 'base64url'),
+  };
+}
+
+/** Parses the payload of a token whose signature verified. */
+export function parsePayload(payloadText: string): unknown {
+  try {
+    return JSON.parse(payloadText);
+  } catch {
+    throw malformed('its payload is not JSON');
+  }
+}
+
+function malformed(why: string): InvalidTokenError {
+  return new InvalidTokenError('malformed_jwt', `The access token is malformed: ${why}.`);
+}

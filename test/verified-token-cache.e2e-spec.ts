@@ -1,0 +1,81 @@
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { JwksKeyStore } from '../lib/issuer/jwks-key-store';
+import { createFixtureApp } from './fixtures/create-fixture-app';
+import { generateKey, KeyServer } from './support/key-server';
+
+/** The verified-token cache changes no answer: it ends at exp, and when the key leaves the JWKS. */
+describe('verified-token cache', () => {
+  let ks: KeyServer;
+  let app: INestApplication;
+
+  beforeEach(async () => {
+    ks = await KeyServer.start();
+    app = await createFixtureApp(
+      { issuerUrl: ks.issuer, audience: ks.audience, clockTolerance: 0, verifiedTokenCache: true },
+      { keepVerifiedTokenCache: true },
+    );
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await ks.stop();
+  });
+
+  const get = (token: string) =>
+    request(app.getHttpServer()).get('/private').set('Authorization', `Bearer ${token}`);
+
+  it('answers a repeated token without looking up its key again', async () => {
+    const keys = app.get(JwksKeyStore);
+    const lookups = jest.spyOn(keys, 'getCachedKey');
+    const token = ks.token();
+    expect((await get(token)).status).toBe(200);
+    expect(lookups).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 5; i++) expect((await get(token)).status).toBe(200);
+    expect(lookups).toHaveBeenCalledTimes(1);
+  });
+
+  it('stops accepting a cached token at its exp', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = ks.token({ exp });
+    expect((await get(token)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    const res = await get(token);
+    expect([res.status, res.body.reason]).toEqual([401, 'token_expired']);
+  });
+
+  it('stops accepting a cached token once its key has left the JWKS', async () => {
+    const old = ks.key;
+    const token = ks.token();
+    expect((await get(token)).status).toBe(200);
+    const next = generateKey('RS256');
+    ks.keys = [next];
+    // A token signed with the new key makes the store refetch the JWKS, which drops the old key.
+    expect((await get(ks.token({}, {}, next))).status).toBe(200);
+    const res = await get(token);
+    expect([res.status, res.body.reason]).toEqual([401, 'unknown_kid']);
+    expect(old.kid).not.toBe(next.kid);
+  });
+
+  it('keeps tokens of an unchanged key cached across a refetch', async () => {
+    const token = ks.token();
+    expect((await get(token)).status).toBe(200);
+    const added = generateKey('RS256');
+    ks.keys.push(added);
+    expect((await get(ks.token({}, {}, added))).status).toBe(200);
+    const lookups = jest.spyOn(app.get(JwksKeyStore), 'getCachedKey');
+    expect((await get(token)).status).toBe(200);
+    expect(lookups).not.toHaveBeenCalled();
+  });
+
+  it('gives every request its own user object', async () => {
+    const token = ks.token({ email: 'ada@example.com' });
+    const first = await request(app.getHttpServer())
+      .get('/me')
+      .set('Authorization', `Bearer ${token}`);
+    const second = await request(app.getHttpServer())
+      .get('/me')
+      .set('Authorization', `Bearer ${token}`);
+    expect(second.body).toEqual(first.body);
+  });
+});
