@@ -25,6 +25,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   collectCoverageFrom: ['lib/**/*.ts', '!lib/**/*.spec.ts', '!lib/index.ts'],
   coverageReporters: ['text-summary', 'text'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/no-token-in-logs.ts'],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 20000,
 };

@@ -5,6 +5,7 @@ import {
   startDevIdentityProvider,
   type DevIdentityProvider,
 } from '../sample/dev-identity-provider';
+import { rememberTokensOf } from './support/log-capture';
 import { createFixtureApp } from './fixtures/create-fixture-app';
 
 const AUDIENCE = 'https://api.example.com';
@@ -14,7 +15,7 @@ describe('opaque access tokens with oidc-provider', () => {
   let idp: DevIdentityProvider;
 
   beforeAll(async () => {
-    idp = await startDevIdentityProvider({ audience: AUDIENCE });
+    idp = rememberTokensOf(await startDevIdentityProvider({ audience: AUDIENCE }));
   });
 
   afterAll(() => idp.close());

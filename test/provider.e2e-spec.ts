@@ -5,6 +5,7 @@ import {
   startDevIdentityProvider,
   type DevIdentityProvider,
 } from '../sample/dev-identity-provider';
+import { rememberTokensOf } from './support/log-capture';
 import { createFixtureApp, type Registration } from './fixtures/create-fixture-app';
 
 const AUDIENCE = 'https://api.example.com';
@@ -17,10 +18,12 @@ describe.each<Registration>(['forRoot', 'forRootAsync'])(
     let app: INestApplication;
 
     beforeAll(async () => {
-      idp = await startDevIdentityProvider({
-        audience: AUDIENCE,
-        scopes: ['read:messages', 'write:messages'],
-      });
+      idp = rememberTokensOf(
+        await startDevIdentityProvider({
+          audience: AUDIENCE,
+          scopes: ['read:messages', 'write:messages'],
+        }),
+      );
       app = await createFixtureApp({ issuerUrl: idp.issuer, audience: AUDIENCE }, { registration });
     });
 
@@ -114,7 +117,7 @@ describe('an identity provider that is down at start', () => {
         .get('/private')
         .set('Authorization', `Bearer ${staleToken}`);
       expect(down.status).toBe(503);
-      idp = await startDevIdentityProvider({ audience: AUDIENCE, port });
+      idp = rememberTokensOf(await startDevIdentityProvider({ audience: AUDIENCE, port }));
       const token = await idp.getAccessToken();
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const up = await request(app.getHttpServer())

@@ -10,6 +10,7 @@ import { AuthModule } from '../lib';
 import { FixtureController } from './fixtures/fixture.controllers';
 import { KeyServer } from './support/key-server';
 import { RedisServer } from './support/redis-server';
+import { capturingLogger, rememberToken } from './support/log-capture';
 
 /** Several instances of an API sharing one real redis-server through @nestjs/cache-manager. */
 describe('a shared cache in Redis', () => {
@@ -55,14 +56,14 @@ describe('a shared cache in Redis', () => {
     })
     class InstanceModule {}
     const moduleRef = await Test.createTestingModule({ imports: [InstanceModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = moduleRef.createNestApplication({ logger: capturingLogger });
     await app.init();
     apps.push(app);
     return app;
   }
 
   function knownToken(): string {
-    const token = randomBytes(30).toString('base64url').replace(/^eyJ/, 'abc');
+    const token = rememberToken(randomBytes(30).toString('base64url').replace(/^eyJ/, 'abc'));
     ks.profiles.set(token, { sub: 'auth0|user-1', email: 'ada@example.com' });
     return token;
   }

@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createFixtureApp } from './fixtures/create-fixture-app';
 import { generateKey, KeyServer, signRaw } from './support/key-server';
+import { capturedLogs, findLeaks } from './support/log-capture';
 
 /** Every check of the verifier, each shown refusing the attack it exists for. */
 describe('access token checks (local key server)', () => {
@@ -458,6 +459,26 @@ describe('access token checks (local key server)', () => {
       expect((await get(ks.token({ scope: 'admin write:messages' }), '/admin/write')).status).toBe(
         200,
       );
+    });
+  });
+
+  describe('logs', () => {
+    it('logs refusals with a short hash and a reason code, never the token', async () => {
+      const token = ks.token({ exp: now() - 60 });
+      await get(token);
+      const lines = capturedLogs().filter((line) => line.includes('Refused token'));
+      expect(lines.some((line) => /Refused token [0-9a-f]{12}: token_expired/.test(line))).toBe(
+        true,
+      );
+      expect(findLeaks(capturedLogs(), [token])).toEqual([]);
+    });
+
+    it('would notice a leak: the checker finds tokens and JWT-shaped text in log lines', () => {
+      const token = ks.token();
+      expect(findLeaks([`debug refused ${token}`], [token])).toHaveLength(1);
+      expect(findLeaks([`debug ${token.split('.')[2]}`], [token])).toHaveLength(1);
+      expect(findLeaks([`debug ${ks.token()}`], [])).toHaveLength(1);
+      expect(findLeaks(['debug Refused token 0123456789ab: token_expired'], [token])).toEqual([]);
     });
   });
 

@@ -8,6 +8,7 @@ import {
 } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { rememberToken } from './log-capture';
 
 export type KeyKind = 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'RSA1024';
 
@@ -159,11 +160,16 @@ export class KeyServer {
     };
     for (const [name, value] of Object.entries(fullHeader))
       if (value === undefined) delete fullHeader[name];
-    return signRaw(fullHeader, payload, key.privateKey);
+    return rememberToken(signRaw(fullHeader, payload, key.privateKey));
   }
 
-  /** Profiles /userinfo answers, by access token; any other token gets 401. */
-  readonly profiles = new Map<string, Record<string, unknown>>();
+  /** Profiles /userinfo answers, by access token; any other token gets 401 (tokens remembered). */
+  readonly profiles = new (class extends Map<string, Record<string, unknown>> {
+    override set(token: string, profile: Record<string, unknown>) {
+      rememberToken(token);
+      return super.set(token, profile);
+    }
+  })();
   /** How /userinfo behaves, apart from the discovery and JWKS `mode`. */
   userinfoMode: ServerMode | 'rate-limited' | 'deep' = 'ok';
   userinfoCalls = 0;
