@@ -20,7 +20,50 @@ export interface TestKey {
 }
 
 /** What the server answers on its JWKS and discovery routes. */
-export type ServerMode = 'ok' | 'error500' | 'hang' | 'reset' | 'huge' | 'not-json' | 'redirect';
+export type ServerMode =
+  'ok' | 'error500' | 'hang' | 'reset' | 'huge' | 'not-json' | 'redirect' | 'rate-limited' | 'deep';
+
+/** How a route of the server misbehaves; `ok` means it answers normally. */
+export type Misbehaviour = ServerMode;
+
+/** Misbehaves as `mode` says; returns whether it did (and so answered, or never will). */
+function misbehave(
+  mode: Misbehaviour,
+  req: IncomingMessage,
+  res: ServerResponse,
+  redirectTo = 'http://127.0.0.1:1/',
+): boolean {
+  const json = { 'content-type': 'application/json' };
+  switch (mode) {
+    case 'ok':
+      return false;
+    case 'hang':
+      return true;
+    case 'reset':
+      req.socket.destroy();
+      return true;
+    case 'error500':
+      res.writeHead(502).end('bad gateway');
+      return true;
+    case 'not-json':
+      res.writeHead(200, json).end('{"keys": [');
+      return true;
+    case 'huge':
+      res
+        .writeHead(200, json)
+        .end(`{"sub":"x","keys":[],"padding":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+      return true;
+    case 'deep':
+      res.writeHead(200, json).end(`{"sub":"x","deep":${'['.repeat(20000)}${']'.repeat(20000)}}`);
+      return true;
+    case 'redirect':
+      res.writeHead(302, { location: `${redirectTo}elsewhere` }).end();
+      return true;
+    case 'rate-limited':
+      res.writeHead(429, { 'retry-after': '42' }).end('{"error":"too_many_requests"}');
+      return true;
+  }
+}
 
 /** Generates a signing key pair of the given kind, fresh for every run. */
 export function generateKey(
@@ -170,91 +213,80 @@ export class KeyServer {
       return super.set(token, profile);
     }
   })();
+  /** What /introspect answers, by token; any other token is `{"active": false}`. */
+  readonly introspections = new Map<string, Record<string, unknown>>();
   /** How /userinfo behaves, apart from the discovery and JWKS `mode`. */
-  userinfoMode: ServerMode | 'rate-limited' | 'deep' = 'ok';
+  userinfoMode: Misbehaviour = 'ok';
+  /** How /introspect behaves. */
+  introspectionMode: Misbehaviour = 'ok';
+  /** How the JWKS alone behaves, when set (discovery keeps `mode`). */
+  jwksMode?: Misbehaviour;
   userinfoCalls = 0;
+  introspectionCalls = 0;
+  /** Credentials /introspect requires (client_secret_basic). */
+  readonly introspectionClient = { clientId: 'api-client', clientSecret: 'api-secret' };
 
   get userinfoUrl(): string {
     return `${this.issuer}userinfo`;
   }
 
-  private handleUserinfo(req: IncomingMessage, res: ServerResponse): void {
-    this.userinfoCalls++;
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    switch (this.userinfoMode) {
-      case 'hang':
-        return;
-      case 'reset':
-        req.socket.destroy();
-        return;
-      case 'error500':
-        res.writeHead(502).end('bad gateway');
-        return;
-      case 'deep':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(`{"sub":"x","deep":${'['.repeat(20000)}${']'.repeat(20000)}}`);
-        return;
-      case 'rate-limited':
-        res.writeHead(429, { 'retry-after': '42' }).end('{"error":"too_many_requests"}');
-        return;
-      case 'huge':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(`{"sub":"x","padding":"${'x'.repeat(1024 * 1024)}"}`);
-        return;
-      default:
-        break;
-    }
-    const profile = this.profiles.get(token);
-    const send = () =>
-      profile
-        ? res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(profile))
-        : res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
-    if (this.delayMs > 0) setTimeout(send, this.delayMs);
-    else send();
+  get introspectionUrl(): string {
+    return `${this.issuer}introspect`;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = req.url ?? '';
-    if (path === '/userinfo') return this.handleUserinfo(req, res);
+    if (path === '/userinfo') {
+      this.userinfoCalls++;
+      if (misbehave(this.userinfoMode, req, res)) return;
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const profile = this.profiles.get(token);
+      return this.answer(res, profile ? 200 : 401, profile);
+    }
+    if (path === '/introspect' && req.method === 'POST') {
+      this.introspectionCalls++;
+      if (misbehave(this.introspectionMode, req, res)) return;
+      const { clientId, clientSecret } = this.introspectionClient;
+      const expected = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        if (req.headers.authorization !== expected)
+          return this.answer(res, 401, { error: 'invalid_client' });
+        const token = new URLSearchParams(body).get('token') ?? '';
+        this.answer(res, 200, this.introspections.get(token) ?? { active: false });
+      });
+      return;
+    }
+    const isJwks = path === '/.well-known/jwks.json';
     if (path === '/.well-known/openid-configuration') this.fetches.discovery++;
-    else if (path === '/.well-known/jwks.json') this.fetches.jwks++;
+    else if (isJwks) this.fetches.jwks++;
     else {
       this.fetches.other++;
       res.writeHead(404).end();
       return;
     }
-    switch (this.mode) {
-      case 'hang':
-        return;
-      case 'reset':
-        req.socket.destroy();
-        return;
-      case 'error500':
-        res.writeHead(500).end('down');
-        return;
-      case 'not-json':
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [');
-        return;
-      case 'huge':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(`{"keys": [], "padding": "${'x'.repeat(2 * 1024 * 1024)}"}`);
-        return;
-      case 'redirect':
-        res.writeHead(302, { location: `${this.issuer}elsewhere` }).end();
-        return;
-      case 'ok':
-        break;
-    }
-    const body =
-      path === '/.well-known/jwks.json'
+    if (misbehave(isJwks ? (this.jwksMode ?? this.mode) : this.mode, req, res, this.issuer)) return;
+    this.answer(
+      res,
+      200,
+      isJwks
         ? (this.jwksOverride ?? { keys: this.keys.map((k) => k.publicJwk) })
         : {
             issuer: this.publishedIssuer ?? this.issuer,
             jwks_uri: this.jwksUri,
             userinfo_endpoint: this.userinfoUrl,
-          };
-    const send = () =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+            introspection_endpoint: this.introspectionUrl,
+          },
+    );
+  }
+
+  /** Answers JSON (body taken now, sent after `delayMs`); 401 carries a Bearer challenge. */
+  private answer(res: ServerResponse, status: number, body: unknown): void {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (status === 401) headers['www-authenticate'] = 'Bearer error="invalid_token"';
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const send = () => res.writeHead(status, headers).end(text);
     if (this.delayMs > 0) setTimeout(send, this.delayMs);
     else send();
   }
