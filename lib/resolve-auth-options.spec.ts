@@ -199,3 +199,22 @@ describe('resolveAuthOptions for opaque tokens', () => {
     expect(optionError(() => resolve(overrides)).message).toContain(`'${option}'`);
   });
 });
+
+describe('resolveAuthOptions for the verified-token cache', () => {
+  it.each([true, undefined])('uses the default bounds for %j', (verifiedTokenCache) => {
+    expect(resolve({ verifiedTokenCache }).verifiedTokenCache).toEqual({
+      maxEntries: 100_000,
+      maxBytes: 64 * 1024 * 1024,
+    });
+  });
+
+  it('turns it off with false', () => {
+    expect(resolve({ verifiedTokenCache: false }).verifiedTokenCache).toBe(false);
+  });
+
+  it.each(['yes', 42, null])('refuses %j, naming the option', (verifiedTokenCache) => {
+    expect(optionError(() => resolve({ verifiedTokenCache })).message).toContain(
+      "'verifiedTokenCache'",
+    );
+  });
+});

@@ -116,6 +116,23 @@ describe('fault injection', () => {
     expect([broken.status, broken.body.reason]).toEqual([401, 'unknown_kid']);
   });
 
+  it.each([null, [], 'text', 42])('answers 503 to a discovery document that is %j', async (doc) => {
+    await start();
+    ks.discoveryOverride = doc;
+    await expectQuick503(ks.token());
+  });
+
+  it('answers 503 to a userinfo profile without sub, and to introspection without active', async () => {
+    await start({ opaqueTokens: 'userinfo' });
+    const token = opaque();
+    ks.profiles.set(token, { email: 'no-sub@example.com' });
+    await expectQuick503(token);
+    await app.close();
+    await start({ opaqueTokens: 'introspection', introspection: ks.introspectionClient });
+    ks.introspections.set(token, { sub: 'u', aud: ks.audience });
+    await expectQuick503(token);
+  });
+
   it('answers 503 to a JWKS of keys that are all unusable', async () => {
     await start();
     ks.jwksOverride = { keys: [{ kty: 'oct', kid: 'sym', k: 'AAAA' }] };

@@ -299,6 +299,15 @@ describe('access token checks (local key server)', () => {
       await expectRefused(ks.token({ [claim]: value }), 'invalid_claim');
     });
 
+    it('refuses a signed payload that is not JSON', async () => {
+      const token = signRaw(
+        { alg: 'RS256', kid: ks.key.kid },
+        'not json at all',
+        ks.key.privateKey,
+      );
+      await expectRefused(token, 'malformed_jwt');
+    });
+
     it('refuses a payload that is not an object', async () => {
       const token = signRaw(
         { alg: 'RS256', kid: ks.key.kid },

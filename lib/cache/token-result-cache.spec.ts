@@ -486,3 +486,15 @@ describe('TokenResultCache', () => {
     });
   });
 });
+
+describe('TokenResultCache with a value JSON cannot measure', () => {
+  it('answers it but keeps nothing of it, asking again next time', async () => {
+    const cache = createCache();
+    const circular: Profile & { self?: unknown } = { sub: 'u' };
+    circular.self = circular;
+    const lookup = lookupOf(circular);
+    await expect(cache.resolve(TOKEN, lookup)).resolves.toBe(circular);
+    await expect(cache.resolve(TOKEN, lookup)).resolves.toBe(circular);
+    expect(lookup).toHaveBeenCalledTimes(2);
+  });
+});

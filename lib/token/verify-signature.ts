@@ -26,6 +26,7 @@ export function verifySignature(
   try {
     return verify(hash, signingInput, verifyKey, signature);
   } catch {
+    // node:crypto throws for some key and digest mismatches: still just an invalid signature.
     return false;
   }
 }

@@ -133,6 +133,8 @@ export class KeyServer {
   jwksOverride?: unknown;
   /** Delays each answer; its body is taken when the request arrives, as a real server's would be. */
   delayMs = 0;
+  /** Overrides the whole discovery document when set. */
+  discoveryOverride?: unknown;
   /** Overrides the issuer that discovery publishes when set. */
   publishedIssuer?: string;
   readonly fetches = { discovery: 0, jwks: 0, other: 0 };
@@ -272,12 +274,14 @@ export class KeyServer {
       200,
       isJwks
         ? (this.jwksOverride ?? { keys: this.keys.map((k) => k.publicJwk) })
-        : {
-            issuer: this.publishedIssuer ?? this.issuer,
-            jwks_uri: this.jwksUri,
-            userinfo_endpoint: this.userinfoUrl,
-            introspection_endpoint: this.introspectionUrl,
-          },
+        : this.discoveryOverride !== undefined
+          ? this.discoveryOverride
+          : {
+              issuer: this.publishedIssuer ?? this.issuer,
+              jwks_uri: this.jwksUri,
+              userinfo_endpoint: this.userinfoUrl,
+              introspection_endpoint: this.introspectionUrl,
+            },
     );
   }
 
