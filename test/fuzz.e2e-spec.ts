@@ -1,17 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createFixtureApp } from './fixtures/create-fixture-app';
+import { prng } from './support/prng';
 import { generateKey, KeyServer, signRaw, type TestKey } from './support/key-server';
-
-/** A small seeded PRNG (mulberry32), so that a failing case can be replayed from its seed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD = [
   '.',

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import {
@@ -6,6 +5,7 @@ import {
   type DevIdentityProvider,
 } from '../sample/dev-identity-provider';
 import { rememberTokensOf } from './support/log-capture';
+import { freePort } from './support/free-port';
 import { createFixtureApp, type Registration } from './fixtures/create-fixture-app';
 
 const AUDIENCE = 'https://api.example.com';
@@ -130,14 +130,3 @@ describe('an identity provider that is down at start', () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,19 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { join } from 'node:path';
-
-const MAIN = join(__dirname, '..', '..', 'dist', 'sample', 'main.js');
-
-/** A seeded PRNG (mulberry32), so that a failing run can be replayed with FUZZ_SEED. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { prng } from '../support/prng';
+import { printedExport, startSample, type SampleProcess } from '../support/sample-process';
 
 /**
  * Fuzzes the running sample, in its own process, over raw sockets: random and mutated
@@ -22,36 +10,21 @@ function prng(seed: number) {
  */
 describe('the running sample under hostile Authorization headers', () => {
   const SEED = Number(process.env.FUZZ_SEED ?? 5);
-  let child: ChildProcess;
+  let sample: SampleProcess;
   let port: number;
   let token: string;
-  let output = '';
 
   beforeAll(async () => {
-    if (!existsSync(MAIN))
-      throw new Error(`${MAIN} is missing: run "npm run build" before the tests.`);
-    port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: 'development' };
-    delete env.AUTH_ISSUER_URL;
-    delete env.AUTH_AUDIENCE;
-    child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 15000;
-    while (!/^export TOKEN=(\S+)\n/m.test(output)) {
-      if (Date.now() > deadline) throw new Error('The sample did not start.');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    token = /^export TOKEN=(\S+)\n/m.exec(output)![1];
+    sample = await startSample({
+      NODE_ENV: 'development',
+      AUTH_ISSUER_URL: undefined,
+      AUTH_AUDIENCE: undefined,
+    });
+    port = sample.port;
+    token = await printedExport(sample, 'TOKEN');
   });
 
-  afterAll(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
+  afterAll(() => sample.stop());
 
   /** Sends raw bytes as one request and returns the status code (0 when the server just closed). */
   function raw(authorization: string | Buffer, path = '/api/private'): Promise<number> {
@@ -75,7 +48,8 @@ describe('the running sample under hostile Authorization headers', () => {
   }
 
   const rss = () =>
-    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) * 1024;
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${sample.child.pid}/status`, 'utf8'))?.[1]) *
+    1024;
 
   function hostileHeaders(count: number): Array<string | Buffer> {
     const random = prng(SEED);
@@ -135,7 +109,7 @@ describe('the running sample under hostile Authorization headers', () => {
     if (process.env.FUZZ_REPORT) {
       process.stdout.write(`statuses ${JSON.stringify([...statuses])}, RSS growth ${growth}\n`);
     }
-    expect(child.exitCode).toBeNull();
+    expect(sample.child.exitCode).toBeNull();
     expect(await raw(`Bearer ${token}`)).toBe(200);
     expect(await raw('', '/api/public')).toBe(200);
     // 4xx only (400, 401, 431 from the HTTP parser for oversized headers), 200 only for the intact
@@ -148,14 +122,3 @@ describe('the running sample under hostile Authorization headers', () => {
     expect(growth).toBeLessThan(40 * 1024 * 1024);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

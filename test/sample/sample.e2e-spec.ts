@@ -1,38 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-
-const MAIN = join(__dirname, '..', '..', 'dist', 'sample', 'main.js');
+import { printedExport, startSample, type SampleProcess } from '../support/sample-process';
 
 /** The built sample, run as a user runs it (`npm run sample`), with the embedded identity provider. */
 describe('sample app (built, in its own process)', () => {
-  let child: ChildProcess;
+  let sample: SampleProcess;
   let output = '';
   let base: string;
   let token: string;
 
   beforeAll(async () => {
-    if (!existsSync(MAIN))
-      throw new Error(`${MAIN} is missing: run "npm run build" before the tests.`);
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: 'development' };
-    delete env.AUTH_ISSUER_URL;
-    delete env.AUTH_AUDIENCE;
-    child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    token = await waitFor(() => /^export TOKEN=(\S+)\n/m.exec(output)?.[1], 15000);
+    sample = await startSample({
+      NODE_ENV: 'development',
+      AUTH_ISSUER_URL: undefined,
+      AUTH_AUDIENCE: undefined,
+    });
+    base = `http://localhost:${sample.port}`;
+    token = await printedExport(sample, 'TOKEN');
+    await printedExport(sample, 'OPAQUE_TOKEN');
+    output = sample.output();
   });
 
-  afterAll(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
+  afterAll(() => sample.stop());
 
   const call = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, init);
   const bearer = () => ({ headers: { Authorization: `Bearer ${token}` } });
@@ -85,48 +72,18 @@ describe('sample app (built, in its own process)', () => {
   });
 
   it('never logs the tokens it printed for the developer, other than the export lines', () => {
-    const opaque = /^export OPAQUE_TOKEN=(\S+)\n/m.exec(output)![1];
-    expect(output.split(token).length - 1).toBe(1);
-    expect(output.split(opaque).length - 1).toBe(1);
+    const everything = sample.output();
+    const opaque = /^export OPAQUE_TOKEN=(\S+)\n/m.exec(everything)![1];
+    expect(everything.split(token).length - 1).toBe(1);
+    expect(everything.split(opaque).length - 1).toBe(1);
   });
 });
 
 describe('sample app with NODE_ENV=production and no AUTH_ISSUER_URL', () => {
   it('refuses to start the development identity provider', async () => {
-    if (!existsSync(MAIN))
-      throw new Error(`${MAIN} is missing: run "npm run build" before the tests.`);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(await freePort()),
-    };
-    delete env.AUTH_ISSUER_URL;
-    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const sample = await startSample({ NODE_ENV: 'production', AUTH_ISSUER_URL: undefined });
+    const code = await new Promise((resolve) => sample.child.once('exit', resolve));
     expect(code).toBe(1);
-    expect(output).toMatch(/refuses to run with NODE_ENV=production/);
+    expect(sample.output()).toMatch(/refuses to run with NODE_ENV=production/);
   });
 });
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('The sample did not print a token in time.');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
