@@ -125,3 +125,16 @@ describe('validateIntrospection on sender-constrained tokens', () => {
     expect(refusal({ ...valid, ...members }).reason).toBe('sender_constrained_token');
   });
 });
+
+describe('validateIntrospection, as strict as the JWT path', () => {
+  it('refuses an aud array with a member that is not a string', () => {
+    expect(refusal({ ...valid, aud: [5, ...[valid.aud].flat()] }).reason).toBe('invalid_claim');
+  });
+
+  it.each([
+    [{ nbf: 'soon' }, 'invalid_claim'],
+    [{ nbf: Number.MAX_VALUE }, 'token_not_yet_valid'],
+  ])('checks nbf: %j', (members, reason) => {
+    expect(refusal({ ...valid, ...members }).reason).toBe(reason);
+  });
+});

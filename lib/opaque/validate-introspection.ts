@@ -1,6 +1,7 @@
 import { InvalidTokenError } from '../errors/auth-error';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { describeValue } from '../token/describe-value';
+import { formatNumericDate } from '../token/format-time';
 import { issuerMismatch, senderConstrained, tokenExpired } from '../token/validate-claims';
 import type { IntrospectionResponse } from './introspection-client';
 
@@ -34,6 +35,12 @@ export function validateIntrospection(
     throw issuerMismatch(response.iss, options.issuer);
   }
   const aud = typeof response.aud === 'string' ? [response.aud] : response.aud;
+  if (Array.isArray(aud) && !aud.every((a) => typeof a === 'string')) {
+    throw new InvalidTokenError(
+      'invalid_claim',
+      'Introspection answered an aud that is not strings.',
+    );
+  }
   if (!Array.isArray(aud) || !aud.some((a) => options.audiences.includes(a))) {
     throw new InvalidTokenError(
       'audience_mismatch',
@@ -50,6 +57,20 @@ export function validateIntrospection(
     }
     if (nowSeconds >= response.exp + options.clockToleranceSeconds)
       throw tokenExpired(response.exp);
+  }
+  if (response.nbf !== undefined) {
+    if (typeof response.nbf !== 'number' || !Number.isFinite(response.nbf)) {
+      throw new InvalidTokenError(
+        'invalid_claim',
+        'Introspection answered an nbf that is not a number.',
+      );
+    }
+    if (nowSeconds + options.clockToleranceSeconds < response.nbf) {
+      throw new InvalidTokenError(
+        'token_not_yet_valid',
+        `The access token is not valid before ${formatNumericDate(response.nbf)}; check the clocks.`,
+      );
+    }
   }
   for (const name of ['sub', 'scope', 'client_id'] as const) {
     if (response[name] !== undefined && typeof response[name] !== 'string') {

@@ -6,6 +6,9 @@ export interface ScopeRequirement {
   scopes: readonly string[];
 }
 
+/** A scope-token (RFC 6749 §3.3): one or more NQCHAR, so no space, quote or backslash. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
 /**
  * The scopes a token grants: `scope` (space-separated), `scp` (string or array) and Auth0's
  * RBAC `permissions` (array). Values must have been type-checked by `validateClaims`.
@@ -17,7 +20,7 @@ export function grantedScopes(
   const add = (value: string | readonly string[] | undefined, split: boolean) => {
     if (value === undefined) return;
     const items = typeof value === 'string' ? (split ? value.split(' ') : [value]) : value;
-    for (const item of items) if (item !== '') granted.add(item);
+    for (const item of items) if (SCOPE_TOKEN.test(item)) granted.add(item);
   };
   add(claims.scope, true);
   add(claims.scp, true);
