@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { decodeProtectedHeader } from 'jose';
 import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 import type { KeyObject } from 'node:crypto';
@@ -61,7 +60,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
       ) => {
         let header;
         try {
-          header = checkJwtHeader(decodeHeader(rawToken), headerPolicy);
+          header = checkJwtHeader(decodeJwt(rawToken).header, headerPolicy);
         } catch (error) {
           return done(error);
         }
@@ -168,20 +167,6 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
       PASSPORTS.set(this, instance);
     }
     return instance;
-  }
-}
-
-function decodeHeader(token: string): Record<string, unknown> {
-  try {
-    return decodeProtectedHeader(token) as Record<string, unknown>;
-  } catch (error) {
-    throw new InvalidTokenError(
-      'malformed_jwt',
-      'The access token is malformed: its header is not base64url-encoded JSON.',
-      {
-        cause: error,
-      },
-    );
   }
 }
 
