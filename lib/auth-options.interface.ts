@@ -92,6 +92,14 @@ export interface AuthModuleOptions {
    * @default { maxEntries: 100000, maxBytes: 64 MiB }
    */
   verifiedTokenCache?: boolean | { maxEntries?: number; maxBytes?: number };
+  /**
+   * Where the guard checks JWT signatures. `'thread-pool'`: in libuv's thread pool (node:crypto
+   * `verify` with a callback), so that the event loop serves other requests while the RSA or ECDSA
+   * arithmetic runs, which is most of a new token's cost. `'event-loop'`: on the event loop, which
+   * saves the hand-over to a thread when the process has a single CPU. Answers are the same.
+   * @default 'thread-pool'
+   */
+  signatureChecks?: 'thread-pool' | 'event-loop';
 }
 
 /** Credentials and endpoint of RFC 7662 token introspection. */

@@ -39,6 +39,7 @@ describe('resolveAuthOptions', () => {
       },
       upstream: { maxConcurrent: 20, maxPerSecond: 50 },
       verifiedTokenCache: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 },
+      signatureChecks: 'thread-pool',
     });
   });
 
@@ -73,6 +74,7 @@ describe('resolveAuthOptions', () => {
       },
       upstream: { maxConcurrent: 2, maxPerSecond: 3 },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
+      signatureChecks: 'event-loop',
     });
     expect(resolved).toStrictEqual({
       issuer: 'https://tenant.auth0.com/',
@@ -96,6 +98,7 @@ describe('resolveAuthOptions', () => {
       cache: { ttlMs: 60_000, failureTtlMs: 0, maxEntries: 5, maxBytes: 2048, storeTimeoutMs: 20 },
       upstream: { maxConcurrent: 2, maxPerSecond: 3 },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
+      signatureChecks: 'event-loop',
     });
     expect(resolved.audiences).not.toBe(audience);
     expect(resolved.algorithms).not.toBe(algorithms);
@@ -216,5 +219,17 @@ describe('resolveAuthOptions for the verified-token cache', () => {
     expect(optionError(() => resolve({ verifiedTokenCache })).message).toContain(
       "'verifiedTokenCache'",
     );
+  });
+});
+
+describe('resolveAuthOptions for signatureChecks', () => {
+  it.each(['thread-pool', 'event-loop'] as const)('keeps %j', (signatureChecks) => {
+    expect(resolve({ signatureChecks }).signatureChecks).toBe(signatureChecks);
+  });
+
+  it.each(['threadpool', true, null])('refuses %j, naming the option', (signatureChecks) => {
+    expect(
+      optionError(() => resolve({ signatureChecks: signatureChecks as never })).message,
+    ).toContain("'signatureChecks'");
   });
 });

@@ -30,6 +30,7 @@ export interface ResolvedAuthOptions {
   upstream: { maxConcurrent: number; maxPerSecond: number };
   /** Bounds of the in-process verified-token cache; `false` when it is off. */
   verifiedTokenCache: { maxEntries: number; maxBytes: number } | false;
+  signatureChecks: 'thread-pool' | 'event-loop';
 }
 
 /** An option of AuthModule is missing or wrong. */
@@ -99,6 +100,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     jwksCooldownMs: number(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 30, 1, 3600) * 1000,
     ...resolveOpaque(options, jwksUri),
     verifiedTokenCache: resolveVerifiedTokenCache(options.verifiedTokenCache),
+    signatureChecks: resolveSignatureChecks(options.signatureChecks),
   };
 }
 
@@ -202,6 +204,14 @@ function resolveOpaque(options: AuthModuleOptions, jwksUri: string | undefined) 
       maxPerSecond: number(upstream.maxPerSecond, 'upstream.maxPerSecond', 50, 1, 100_000),
     },
   };
+}
+
+function resolveSignatureChecks(value: unknown): ResolvedAuthOptions['signatureChecks'] {
+  if (value === undefined) return 'thread-pool';
+  if (value !== 'thread-pool' && value !== 'event-loop') {
+    throw new AuthOptionsError('signatureChecks', "must be 'thread-pool' or 'event-loop'");
+  }
+  return value;
 }
 
 function resolveVerifiedTokenCache(

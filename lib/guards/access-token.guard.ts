@@ -131,7 +131,11 @@ export class AccessTokenGuard implements CanActivate {
 
   private async authenticate(request: GuardRequest): Promise<AuthUser> {
     const token = extractBearerToken(
-      { authorization: request.headers.authorization, queryToken: request.query?.access_token },
+      {
+        authorization: request.headers.authorization,
+        // Express parses the query string on every read of `request.query`: read it only when asked.
+        queryToken: this.options.allowQueryToken ? request.query?.access_token : undefined,
+      },
       this.options,
     );
     if (token === undefined) throw new MissingTokenError();

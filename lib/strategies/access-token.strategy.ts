@@ -10,7 +10,7 @@ import { JwksKeyStore } from '../issuer/jwks-key-store';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { checkJwtHeader, SUPPORTED_ALGORITHMS, type HeaderPolicy } from '../token/check-jwt-header';
 import { decodeJwt, parsePayload } from '../token/decode-jwt';
-import { verifySignature } from '../token/verify-signature';
+import { verifySignature, verifySignatureInThreadPool } from '../token/verify-signature';
 import { grantedScopes } from '../token/scopes';
 import { attachedToken } from '../token/attached-token';
 import { tokenHash } from '../token/token-hash';
@@ -42,6 +42,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
   private readonly claimPolicy: ClaimPolicy;
   private readonly headerPolicy: HeaderPolicy;
   private readonly verified?: VerifiedTokenCache;
+  private readonly inThreadPool: boolean;
 
   constructor(
     @InjectAuthOptions() options: ResolvedAuthOptions,
@@ -78,6 +79,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
     const { issuer, audiences, clockToleranceSeconds, strict } = options;
     this.claimPolicy = { issuer, audiences, clockToleranceSeconds, strict };
     this.headerPolicy = headerPolicy;
+    this.inThreadPool = options.signatureChecks === 'thread-pool';
     if (options.verifiedTokenCache)
       this.verified = new VerifiedTokenCache(options.verifiedTokenCache);
   }
@@ -93,7 +95,8 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
 
   /**
    * Verifies a JWT access token and returns its user: the checks of the Passport path, in the same
-   * order, without Passport's per-request objects and with node:crypto for the signature.
+   * order, without Passport's per-request objects and with node:crypto for the signature (in the
+   * thread pool unless `signatureChecks` is `'event-loop'`).
    */
   async verifyToken(token: string): Promise<AuthUser> {
     const cached = this.cachedUser(token);
@@ -101,7 +104,10 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
     const jwt = decodeJwt(token);
     const header = checkJwtHeader(jwt.header, this.headerPolicy);
     const key = this.keyStore.getCachedKey(header) ?? (await this.keyStore.getKey(header));
-    if (!verifySignature(header.alg, key, jwt.signingInput, jwt.signature)) {
+    const valid = this.inThreadPool
+      ? await verifySignatureInThreadPool(header.alg, key, jwt.signingInput, jwt.signature)
+      : verifySignature(header.alg, key, jwt.signingInput, jwt.signature);
+    if (!valid) {
       throw new InvalidTokenError(
         'signature_invalid',
         "The token's signature does not verify with the issuer's key: it was forged or altered.",

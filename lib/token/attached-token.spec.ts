@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { attachedToken, attachToken } from './attached-token';
 
 describe('attachToken / attachedToken', () => {
@@ -32,6 +33,13 @@ describe('attachToken / attachedToken', () => {
     expect(JSON.stringify(request)).toBe('{"method":"GET"}');
     expect(Object.keys(request)).toStrictEqual(['method']);
     expect(Object.getOwnPropertyNames(request)).toStrictEqual(['method']);
+  });
+
+  it('leaves the request untouched, so that not even a full inspection shows the token', () => {
+    const request = { method: 'GET' };
+    attachToken(request, 'secret-token');
+    expect(Reflect.ownKeys(request)).toStrictEqual(['method']);
+    expect(inspect(request, { showHidden: true, depth: 5 })).not.toContain('secret-token');
   });
 
   it.each([

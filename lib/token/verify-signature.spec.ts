@@ -1,6 +1,6 @@
 import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { SupportedAlgorithm } from './check-jwt-header';
-import { verifySignature } from './verify-signature';
+import { verifySignature, verifySignatureInThreadPool } from './verify-signature';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -21,7 +21,17 @@ function signWith(alg: SupportedAlgorithm, privateKey: KeyObject): Buffer {
   return sign(hash, input, privateKey);
 }
 
-describe('verifySignature', () => {
+type Verify = (
+  alg: SupportedAlgorithm,
+  key: KeyObject,
+  signingInput: Buffer,
+  signature: Buffer,
+) => Promise<boolean>;
+
+describe.each<[string, Verify]>([
+  ['verifySignature (on the event loop)', async (...args) => verifySignature(...args)],
+  ['verifySignatureInThreadPool', verifySignatureInThreadPool],
+])('%s', (_, verify) => {
   it.each([
     ['RS256', rsa],
     ['RS512', rsa],
@@ -29,30 +39,41 @@ describe('verifySignature', () => {
     ['PS384', rsa],
     ['ES256', p256],
     ['ES384', p384],
-  ] as const)('accepts a genuine %s signature and refuses it altered', (alg, pair) => {
+  ] as const)('accepts a genuine %s signature and refuses it altered', async (alg, pair) => {
     const signature = signWith(alg, pair.privateKey);
-    expect(verifySignature(alg, pair.publicKey, input, signature)).toBe(true);
+    await expect(verify(alg, pair.publicKey, input, signature)).resolves.toBe(true);
     const altered = Buffer.from(signature);
     altered[altered.length - 1] ^= 1;
-    expect(verifySignature(alg, pair.publicKey, input, altered)).toBe(false);
-    expect(verifySignature(alg, pair.publicKey, Buffer.from(`${input}x`), signature)).toBe(false);
+    await expect(verify(alg, pair.publicKey, input, altered)).resolves.toBe(false);
+    await expect(verify(alg, pair.publicKey, Buffer.from(`${input}x`), signature)).resolves.toBe(
+      false,
+    );
   });
 
-  it.each([0, 1, 63, 65, 200])('refuses an ES256 signature of %i bytes', (length) => {
-    expect(verifySignature('ES256', p256.publicKey, input, Buffer.alloc(length, 1))).toBe(false);
+  it.each([0, 1, 63, 65, 200])('refuses an ES256 signature of %i bytes', async (length) => {
+    await expect(verify('ES256', p256.publicKey, input, Buffer.alloc(length, 1))).resolves.toBe(
+      false,
+    );
   });
 
-  it('refuses (rather than throws) when node:crypto throws for the key', () => {
+  it('refuses (rather than throws) when node:crypto fails for the key', async () => {
     const ed = generateKeyPairSync('ed25519');
-    expect(verifySignature('RS256', ed.publicKey, input, Buffer.alloc(64))).toBe(false);
+    await expect(verify('RS256', ed.publicKey, input, Buffer.alloc(64))).resolves.toBe(false);
   });
 
-  it('refuses an RS256 signature checked as PS256 and vice versa', () => {
-    expect(verifySignature('PS256', rsa.publicKey, input, signWith('RS256', rsa.privateKey))).toBe(
+  it('refuses (rather than throws) when node:crypto refuses the arguments', async () => {
+    const unknownDigest = 'RS999' as SupportedAlgorithm;
+    await expect(verify(unknownDigest, rsa.publicKey, input, Buffer.alloc(256))).resolves.toBe(
       false,
     );
-    expect(verifySignature('RS256', rsa.publicKey, input, signWith('PS256', rsa.privateKey))).toBe(
-      false,
-    );
+  });
+
+  it('refuses an RS256 signature checked as PS256 and vice versa', async () => {
+    await expect(
+      verify('PS256', rsa.publicKey, input, signWith('RS256', rsa.privateKey)),
+    ).resolves.toBe(false);
+    await expect(
+      verify('RS256', rsa.publicKey, input, signWith('PS256', rsa.privateKey)),
+    ).resolves.toBe(false);
   });
 });
