@@ -1,9 +1,10 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { VerifiedTokenCache } from '../lib/cache/verified-token-cache';
 import { DEFAULT_VERIFIED_TOKEN_CACHE } from '../lib/resolve-auth-options';
+import { tokenHash } from '../lib/token/token-hash';
 
 /**
- * Offers `count` distinct verified tokens (realistic size: about 800 characters, ten claims) to a
+ * Offers `count` distinct verified tokens (each twice, so that all are admitted) (realistic size: about 800 characters, ten claims) to a
  * cache with the default bounds, and measures how much the heap grew. Needs --expose-gc for an
  * exact figure; without it the figure includes garbage.
  */
@@ -33,17 +34,20 @@ export function measureCacheMemory(count: number): {
     };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const token = `${header}.${payload}.${randomBytes(256).toString('base64url')}`;
-    cache.set(token, {
+    const entry = {
       user: {
         sub: claims.sub,
         scopes: ['openid', 'read:messages'],
-        tokenType: 'jwt',
-        tokenHash: 'abcdefabcdef',
+        tokenType: 'jwt' as const,
+        tokenHash: tokenHash(token),
         claims,
       },
       key: publicKey,
       expiresAt,
-    });
+    };
+    // Each token offered twice: the cache keeps a token from its second use on.
+    cache.set(token, entry);
+    cache.set(token, entry);
   }
   gc?.();
   const heapGrowthMiB = (process.memoryUsage().heapUsed - before) / 2 ** 20;

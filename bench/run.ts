@@ -2,8 +2,13 @@
  * `npm run bench`: requests per second of this library and of its two peers, each against its own
  * open route, measured in one run on loopback with autocannon. Writes bench/RESULTS.md.
  *
- * Environment: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_NEW_TOKENS (requests per round with a new
- * token each, 10000), BENCH_CONNECTIONS (10), BENCH_OUT (bench/RESULTS.md).
+ * This machine is noisy: two runs of the same open route a few seconds apart differ by up to 40%.
+ * So every ratio is measured in pairs: a short slice of the open route and a short slice of the
+ * protected route, back to back (in alternating order), and the reported ratio is the median of
+ * the pairs' ratios. Slow drifts of the machine cancel within a pair; the median drops outliers.
+ *
+ * Environment: BENCH_PAIRS (pairs per measurement, 21), BENCH_SLICE (requests per slice, 1000),
+ * BENCH_CONNECTIONS (10), BENCH_OUT (bench/RESULTS.md).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -14,13 +19,13 @@ import { KeyServer } from '../test/support/key-server';
 import { measureCacheMemory } from './cache-memory';
 import { measureVerifyPaths } from './verify-paths';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const NEW_TOKENS = Number(process.env.BENCH_NEW_TOKENS ?? 10000);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 21);
+const SLICE = Number(process.env.BENCH_SLICE ?? 1000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const OUT = process.env.BENCH_OUT ?? join(__dirname, '..', '..', 'bench', 'RESULTS.md');
 
-type Scenario = 'public' | 'public-with-token' | 'repeated' | 'new' | 'opaque';
+/** What a slice sends: the open route, with or without new-token headers, or the protected route. */
+type Scenario = 'public-with-token' | 'repeated' | 'new' | 'opaque';
 interface App {
   name: string;
   script: string;
@@ -28,35 +33,47 @@ interface App {
   env?: Record<string, string>;
 }
 
+const OURS = 'nest-oauth2-bearer';
 const APPS: App[] = [
+  { name: OURS, script: 'ours.js', scenarios: ['repeated', 'new', 'opaque', 'public-with-token'] },
   {
-    name: 'nest-oauth2-bearer',
+    name: `${OURS}, signatureChecks: 'thread-pool'`,
     script: 'ours.js',
-    scenarios: ['public', 'public-with-token', 'repeated', 'new', 'opaque'],
+    scenarios: ['new'],
+    env: { BENCH_THREAD_POOL: '1' },
   },
   {
-    name: 'nest-oauth2-bearer, verified-token cache off',
+    name: `${OURS}, verified-token cache off`,
     script: 'ours.js',
-    scenarios: ['public', 'repeated', 'new'],
+    scenarios: ['repeated', 'new'],
     env: { BENCH_NO_CACHE: '1' },
   },
   {
     name: 'express-oauth2-jwt-bearer 1.10 (Express)',
     script: 'peer-express.js',
-    scenarios: ['public', 'repeated', 'new'],
+    scenarios: ['repeated', 'new'],
   },
   {
     name: 'passport-jwt + jwks-rsa (Auth0 Nest sample)',
     script: 'peer-passport.js',
-    scenarios: ['public', 'repeated', 'new'],
+    scenarios: ['repeated', 'new'],
   },
 ];
 
-const median = (values: number[]) => {
+/** One scenario of one app: the pairs' ratios and both sides' rates. */
+interface Series {
+  ratios: number[];
+  open: number[];
+  protected: number[];
+}
+
+const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  return sorted[low] + (sorted[Math.ceil(at)] - sorted[low]) * (at - low);
 };
+const median = (values: number[]) => quantile(values, 0.5);
 
 async function startServer(app: App, ks: KeyServer, port: number): Promise<ChildProcess> {
   const child = fork(join(__dirname, 'servers', app.script), {
@@ -76,25 +93,23 @@ async function startServer(app: App, ks: KeyServer, port: number): Promise<Child
   return child;
 }
 
-function load(url: string, options: { tokens?: () => string; amount?: number }): Promise<number> {
+/** Requests per second of `amount` requests, from the first request to the last answer. */
+function load(url: string, amount: number, token?: () => string): Promise<number> {
   return new Promise((resolve, reject) => {
-    // Timed here, from the first request to the last answer: autocannon ends runs of a fixed
-    // number of requests on its next one-second tick, which would count idle time.
+    // Timed here: autocannon ends runs of a fixed number of requests on its next one-second tick,
+    // which would count idle time.
     const started = performance.now();
     let lastAnswer = started;
     const instance = autocannon(
       {
         url,
         connections: CONNECTIONS,
-        ...(options.amount ? { amount: options.amount } : { duration: SECONDS }),
+        amount,
         requests: [
           {
             setupRequest: (request) => {
-              if (options.tokens) {
-                request.headers = {
-                  ...request.headers,
-                  authorization: `Bearer ${options.tokens()}`,
-                };
+              if (token) {
+                request.headers = { ...request.headers, authorization: `Bearer ${token()}` };
               }
               return request;
             },
@@ -121,54 +136,75 @@ function load(url: string, options: { tokens?: () => string; amount?: number }):
 
 async function main() {
   const ks = await KeyServer.start();
-  const rounds = ROUNDS;
-  console.log(`Minting ${NEW_TOKENS * rounds} RS256 tokens...`);
-  const minted = Array.from({ length: NEW_TOKENS * rounds }, (_, i) => ks.token({ jti: `t-${i}` }));
-  const repeated = ks.token({ jti: 'repeated' });
+  // Each app gets every token once. Apps run in separate processes and share no cache, so the
+  // same list serves all of them.
+  const count = PAIRS * SLICE + SLICE;
+  console.log(`Minting ${count} RS256 tokens...`);
+  const expiry = Math.floor(Date.now() / 1000) + 3600;
+  const minted = Array.from({ length: count }, (_, i) => ks.token({ jti: `t-${i}`, exp: expiry }));
+  const repeated = ks.token({ jti: 'repeated', exp: expiry });
   const opaque = 'opaque-bench-token-0123456789abcdefghijklmnop';
   ks.profiles.set(opaque, { sub: 'auth0|bench', email: 'bench@example.com' });
 
   // Per-token costs in process, before the servers start: the limit and each path.
   const costs = await measureVerifyPaths(ks, minted.slice(0, 2000));
 
-  const results = new Map<string, Map<Scenario, number[]>>();
+  const results = new Map<string, Map<Scenario, Series>>();
   const memory = new Map<string, number>();
-  const servers: Array<{ app: App; child: ChildProcess; url: string; cursor: number }> = [];
+  const servers: Array<{
+    app: App;
+    child: ChildProcess;
+    url: string;
+    cursor: number;
+    headerCursor: number;
+  }> = [];
   let port = 43100;
   for (const app of APPS) {
     const child = await startServer(app, ks, ++port);
-    servers.push({ app, child, url: `http://127.0.0.1:${port}`, cursor: 0 });
+    servers.push({ app, child, url: `http://127.0.0.1:${port}`, cursor: 0, headerCursor: 0 });
     results.set(app.name, new Map());
   }
-  // Warm-up: keys fetched, JIT warm, caches filled where they would be.
+  // Warm-up: keys fetched, JIT warm, caches filled where they would be. The first SLICE tokens
+  // warm the new-token path; the pairs use the others.
   for (const server of servers) {
-    await load(`${server.url}/public`, { amount: 2000 });
-    await load(`${server.url}/private`, { amount: 2000, tokens: () => repeated });
+    await load(`${server.url}/public`, 2000);
+    await load(`${server.url}/private`, 2000, () => repeated);
+    await load(`${server.url}/private`, SLICE, () => minted[server.cursor++]);
   }
-  for (let round = 0; round < rounds; round++) {
-    for (const server of servers) {
-      const byScenario = results.get(server.app.name)!;
+  const slice = (server: (typeof servers)[number], scenario: Scenario | 'public') => {
+    const fresh = () => minted[server.cursor++];
+    // Tokens sent to the open route are never verified, so they may come round again.
+    const header = () => minted[server.headerCursor++ % minted.length];
+    switch (scenario) {
+      case 'public':
+        return load(`${server.url}/public`, SLICE);
+      case 'public-with-token':
+        // The open route, sent the new-token headers: what carrying the token costs.
+        return load(`${server.url}/public`, SLICE, header);
+      case 'repeated':
+        return load(`${server.url}/private`, SLICE, () => repeated);
+      case 'opaque':
+        return load(`${server.url}/private`, SLICE, () => opaque);
+      case 'new':
+        return load(`${server.url}/private`, SLICE, fresh);
+    }
+  };
+  for (let pair = 0; pair < PAIRS; pair++) {
+    console.log(`pair ${pair + 1}/${PAIRS}`);
+    // Apps take turns, in an order that rotates, so that no app always follows the same one.
+    const order = servers.map((_, i) => servers[(i + pair) % servers.length]);
+    for (const server of order) {
       for (const scenario of server.app.scenarios) {
-        console.log(`round ${round + 1}/${rounds}: ${server.app.name}: ${scenario}`);
-        const offset = round * NEW_TOKENS;
-        let next = 0;
-        const rps =
-          scenario === 'public'
-            ? await load(`${server.url}/public`, {})
-            : scenario === 'public-with-token'
-              ? await load(`${server.url}/public`, {
-                  amount: NEW_TOKENS,
-                  tokens: () => minted[offset + next++],
-                })
-              : scenario === 'repeated'
-                ? await load(`${server.url}/private`, { tokens: () => repeated })
-                : scenario === 'opaque'
-                  ? await load(`${server.url}/private`, { tokens: () => opaque })
-                  : await load(`${server.url}/private`, {
-                      amount: NEW_TOKENS,
-                      tokens: () => minted[offset + next++],
-                    });
-        byScenario.set(scenario, [...(byScenario.get(scenario) ?? []), rps]);
+        const protectedFirst = pair % 2 === 1;
+        const first = await slice(server, protectedFirst ? scenario : 'public');
+        const second = await slice(server, protectedFirst ? 'public' : scenario);
+        const [open, other] = protectedFirst ? [second, first] : [first, second];
+        const byScenario = results.get(server.app.name)!;
+        const series = byScenario.get(scenario) ?? { ratios: [], open: [], protected: [] };
+        series.ratios.push(other / open);
+        series.open.push(open);
+        series.protected.push(other);
+        byScenario.set(scenario, series);
       }
     }
   }
@@ -183,42 +219,58 @@ async function main() {
   await ks.stop();
 
   const cacheMemory = measureCacheMemory(1_000_000);
+  const ours = results.get(OURS)!;
+  const ratio = (app: string, scenario: Scenario) =>
+    median(results.get(app)!.get(scenario)!.ratios);
+  const peers = APPS.slice(3).map((app) => app.name);
+  const best = (scenario: Scenario) => Math.max(...peers.map((peer) => ratio(peer, scenario)));
+  const target = (scenario: Scenario, goal: number, what: string) => {
+    const got = ratio(OURS, scenario);
+    const met = got >= goal && got > best(scenario);
+    return `- ${what}: ${got.toFixed(2)} of the open route (target ${goal.toFixed(2)}; best peer ${best(scenario).toFixed(2)}): **${met ? 'met' : 'not met'}**.`;
+  };
+  const cell = (series: Series | undefined) =>
+    series
+      ? `${median(series.ratios).toFixed(2)} (${quantile(series.ratios, 0.25).toFixed(2)}–${quantile(series.ratios, 0.75).toFixed(2)})`
+      : '—';
   const lines: string[] = [
     '# Benchmark results',
     '',
     `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ` +
-      `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, loopback, autocannon with ${CONNECTIONS} connections. ` +
-      `Each app runs in its own process with an open and a protected route; ${rounds} interleaved rounds, ` +
-      `${SECONDS} s per timed measurement; "new token" rounds send ${NEW_TOKENS} requests, each with a token never seen before (RS256, 2048-bit). ` +
-      "Figures are medians; ratios are to the same app's open route.",
+      `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, loopback, autocannon with ${CONNECTIONS} connections ` +
+      '(the client shares the two cores with the server). Each app runs in its own process with an open and a protected route. ' +
+      `Every ratio is the median of ${PAIRS} pairs of back-to-back slices of ${SLICE} requests (open route, then protected route, ` +
+      'in alternating order, apps taking turns); in brackets the middle half of the pairs (quartiles). ' +
+      '"New token" slices send a token never seen before by that app on every request (RS256, 2048-bit).',
     '',
-    '| App | open route req/s | one repeated token | ratio | new token every request | ratio | opaque token (userinfo, cached) | ratio | peak RSS |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '## Targets',
+    '',
+    target('repeated', 0.95, 'One repeated token'),
+    target('new', 0.8, 'A new token every request'),
+    '',
+    '## Protected route / open route',
+    '',
+    '| App | open route req/s | one repeated token | new token every request | opaque token (userinfo, cached) | peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const app of APPS) {
     const byScenario = results.get(app.name)!;
-    const base = median(byScenario.get('public')!);
-    const cell = (scenario: Scenario) => {
-      const values = byScenario.get(scenario);
-      if (!values) return ['—', '—'];
-      const m = median(values);
-      return [Math.round(m).toString(), (m / base).toFixed(2)];
-    };
+    const open = median([...byScenario.values()].flatMap((series) => series.open));
     lines.push(
-      `| ${app.name} | ${Math.round(base)} | ${cell('repeated').join(' | ')} | ${cell('new').join(' | ')} | ${cell('opaque').join(' | ')} | ${Math.round(memory.get(app.name)! / 2 ** 20)} MiB |`,
+      `| ${app.name} | ${Math.round(open)} | ${cell(byScenario.get('repeated'))} | ${cell(byScenario.get('new'))} | ` +
+        `${cell(byScenario.get('opaque'))} | ${Math.round(memory.get(app.name)! / 2 ** 20)} MiB |`,
     );
   }
-  const ours = results.get(APPS[0].name)!;
-  const withHeader = median(ours.get('public-with-token')!);
   lines.push(
     '',
-    `How much of a protected request is only carrying the token: ${APPS[0].name}'s open route, sent the ` +
-      `same new-token headers but checking nothing, serves ${Math.round(withHeader)} req/s ` +
-      `(${(withHeader / median(ours.get('public')!)).toFixed(2)} of the open route without a header).`,
-  );
-  lines.push(
+    `Carrying the token alone: ${OURS}'s open route, sent the same new-token headers but checking nothing, ` +
+      `serves ${cell(ours.get('public-with-token'))} of its rate without them.`,
     '',
-    'Per-token verification cost in process (2000 distinct RS256 tokens, median of three passes):',
+    '## Per-token cost in process',
+    '',
+    '2000 distinct RS256 tokens, median of three passes. "Event-loop time" is what a token costs the ' +
+      'thread that serves requests: the thread-pool path runs the RSA arithmetic elsewhere (with 64 ' +
+      "checks in flight), so its figure is the event loop's busy time per token.",
     '',
     '| Path | µs per token | × the limit |',
     '| --- | ---: | ---: |',
@@ -230,7 +282,14 @@ async function main() {
           costs.rawPemEachTime,
         ],
         ['`jsonwebtoken.verify` with a parsed key (signature only)', costs.jsonwebtoken],
-        ['this library, guard path `verifyToken` (all checks, cache off)', costs.directPath],
+        [
+          'this library, guard path, signatures on the event loop (all checks, cache off)',
+          costs.directPath,
+        ],
+        [
+          'this library, guard path, signatures in the thread pool: event-loop time (all checks, cache off)',
+          costs.threadPoolEventLoop,
+        ],
         [
           'this library, Passport path (passport-jwt + jsonwebtoken, all checks, cache off)',
           costs.passportPath,
@@ -241,15 +300,22 @@ async function main() {
       ([name, us]) => `| ${name} | ${us.toFixed(1)} | ${(us / costs.rawParsedKey).toFixed(2)} |`,
     ),
     '',
-    `Verified-token cache memory: ${cacheMemory.entries.toLocaleString('en')} distinct entries offered to the cache with its default bounds ` +
+    '## Memory',
+    '',
+    `Verified-token cache: ${cacheMemory.entries.toLocaleString('en')} distinct entries offered to the cache with its default bounds ` +
       `grew the heap by ${cacheMemory.heapGrowthMiB.toFixed(1)} MiB (bound documented: 100 MiB); the cache kept ${cacheMemory.kept.toLocaleString('en')} entries.`,
     '',
-    'Raw rounds (req/s):',
+    '## Raw pairs',
+    '',
+    'Ratio of each pair, in order (open route req/s → protected route req/s, medians):',
     '',
   );
   for (const app of APPS) {
-    for (const [scenario, values] of results.get(app.name)!) {
-      lines.push(`- ${app.name}, ${scenario}: ${values.map((v) => Math.round(v)).join(', ')}`);
+    for (const [scenario, series] of results.get(app.name)!) {
+      lines.push(
+        `- ${app.name}, ${scenario} (${Math.round(median(series.open))} → ${Math.round(median(series.protected))}): ` +
+          series.ratios.map((r) => r.toFixed(2)).join(', '),
+      );
     }
   }
   writeFileSync(OUT, `${lines.join('\n')}\n`);

@@ -93,11 +93,11 @@ export interface AuthModuleOptions {
    */
   verifiedTokenCache?: boolean | { maxEntries?: number; maxBytes?: number };
   /**
-   * Where the guard checks JWT signatures. `'thread-pool'`: in libuv's thread pool (node:crypto
-   * `verify` with a callback), so that the event loop serves other requests while the RSA or ECDSA
-   * arithmetic runs, which is most of a new token's cost. `'event-loop'`: on the event loop, which
-   * saves the hand-over to a thread when the process has a single CPU. Answers are the same.
-   * @default 'thread-pool'
+   * Where the guard checks JWT signatures. `'event-loop'`: on the event loop, the cheapest in total.
+   * `'thread-pool'`: in libuv's thread pool (node:crypto `verify` with a callback), so that the
+   * event loop serves other requests while the RSA or ECDSA arithmetic runs, which is most of a new
+   * token's cost: worth it on hosts with idle cores. Answers are the same. See bench/RESULTS.md.
+   * @default 'event-loop'
    */
   signatureChecks?: 'thread-pool' | 'event-loop';
 }

@@ -39,7 +39,7 @@ describe('resolveAuthOptions', () => {
       },
       upstream: { maxConcurrent: 20, maxPerSecond: 50 },
       verifiedTokenCache: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 },
-      signatureChecks: 'thread-pool',
+      signatureChecks: 'event-loop',
     });
   });
 
@@ -74,7 +74,7 @@ describe('resolveAuthOptions', () => {
       },
       upstream: { maxConcurrent: 2, maxPerSecond: 3 },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
-      signatureChecks: 'event-loop',
+      signatureChecks: 'thread-pool',
     });
     expect(resolved).toStrictEqual({
       issuer: 'https://tenant.auth0.com/',
@@ -98,7 +98,7 @@ describe('resolveAuthOptions', () => {
       cache: { ttlMs: 60_000, failureTtlMs: 0, maxEntries: 5, maxBytes: 2048, storeTimeoutMs: 20 },
       upstream: { maxConcurrent: 2, maxPerSecond: 3 },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
-      signatureChecks: 'event-loop',
+      signatureChecks: 'thread-pool',
     });
     expect(resolved.audiences).not.toBe(audience);
     expect(resolved.algorithms).not.toBe(algorithms);

@@ -207,7 +207,7 @@ function resolveOpaque(options: AuthModuleOptions, jwksUri: string | undefined) 
 }
 
 function resolveSignatureChecks(value: unknown): ResolvedAuthOptions['signatureChecks'] {
-  if (value === undefined) return 'thread-pool';
+  if (value === undefined) return 'event-loop';
   if (value !== 'thread-pool' && value !== 'event-loop') {
     throw new AuthOptionsError('signatureChecks', "must be 'thread-pool' or 'event-loop'");
   }

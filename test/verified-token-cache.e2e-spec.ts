@@ -24,21 +24,34 @@ describe('verified-token cache', () => {
 
   const get = (token: string) =>
     request(app.getHttpServer()).get('/private').set('Authorization', `Bearer ${token}`);
+  /** Two uses: the cache keeps a token from its second use on. */
+  const useTwice = async (token: string) => {
+    expect((await get(token)).status).toBe(200);
+    expect((await get(token)).status).toBe(200);
+  };
 
   it('answers a repeated token without looking up its key again', async () => {
     const keys = app.get(JwksKeyStore);
     const lookups = jest.spyOn(keys, 'getCachedKey');
     const token = ks.token();
     expect((await get(token)).status).toBe(200);
-    expect(lookups).toHaveBeenCalledTimes(1);
+    expect((await get(token)).status).toBe(200);
+    expect(lookups).toHaveBeenCalledTimes(2);
     for (let i = 0; i < 5; i++) expect((await get(token)).status).toBe(200);
-    expect(lookups).toHaveBeenCalledTimes(1);
+    expect(lookups).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not keep a token used once', async () => {
+    const lookups = jest.spyOn(app.get(JwksKeyStore), 'getCachedKey');
+    for (let i = 0; i < 5; i++)
+      expect((await get(ks.token({ jti: `once-${i}` }))).status).toBe(200);
+    expect(lookups).toHaveBeenCalledTimes(5);
   });
 
   it('stops accepting a cached token at its exp', async () => {
     const exp = Math.floor(Date.now() / 1000) + 2;
     const token = ks.token({ exp });
-    expect((await get(token)).status).toBe(200);
+    await useTwice(token);
     await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
     const res = await get(token);
     expect([res.status, res.body.reason]).toEqual([401, 'token_expired']);
@@ -47,7 +60,7 @@ describe('verified-token cache', () => {
   it('stops accepting a cached token once its key has left the JWKS', async () => {
     const old = ks.key;
     const token = ks.token();
-    expect((await get(token)).status).toBe(200);
+    await useTwice(token);
     const next = generateKey('RS256');
     ks.keys = [next];
     // A token signed with the new key makes the store refetch the JWKS, which drops the old key.
@@ -59,7 +72,7 @@ describe('verified-token cache', () => {
 
   it('keeps tokens of an unchanged key cached across a refetch', async () => {
     const token = ks.token();
-    expect((await get(token)).status).toBe(200);
+    await useTwice(token);
     const added = generateKey('RS256');
     ks.keys.push(added);
     expect((await get(ks.token({}, {}, added))).status).toBe(200);
@@ -76,6 +89,9 @@ describe('verified-token cache', () => {
     const second = await request(app.getHttpServer())
       .get('/me')
       .set('Authorization', `Bearer ${token}`);
-    expect(second.body).toEqual(first.body);
+    const third = await request(app.getHttpServer())
+      .get('/me')
+      .set('Authorization', `Bearer ${token}`);
+    expect([second.body, third.body]).toEqual([first.body, first.body]);
   });
 });

@@ -95,8 +95,8 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
 
   /**
    * Verifies a JWT access token and returns its user: the checks of the Passport path, in the same
-   * order, without Passport's per-request objects and with node:crypto for the signature (in the
-   * thread pool unless `signatureChecks` is `'event-loop'`).
+   * order, without Passport's per-request objects and with node:crypto for the signature (on the
+   * event loop, or in the thread pool with `signatureChecks: 'thread-pool'`).
    */
   async verifyToken(token: string): Promise<AuthUser> {
     const cached = this.cachedUser(token);
