@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import jwt from 'jsonwebtoken';
-import { AccessTokenStrategy, AuthModule } from '../lib';
+import { AccessTokenStrategy, AuthModule, type AuthModuleOptions } from '../lib';
 import { attachToken } from '../lib/token/attached-token';
 import type { KeyServer } from '../test/support/key-server';
 
@@ -20,46 +20,28 @@ export interface VerifyCosts {
 }
 
 export async function measureVerifyPaths(ks: KeyServer, tokens: string[]): Promise<VerifyCosts> {
-  @Module({
-    imports: [
-      AuthModule.forRoot({
-        issuerUrl: ks.issuer,
-        audience: ks.audience,
-        verifiedTokenCache: false,
-        globalGuard: false,
-      }),
-    ],
-  })
-  class VerifyModule {}
-  const context = await NestFactory.createApplicationContext(VerifyModule, { logger: false });
-  const strategy = context.get(AccessTokenStrategy);
-  @Module({
-    imports: [
-      AuthModule.forRoot({
-        issuerUrl: ks.issuer,
-        audience: ks.audience,
-        verifiedTokenCache: false,
-        signatureChecks: 'thread-pool',
-        globalGuard: false,
-      }),
-    ],
-  })
-  class ThreadPoolModule {}
-  const pooled = await NestFactory.createApplicationContext(ThreadPoolModule, { logger: false });
-  const pooledStrategy = pooled.get(AccessTokenStrategy);
-  const cached = await NestFactory.createApplicationContext(
-    (() => {
-      @Module({
-        imports: [
-          AuthModule.forRoot({ issuerUrl: ks.issuer, audience: ks.audience, globalGuard: false }),
-        ],
-      })
-      class CachedModule {}
-      return CachedModule;
-    })(),
-    { logger: false },
-  );
-  const cachedStrategy = cached.get(AccessTokenStrategy);
+  /** An application context with AuthModule and `options`, and its strategy. */
+  async function strategyWith(options: Partial<AuthModuleOptions>) {
+    @Module({
+      imports: [
+        AuthModule.forRoot({
+          issuerUrl: ks.issuer,
+          audience: ks.audience,
+          globalGuard: false,
+          ...options,
+        }),
+      ],
+    })
+    class VerifyModule {}
+    const context = await NestFactory.createApplicationContext(VerifyModule, { logger: false });
+    return { context, strategy: context.get(AccessTokenStrategy) };
+  }
+  const { context, strategy } = await strategyWith({ verifiedTokenCache: false });
+  const { context: pooled, strategy: pooledStrategy } = await strategyWith({
+    verifiedTokenCache: false,
+    signatureChecks: 'thread-pool',
+  });
+  const { context: cached, strategy: cachedStrategy } = await strategyWith({});
   const publicKey = createPublicKey({ key: ks.key.publicJwk as never, format: 'jwk' });
   const pem = publicKey.export({ format: 'pem', type: 'spki' });
 
