@@ -7,7 +7,8 @@ import {
   TOKEN_INFO_LIMITS,
   USERINFO_CACHE,
 } from './auth.constants';
-import { TokenResultCache } from './cache/token-result-cache';
+import { checkCachedProfile, checkCachedUser } from './cache/cached-values';
+import { CACHE_FORMAT_VERSION, TokenResultCache } from './cache/token-result-cache';
 import { AUTH_MODULE_OPTIONS, ConfigurableAuthModule } from './auth.module-definition';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { IssuerDiscovery } from './issuer/issuer-discovery';
@@ -26,7 +27,8 @@ const MAX_TOKEN_INFO_BYTES = 64 * 1024;
 
 /**
  * A cache of what the provider said of tokens. Shared-store keys name the issuer, audiences and
- * mode: two APIs sharing one Redis never take each other's answers.
+ * mode: two APIs sharing one Redis never take each other's answers. They name the entries' format
+ * version too (`CACHE_FORMAT_VERSION`), and every entry read back is checked like an answer.
  */
 function tokenCache(kind: 'opaque' | 'userinfo') {
   return (options: ResolvedAuthOptions) => {
@@ -38,7 +40,12 @@ function tokenCache(kind: 'opaque' | 'userinfo') {
     ]);
     const tenant = createHash('sha256').update(scope).digest('hex').slice(0, 16);
     return new TokenResultCache(
-      { namespace: `nest-oauth2-bearer:${kind}:${tenant}:`, ...options.cache },
+      {
+        // The format version keeps entries of another shape (older or newer instances) unread.
+        namespace: `nest-oauth2-bearer:${CACHE_FORMAT_VERSION}:${kind}:${tenant}:`,
+        checkValue: kind === 'opaque' ? checkCachedUser : checkCachedProfile,
+        ...options.cache,
+      },
       new Logger('TokenCache'),
     );
   };

@@ -5,6 +5,8 @@ import {
   InvalidTokenError,
   IssuerUnavailableError,
 } from '../errors/auth-error';
+import { tokenHash } from '../token/token-hash';
+import { checkCachedProfile, checkCachedUser } from './cached-values';
 import type { SharedCacheStore } from './shared-cache-store.interface';
 import {
   TokenResultCache,
@@ -89,6 +91,7 @@ function createCache(
       maxEntries: 100,
       maxBytes: 100_000,
       storeTimeoutMs: STORE_TIMEOUT_MS,
+      checkValue: checkCachedProfile,
       ...overrides,
     },
     logger,
@@ -370,27 +373,230 @@ describe('TokenResultCache', () => {
       expect(lookup).toHaveBeenCalledTimes(1);
     });
 
+    it.each([undefined, null])(
+      'takes %s from the store for a miss, without a warning',
+      async (miss) => {
+        const store = new MemoryStore();
+        store.data.set(NAMESPACE + sha256(TOKEN), miss);
+        const logger = { warn: jest.fn() };
+        const lookup = lookupOf({ sub: 'alice' });
+
+        await expect(createCache({ store }, logger).resolve(TOKEN, lookup)).resolves.toStrictEqual({
+          sub: 'alice',
+        });
+        expect(lookup).toHaveBeenCalledTimes(1);
+        expect(logger.warn).not.toHaveBeenCalled();
+      },
+    );
+
+    it('looks up again, without a warning, when a well-formed shared entry has expired', async () => {
+      const store = new MemoryStore();
+      store.data.set(NAMESPACE + sha256(TOKEN), { ok: true, value: { sub: 'old' }, expiresAt: 1 });
+      const logger = { warn: jest.fn() };
+
+      await createCache({ store }, logger).resolve(TOKEN, lookupOf({ sub: 'alice' }));
+      expect(logger.warn).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('entries read from the shared store', () => {
+    const good = { ok: true, value: { sub: 'from-store' }, expiresAt: START + 1_000 };
+    const refused = {
+      ok: false,
+      reason: 'token_rejected_by_issuer',
+      message: 'refused',
+      expiresAt: START + 1_000,
+    };
+    // Entries may claim to live a little past the TTL (clocks of instances differ), no more.
+    const SLACK_MS = 5_000;
+
     it.each([
-      ['null', null],
-      ['a string', 'corrupted'],
-      ['a number', 42],
-      ['an array', [true, START + 1_000]],
-      ['an empty object', {}],
-      ['ok as a string', { ok: 'true', value: { sub: 'x' }, expiresAt: START + 1_000 }],
+      ['a string', 'corrupted', /not an object/],
+      ['a number', 42, /not an object/],
+      ['an array', [true, START + 1_000], /not an object/],
+      ['an empty object', {}, /ok/],
+      ['no ok', { value: { sub: 'x' }, expiresAt: START + 1_000 }, /ok/],
+      ['ok as a string', { ...good, ok: 'true' }, /ok/],
+      ['ok as 1', { ...good, ok: 1 }, /ok/],
+      ['expiresAt as a string', { ...good, expiresAt: String(START + 1_000) }, /expiresAt/],
+      ['no expiresAt', { ok: true, value: { sub: 'x' } }, /expiresAt/],
+      ['expiresAt NaN', { ...good, expiresAt: NaN }, /expiresAt/],
+      ['expiresAt Infinity', { ...good, expiresAt: Infinity }, /expiresAt/],
       [
-        'expiresAt as a string',
-        { ok: true, value: { sub: 'x' }, expiresAt: String(START + 1_000) },
+        'a value living past ttlMs',
+        { ...good, expiresAt: START + TTL_MS + SLACK_MS + 1 },
+        /expires/,
       ],
-      ['no expiresAt', { ok: true, value: { sub: 'x' } }],
-    ])('ignores a malformed entry: %s', async (_, entry) => {
+      ['a value living for a year', { ...good, expiresAt: START + 365 * 86_400_000 }, /expires/],
+      [
+        'a refusal living past failureTtlMs',
+        { ...refused, expiresAt: START + FAILURE_TTL_MS + SLACK_MS + 1 },
+        /expires/,
+      ],
+      ['no value', { ok: true, expiresAt: START + 1_000 }, /not an object/],
+      ['a value of null', { ...good, value: null }, /not an object/],
+      ['a value without sub', { ...good, value: { name: 'x' } }, /sub/],
+      ['a value with a numeric sub', { ...good, value: { sub: 7 } }, /sub/],
+      ['a refusal without reason', { ...refused, reason: undefined }, /reason/],
+      ['a refusal with an unknown reason', { ...refused, reason: 'pwned' }, /reason/],
+      ['a refusal with a 503 reason', { ...refused, reason: 'issuer_unavailable' }, /reason/],
+      ['a refusal with a 403 reason', { ...refused, reason: 'insufficient_scope' }, /reason/],
+      ['a refusal with the reason toString', { ...refused, reason: 'toString' }, /reason/],
+      ['a refusal with the reason __proto__', { ...refused, reason: '__proto__' }, /reason/],
+      ['a refusal with a numeric reason', { ...refused, reason: 401 }, /reason/],
+      ['a refusal with a numeric message', { ...refused, message: 401 }, /message/],
+      ['a refusal without message', { ...refused, message: undefined }, /message/],
+      ['a refusal with a huge message', { ...refused, message: 'x'.repeat(1_001) }, /message/],
+    ])(
+      'drops %s, asks the provider and overwrites it, with a warning naming the hash',
+      async (_, entry, problem) => {
+        const store = new MemoryStore();
+        const key = NAMESPACE + sha256(TOKEN);
+        store.data.set(key, entry);
+        const logger = { warn: jest.fn() };
+        const lookup = lookupOf({ sub: 'alice' });
+
+        await expect(createCache({ store }, logger).resolve(TOKEN, lookup)).resolves.toStrictEqual({
+          sub: 'alice',
+        });
+        expect(lookup).toHaveBeenCalledTimes(1);
+        await sleep(0);
+        expect(store.data.get(key)).toStrictEqual({
+          ok: true,
+          value: { sub: 'alice' },
+          expiresAt: START + TTL_MS,
+        });
+        expect(logger.warn).toHaveBeenCalledTimes(1);
+        const warning: string = logger.warn.mock.calls[0][0];
+        expect(warning).toContain(tokenHash(TOKEN));
+        expect(warning).toMatch(problem);
+        expect(warning).not.toContain(TOKEN);
+        expect(warning).not.toContain(sha256(TOKEN));
+      },
+    );
+
+    it.each([
+      ['a value at the edge of ttlMs', { ...good, expiresAt: START + TTL_MS + SLACK_MS }],
+      ['a refusal at the edge of failureTtlMs', { ...refused, expiresAt: START + 10_000 }],
+      ['an entry with members this version does not know', { ...good, extra: true }],
+    ])('takes %s', async (_, entry) => {
       const store = new MemoryStore();
       store.data.set(NAMESPACE + sha256(TOKEN), entry);
+      const logger = { warn: jest.fn() };
       const lookup = lookupOf({ sub: 'alice' });
 
-      await expect(createCache({ store }).resolve(TOKEN, lookup)).resolves.toStrictEqual({
-        sub: 'alice',
+      await createCache({ store }, logger)
+        .resolve(TOKEN, lookup)
+        .catch(() => undefined);
+      expect(lookup).not.toHaveBeenCalled();
+      expect(logger.warn).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      'token_rejected_by_issuer',
+      'token_inactive',
+      'token_expired',
+      'token_not_yet_valid',
+      'invalid_claim',
+      'audience_mismatch',
+      'issuer_mismatch',
+      'sender_constrained_token',
+    ])('takes a refusal for %s (a reason the opaque path gives)', async (reason) => {
+      const store = new MemoryStore();
+      store.data.set(NAMESPACE + sha256(TOKEN), { ...refused, reason });
+      const lookup = lookupOf({ sub: 'alice' });
+
+      const error = await refusal(createCache({ store }).resolve(TOKEN, lookup));
+      expect(error).toMatchObject({ status: 401, reason, message: 'refused' });
+      expect(lookup).not.toHaveBeenCalled();
+    });
+
+    it('gives the validator the token, so that a user is checked against its hash', async () => {
+      const store = new MemoryStore();
+      const checkValue = jest.fn(() => undefined);
+      store.data.set(NAMESPACE + sha256(TOKEN), good);
+
+      await createCache({ store, checkValue }).resolve(TOKEN, lookupOf({ sub: 'alice' }));
+      expect(checkValue).toHaveBeenCalledWith({ sub: 'from-store' }, TOKEN);
+    });
+
+    it("refuses a user entry copied from another token's key, and asks the provider", async () => {
+      const store = new MemoryStore();
+      const users = new TokenResultCache<unknown>(
+        {
+          namespace: NAMESPACE,
+          ttlMs: TTL_MS,
+          failureTtlMs: FAILURE_TTL_MS,
+          maxEntries: 100,
+          maxBytes: 100_000,
+          storeTimeoutMs: STORE_TIMEOUT_MS,
+          store,
+          checkValue: checkCachedUser,
+        },
+        { warn: jest.fn() },
+      );
+      const user = (token: string) => ({
+        sub: 'auth0|user-1',
+        scopes: ['read:messages'],
+        tokenType: 'opaque',
+        tokenHash: tokenHash(token),
+        claims: { sub: 'auth0|user-1' },
       });
+      await users.resolve('known-token', async () => ({ value: user('known-token') }));
+      await sleep(0);
+      store.data.set(
+        NAMESPACE + sha256('unknown-token'),
+        store.data.get(NAMESPACE + sha256('known-token')),
+      );
+
+      const lookup = jest.fn(async (): Promise<LookupResult<unknown>> => {
+        throw new InvalidTokenError('token_rejected_by_issuer', 'refused');
+      });
+      await refusal(users.resolve('unknown-token', lookup));
       expect(lookup).toHaveBeenCalledTimes(1);
+    });
+
+    it('warns about dropped entries at most once per 30 s, counting those it kept quiet', async () => {
+      const store = new MemoryStore();
+      const logger = { warn: jest.fn() };
+      const cache = createCache({ store }, logger);
+      const lookup = lookupOf({ sub: 'alice' });
+      const dropAt = async (at: number, token: string) => {
+        now = at;
+        store.data.set(NAMESPACE + sha256(token), { ...good, ok: 'yes' });
+        await cache.resolve(token, lookup);
+      };
+
+      await dropAt(START, 'token-1');
+      await dropAt(START + 1_000, 'token-2');
+      await dropAt(START + 29_999, 'token-3');
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      expect(logger.warn.mock.calls[0][0]).not.toMatch(/entries/);
+
+      await dropAt(START + 30_000, 'token-4');
+      expect(logger.warn).toHaveBeenCalledTimes(2);
+      expect(logger.warn.mock.calls[1][0]).toContain(tokenHash('token-4'));
+      expect(logger.warn.mock.calls[1][0]).toMatch(/3 entries/);
+      expect(lookup).toHaveBeenCalledTimes(4);
+    });
+
+    it('does not share an entry it would refuse to read, and still answers from it', async () => {
+      const store = new MemoryStore();
+      const cache = createCache({ store });
+      const lookup = lookupOf({ sub: '' });
+      const longRefusal = jest.fn(async (): Promise<LookupResult<Profile>> => {
+        throw new InvalidTokenError('token_inactive', 'x'.repeat(1_001));
+      });
+
+      await expect(cache.resolve(TOKEN, lookup)).resolves.toStrictEqual({ sub: '' });
+      await expect(cache.resolve(TOKEN, lookup)).resolves.toStrictEqual({ sub: '' });
+      await refusal(cache.resolve('another-token', longRefusal));
+      await refusal(cache.resolve('another-token', longRefusal));
+      await sleep(0);
+
+      expect(lookup).toHaveBeenCalledTimes(1);
+      expect(longRefusal).toHaveBeenCalledTimes(1);
+      expect(store.sets).toHaveLength(0);
     });
   });
 

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { AuthError, InvalidTokenError, type AuthErrorReason } from '../errors/auth-error';
+import { tokenHash } from '../token/token-hash';
 import type { SharedCacheStore } from './shared-cache-store.interface';
+
+/**
+ * The shape version of shared-store entries, part of every key's namespace. Bump it whenever
+ * `Entry` or a cached value's shape changes, so that no instance ever reads another version's entries.
+ */
+export const CACHE_FORMAT_VERSION = 'v2';
 
 /** What a lookup found: a value, or a definitive refusal (cached briefly). */
 type Entry<T> =
@@ -14,9 +21,17 @@ export interface LookupResult<T> {
   expiresAtMs?: number;
 }
 
+/**
+ * What is wrong with a value read back from the shared store, in a few words that name no value
+ * (they are logged); `undefined` when the value is one the lookup could have answered for `token`.
+ */
+export type CachedValueCheck = (value: unknown, token: string) => string | undefined;
+
 export interface TokenResultCacheConfig {
-  /** Prefix of shared-store keys, e.g. `nest-oauth2-bearer:userinfo:`. */
+  /** Prefix of shared-store keys, e.g. `nest-oauth2-bearer:v2:userinfo:<tenant>:`. */
   namespace: string;
+  /** Checks each value read from the shared store: Redis is data, read as strictly as the provider. */
+  checkValue: CachedValueCheck;
   /** Longest time a result is kept. */
   ttlMs: number;
   /** How long a definitive refusal (401 upstream) is kept. */
@@ -35,6 +50,10 @@ export interface CacheLogger {
 }
 
 const STORE_WARNING_INTERVAL_MS = 30_000;
+/** How far past its TTL a shared entry may claim to live: the clocks of instances differ a little. */
+const CLOCK_SLACK_MS = 5_000;
+/** The longest refusal message read from the shared store (ours are a few hundred characters). */
+const MAX_MESSAGE_LENGTH = 1_000;
 const TIMED_OUT = Symbol('timed out');
 
 /**
@@ -46,6 +65,8 @@ export class TokenResultCache<T> {
   private readonly local: LRUCache<string, Entry<T>>;
   private readonly inflight = new Map<string, Promise<Entry<T>>>();
   private lastStoreWarning = -Infinity;
+  private lastDropWarning = -Infinity;
+  private droppedSinceWarning = 0;
 
   constructor(
     private readonly config: TokenResultCacheConfig,
@@ -62,22 +83,31 @@ export class TokenResultCache<T> {
   async resolve(token: string, lookup: () => Promise<LookupResult<T>>): Promise<T> {
     const key = createHash('sha256').update(token).digest('hex');
     const cached = this.local.get(key);
-    const entry = cached && cached.expiresAt > Date.now() ? cached : await this.load(key, lookup);
+    const entry =
+      cached && cached.expiresAt > Date.now() ? cached : await this.load(key, token, lookup);
     if (entry.ok) return entry.value;
     throw new InvalidTokenError(entry.reason, entry.message);
   }
 
-  private load(key: string, lookup: () => Promise<LookupResult<T>>): Promise<Entry<T>> {
+  private load(
+    key: string,
+    token: string,
+    lookup: () => Promise<LookupResult<T>>,
+  ): Promise<Entry<T>> {
     let pending = this.inflight.get(key);
     if (!pending) {
-      pending = this.fetch(key, lookup).finally(() => this.inflight.delete(key));
+      pending = this.fetch(key, token, lookup).finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
     return pending;
   }
 
-  private async fetch(key: string, lookup: () => Promise<LookupResult<T>>): Promise<Entry<T>> {
-    const shared = await this.storeGet(key);
+  private async fetch(
+    key: string,
+    token: string,
+    lookup: () => Promise<LookupResult<T>>,
+  ): Promise<Entry<T>> {
+    const shared = await this.storeGet(key, token);
     if (shared && shared.expiresAt > Date.now()) {
       this.local.set(key, shared);
       return shared;
@@ -100,19 +130,55 @@ export class TokenResultCache<T> {
     }
     if (entry.expiresAt > now) {
       this.local.set(key, entry);
-      void this.storeSet(key, entry, entry.expiresAt - now);
+      // Never share what another instance would drop (a provider's sub of '', a huge message).
+      if (this.config.store && this.problemOf(entry, token) === undefined)
+        void this.storeSet(key, entry, entry.expiresAt - now);
     }
     return entry;
   }
 
-  private async storeGet(key: string): Promise<Entry<T> | undefined> {
+  /** The entry for `token` in the shared store; one that does not fit is dropped and logged. */
+  private async storeGet(key: string, token: string): Promise<Entry<T> | undefined> {
     const store = this.config.store;
     if (!store) return undefined;
     const value = await this.withTimeout(
-      () => store.get<Entry<T>>(this.config.namespace + key),
+      () => store.get<unknown>(this.config.namespace + key),
       'read',
     );
-    return isEntry<T>(value) ? value : undefined;
+    if (value === undefined || value === null) return undefined;
+    const problem = this.problemOf(value, token);
+    if (problem === undefined) return value as Entry<T>;
+    this.warnDropped(token, problem);
+    return undefined;
+  }
+
+  /**
+   * What is wrong with `value` as the entry of `token`, or `undefined`: the checks an answer of the
+   * provider passed, since an entry in a shared store may be corrupt, old, or planted.
+   */
+  private problemOf(value: unknown, token: string): string | undefined {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return 'the entry is not an object';
+    const entry = value as Record<string, unknown>;
+    if (entry.ok !== true && entry.ok !== false) return 'ok is not true or false';
+    if (typeof entry.expiresAt !== 'number' || !Number.isFinite(entry.expiresAt))
+      return 'expiresAt is not a finite number';
+    const lifetimeMs = entry.ok ? this.config.ttlMs : this.config.failureTtlMs;
+    if (entry.expiresAt > Date.now() + lifetimeMs + CLOCK_SLACK_MS)
+      return `it expires later than the ${entry.ok ? 'ttl' : 'failure ttl'} allows`;
+    if (entry.ok) {
+      const problem = this.config.checkValue(entry.value, token);
+      return problem === undefined ? undefined : `value: ${problem}`;
+    }
+    if (
+      typeof entry.reason !== 'string' ||
+      !Object.hasOwn(CACHEABLE_REASONS, entry.reason) ||
+      !CACHEABLE_REASONS[entry.reason as AuthErrorReason]
+    )
+      return 'reason is not one of an invalid_token refusal';
+    if (typeof entry.message !== 'string' || entry.message.length > MAX_MESSAGE_LENGTH)
+      return `message is not a string of at most ${MAX_MESSAGE_LENGTH} characters`;
+    return undefined;
   }
 
   private async storeSet(key: string, entry: Entry<T>, ttlMs: number): Promise<void> {
@@ -142,6 +208,21 @@ export class TokenResultCache<T> {
     return undefined;
   }
 
+  /** Logs a dropped entry with the token's hash, at most once per 30 s, counting the others. */
+  private warnDropped(token: string, problem: string): void {
+    this.droppedSinceWarning++;
+    const now = Date.now();
+    if (now - this.lastDropWarning < STORE_WARNING_INTERVAL_MS) return;
+    this.lastDropWarning = now;
+    const dropped = this.droppedSinceWarning;
+    this.droppedSinceWarning = 0;
+    this.logger.warn(
+      `dropped the shared-cache entry of token ${tokenHash(token)} (${problem}); asking the ` +
+        'identity provider instead' +
+        (dropped > 1 ? `. ${dropped} entries were dropped since the last such warning.` : '.'),
+    );
+  }
+
   private warnStore(message: string): void {
     const now = Date.now();
     if (now - this.lastStoreWarning < STORE_WARNING_INTERVAL_MS) return;
@@ -150,16 +231,43 @@ export class TokenResultCache<T> {
   }
 }
 
-/** Whether a value read from the shared store is an entry this class wrote (Redis is data too). */
-function isEntry<T>(value: unknown): value is Entry<T> {
-  if (typeof value !== 'object' || value === null) return false;
-  const entry = value as Record<string, unknown>;
-  if (typeof entry.expiresAt !== 'number') return false;
-  if (entry.ok === true) return typeof entry.value === 'object' && entry.value !== null;
-  return (
-    entry.ok === false && typeof entry.reason === 'string' && typeof entry.message === 'string'
-  );
-}
+/**
+ * The reasons a cached refusal may carry: those of an `invalid_token` refusal, the only refusals
+ * `fetch` keeps. Exhaustive, so that a new reason needs a decision here.
+ */
+const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
+  missing_token: false,
+  malformed_authorization_header: false,
+  multiple_token_methods: false,
+  token_too_large: false,
+  not_a_jwt: true,
+  malformed_jwt: true,
+  alg_not_allowed: true,
+  unsupported_typ: true,
+  unsupported_crit: true,
+  unencoded_payload: true,
+  invalid_kid: true,
+  unknown_kid: true,
+  ambiguous_key: true,
+  key_mismatch: true,
+  weak_key: true,
+  signature_invalid: true,
+  id_token: true,
+  userinfo_audience_only: true,
+  audience_mismatch: true,
+  issuer_mismatch: true,
+  missing_claim: true,
+  invalid_claim: true,
+  token_expired: true,
+  token_not_yet_valid: true,
+  insufficient_scope: false,
+  issuer_unavailable: false,
+  unsupported_context: false,
+  token_rejected_by_issuer: true,
+  token_inactive: true,
+  userinfo_subject_mismatch: true,
+  sender_constrained_token: true,
+};
 
 /** An entry's size as JSON; one that cannot be measured counts as too large to keep. */
 function entrySize(entry: unknown, maxBytes: number): number {
