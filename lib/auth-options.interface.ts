@@ -82,7 +82,10 @@ export interface AuthModuleOptions {
   introspection?: IntrospectionOptions;
   /** Caching of what userinfo and introspection answer. */
   cache?: CacheOptions;
-  /** Bounds on calls to userinfo and introspection. */
+  /**
+   * Budgets of the calls made to userinfo and introspection: one for opaque-token lookups, one for
+   * profiles of verified callers, so that neither can starve the other.
+   */
   upstream?: UpstreamOptions;
   /**
    * In-process memory of JWT access tokens that passed every check, so that a token a client
@@ -151,15 +154,32 @@ export interface CacheOptions {
   storeTimeoutMs?: number;
 }
 
-/** Bounds on the calls made to the provider for opaque tokens and profiles. */
+/**
+ * Budgets of the calls made to the provider. Each is separate: a flood of random opaque tokens,
+ * which anyone can send, uses up only the opaque-token budget, never the one of verified callers.
+ */
 export interface UpstreamOptions {
   /**
-   * Calls in flight at most; beyond, 503 with Retry-After.
+   * Lookups of opaque tokens (userinfo or introspection), made before anything is verified.
+   * @default { maxConcurrent: 20, maxPerSecond: 50 }
+   */
+  opaqueTokens?: UpstreamBudget;
+  /**
+   * Profile fetches for verified callers (`@WithUserinfo()`, `UserinfoService`).
+   * @default { maxConcurrent: 20, maxPerSecond: 50 }
+   */
+  profiles?: UpstreamBudget;
+}
+
+/** Bounds on one kind of call to the provider; beyond them, 503 with `Retry-After: 1`. */
+export interface UpstreamBudget {
+  /**
+   * Calls in flight at most.
    * @default 20
    */
   maxConcurrent?: number;
   /**
-   * Calls started per second at most; beyond, 503 with Retry-After.
+   * Calls started in any sliding second at most.
    * @default 50
    */
   maxPerSecond?: number;

@@ -12,3 +12,7 @@ export const USERINFO_CACHE = Symbol('nest-oauth2-bearer:userinfo-cache');
 export const OPAQUE_CACHE = Symbol('nest-oauth2-bearer:opaque-cache');
 /** Injection token of the timeout and size cap of userinfo and introspection calls (private). */
 export const TOKEN_INFO_LIMITS = Symbol('nest-oauth2-bearer:token-info-limits');
+/** Injection token of the upstream budget of opaque-token lookups (private). */
+export const OPAQUE_LIMITER = Symbol('nest-oauth2-bearer:opaque-limiter');
+/** Injection token of the upstream budget of profile fetches for verified callers (private). */
+export const PROFILE_LIMITER = Symbol('nest-oauth2-bearer:profile-limiter');

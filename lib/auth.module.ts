@@ -3,6 +3,8 @@ import { Logger, Module, type Provider } from '@nestjs/common';
 import type { AuthModuleOptions } from './auth-options.interface';
 import {
   OPAQUE_CACHE,
+  OPAQUE_LIMITER,
+  PROFILE_LIMITER,
   RESOLVED_AUTH_OPTIONS,
   TOKEN_INFO_LIMITS,
   USERINFO_CACHE,
@@ -98,10 +100,16 @@ const providers: Provider[] = [
     }),
   },
   {
-    provide: UpstreamLimiter,
+    provide: OPAQUE_LIMITER,
     inject: [RESOLVED_AUTH_OPTIONS],
-    useFactory: ({ upstream }: ResolvedAuthOptions) =>
-      new UpstreamLimiter(upstream.maxConcurrent, upstream.maxPerSecond),
+    useFactory: ({ upstream: { opaqueTokens } }: ResolvedAuthOptions) =>
+      new UpstreamLimiter(opaqueTokens.maxConcurrent, opaqueTokens.maxPerSecond),
+  },
+  {
+    provide: PROFILE_LIMITER,
+    inject: [RESOLVED_AUTH_OPTIONS],
+    useFactory: ({ upstream: { profiles } }: ResolvedAuthOptions) =>
+      new UpstreamLimiter(profiles.maxConcurrent, profiles.maxPerSecond),
   },
   { provide: OPAQUE_CACHE, inject: [RESOLVED_AUTH_OPTIONS], useFactory: tokenCache('opaque') },
   { provide: USERINFO_CACHE, inject: [RESOLVED_AUTH_OPTIONS], useFactory: tokenCache('userinfo') },
@@ -111,7 +119,7 @@ const providers: Provider[] = [
       RESOLVED_AUTH_OPTIONS,
       IssuerDiscovery,
       OPAQUE_CACHE,
-      UpstreamLimiter,
+      OPAQUE_LIMITER,
       TOKEN_INFO_LIMITS,
     ],
     useFactory: (

@@ -4,6 +4,7 @@ export type {
   AuthModuleOptions,
   CacheOptions,
   IntrospectionOptions,
+  UpstreamBudget,
   UpstreamOptions,
 } from './auth-options.interface';
 export type { AuthUser } from './auth-user.interface';
@@ -29,6 +30,7 @@ export {
   UnsupportedContextError,
 } from './errors/auth-error';
 export type { AuthErrorCode, AuthErrorReason } from './errors/auth-error';
-export type { AuthErrorBody } from './errors/www-authenticate';
+export type { AuthErrorAnswer, AuthErrorBody } from './errors/www-authenticate';
+export { AuthHttpException } from './guards/auth-http-exception';
 export type { AccessTokenClaims } from './token/validate-claims';
 export { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';

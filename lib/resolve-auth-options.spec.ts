@@ -37,7 +37,10 @@ describe('resolveAuthOptions', () => {
         maxBytes: 50 * 1024 * 1024,
         storeTimeoutMs: 150,
       },
-      upstream: { maxConcurrent: 20, maxPerSecond: 50 },
+      upstream: {
+        opaqueTokens: { maxConcurrent: 20, maxPerSecond: 50 },
+        profiles: { maxConcurrent: 20, maxPerSecond: 50 },
+      },
       verifiedTokenCache: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 },
       signatureChecks: 'event-loop',
     });
@@ -72,7 +75,10 @@ describe('resolveAuthOptions', () => {
         maxBytes: 2048,
         storeTimeoutMs: 20,
       },
-      upstream: { maxConcurrent: 2, maxPerSecond: 3 },
+      upstream: {
+        opaqueTokens: { maxConcurrent: 2, maxPerSecond: 3 },
+        profiles: { maxConcurrent: 4, maxPerSecond: 5 },
+      },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
       signatureChecks: 'thread-pool',
     });
@@ -96,7 +102,10 @@ describe('resolveAuthOptions', () => {
         clientSecret: 's',
       },
       cache: { ttlMs: 60_000, failureTtlMs: 0, maxEntries: 5, maxBytes: 2048, storeTimeoutMs: 20 },
-      upstream: { maxConcurrent: 2, maxPerSecond: 3 },
+      upstream: {
+        opaqueTokens: { maxConcurrent: 2, maxPerSecond: 3 },
+        profiles: { maxConcurrent: 4, maxPerSecond: 5 },
+      },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
       signatureChecks: 'thread-pool',
     });
@@ -197,7 +206,12 @@ describe('resolveAuthOptions for opaque tokens', () => {
     [{ userinfoEndpoint: 'http://idp.example/userinfo' }, 'userinfoEndpoint'],
     [{ cache: { ttlSeconds: 0 } }, 'cache.ttlSeconds'],
     [{ cache: { store: {} } }, 'cache.store'],
-    [{ upstream: { maxConcurrent: 0 } }, 'upstream.maxConcurrent'],
+    [{ upstream: { maxConcurrent: 20 } }, 'upstream.maxConcurrent'],
+    [{ upstream: { maxPerSecond: 20 } }, 'upstream.maxPerSecond'],
+    [{ upstream: 5 }, 'upstream'],
+    [{ upstream: { profiles: 5 } }, 'upstream.profiles'],
+    [{ upstream: { opaqueTokens: { maxConcurrent: 0 } } }, 'upstream.opaqueTokens.maxConcurrent'],
+    [{ upstream: { profiles: { maxPerSecond: 0 } } }, 'upstream.profiles.maxPerSecond'],
   ])('refuses %j, naming %s', (overrides, option) => {
     expect(optionError(() => resolve(overrides)).message).toContain(`'${option}'`);
   });

@@ -1,4 +1,4 @@
-import type { AuthModuleOptions } from './auth-options.interface';
+import type { AuthModuleOptions, UpstreamOptions } from './auth-options.interface';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import { checkProviderUrl } from './issuer/url-policy';
 import { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
@@ -27,10 +27,16 @@ export interface ResolvedAuthOptions {
     storeTimeoutMs: number;
     store?: SharedCacheStore;
   };
-  upstream: { maxConcurrent: number; maxPerSecond: number };
+  upstream: { opaqueTokens: ResolvedUpstreamBudget; profiles: ResolvedUpstreamBudget };
   /** Bounds of the in-process verified-token cache; `false` when it is off. */
   verifiedTokenCache: { maxEntries: number; maxBytes: number } | false;
   signatureChecks: 'thread-pool' | 'event-loop';
+}
+
+/** A budget of upstream calls, with its defaults filled in. */
+export interface ResolvedUpstreamBudget {
+  maxConcurrent: number;
+  maxPerSecond: number;
 }
 
 /** An option of AuthModule is missing or wrong. */
@@ -199,11 +205,34 @@ function resolveOpaque(options: AuthModuleOptions, jwksUri: string | undefined) 
       storeTimeoutMs: number(cache.storeTimeoutMs, 'cache.storeTimeoutMs', 150, 1, 10_000),
       ...(store ? { store } : {}),
     },
-    upstream: {
-      maxConcurrent: number(upstream.maxConcurrent, 'upstream.maxConcurrent', 20, 1, 10_000),
-      maxPerSecond: number(upstream.maxPerSecond, 'upstream.maxPerSecond', 50, 1, 100_000),
-    },
+    upstream: resolveUpstream(upstream),
   };
+}
+
+function resolveUpstream(upstream: UpstreamOptions): ResolvedAuthOptions['upstream'] {
+  if (typeof upstream !== 'object' || upstream === null) {
+    throw new AuthOptionsError('upstream', 'must be { opaqueTokens, profiles }');
+  }
+  for (const flat of ['maxConcurrent', 'maxPerSecond'] as const) {
+    if (flat in upstream) {
+      throw new AuthOptionsError(
+        `upstream.${flat}`,
+        `is set per budget: upstream.opaqueTokens.${flat} (lookups of opaque tokens) or ` +
+          `upstream.profiles.${flat} (profiles of verified callers)`,
+      );
+    }
+  }
+  const budget = (name: keyof UpstreamOptions): ResolvedUpstreamBudget => {
+    const value = upstream[name] ?? {};
+    if (typeof value !== 'object' || value === null) {
+      throw new AuthOptionsError(`upstream.${name}`, 'must be { maxConcurrent, maxPerSecond }');
+    }
+    return {
+      maxConcurrent: number(value.maxConcurrent, `upstream.${name}.maxConcurrent`, 20, 1, 10_000),
+      maxPerSecond: number(value.maxPerSecond, `upstream.${name}.maxPerSecond`, 50, 1, 100_000),
+    };
+  };
+  return { opaqueTokens: budget('opaqueTokens'), profiles: budget('profiles') };
 }
 
 function resolveSignatureChecks(value: unknown): ResolvedAuthOptions['signatureChecks'] {

@@ -76,7 +76,7 @@ describe('userinfo calls: caching, bounds and failures', () => {
   });
 
   it('bounds concurrent upstream calls under a flood of random tokens: 503 with Retry-After beyond', async () => {
-    await start({ upstream: { maxConcurrent: 5, maxPerSecond: 1000 } });
+    await start({ upstream: { opaqueTokens: { maxConcurrent: 5, maxPerSecond: 1000 } } });
     ks.delayMs = 200;
     const results = await Promise.all(Array.from({ length: 60 }, () => get(opaque())));
     expect(ks.userinfoCalls).toBeLessThanOrEqual(5);
@@ -87,7 +87,7 @@ describe('userinfo calls: caching, bounds and failures', () => {
   });
 
   it('bounds upstream calls per second', async () => {
-    await start({ upstream: { maxConcurrent: 100, maxPerSecond: 10 } });
+    await start({ upstream: { opaqueTokens: { maxConcurrent: 100, maxPerSecond: 10 } } });
     const statuses = [];
     for (let i = 0; i < 40; i++) statuses.push((await get(opaque())).status);
     expect(ks.userinfoCalls).toBeLessThanOrEqual(20);
@@ -155,21 +155,73 @@ describe('userinfo calls: caching, bounds and failures', () => {
       expect((await get(admin, '/admin-profile')).body).toEqual({ email: 'ada@example.com' });
     });
 
-    it("refuses a profile whose sub is not the token's", async () => {
+    it("refuses a profile whose sub is not the token's, with the whole answer on every path", async () => {
       await start({ opaqueTokens: undefined });
       const token = ks.token();
       ks.profiles.set(token, { sub: 'auth0|someone-else', email: 'eve@example.com' });
+      // /profile-on-demand calls UserinfoService.getProfile from the handler, outside the guard.
       for (const path of ['/profile', '/profile-on-demand']) {
         const res = await get(token, path);
         expect([res.status, res.body.reason]).toEqual([401, 'userinfo_subject_mismatch']);
+        expect(res.headers['www-authenticate']).toMatch(
+          /^Bearer realm="api", error="invalid_token", error_description="The identity provider's userinfo profile/,
+        );
       }
     });
 
-    it('answers 503 from a route that asks for the profile while userinfo is down', async () => {
+    it('answers 503 with Retry-After from a route that asks for the profile while userinfo is down', async () => {
       await start({ opaqueTokens: undefined });
-      ks.userinfoMode = 'error500';
-      expect((await get(ks.token(), '/profile')).status).toBe(503);
-      expect((await get(ks.token(), '/profile-on-demand')).status).toBe(503);
+      ks.userinfoMode = 'rate-limited';
+      for (const path of ['/profile', '/profile-on-demand']) {
+        const res = await get(ks.token(), path);
+        expect([res.status, res.body.error, res.headers['retry-after']]).toEqual([
+          503,
+          'issuer_unavailable',
+          '42',
+        ]);
+      }
+    });
+
+    it("keeps verified callers' profiles served while random opaque tokens saturate their own budget", async () => {
+      await start({
+        opaqueTokens: 'userinfo',
+        httpTimeoutMs: 3000,
+        upstream: {
+          opaqueTokens: { maxConcurrent: 3, maxPerSecond: 1000 },
+          profiles: { maxConcurrent: 3, maxPerSecond: 1000 },
+        },
+      });
+      const token = ks.token();
+      ks.profiles.set(token, { sub: 'auth0|user-1', email: 'ada@example.com' });
+      expect((await get(token, '/private')).status).toBe(200); // keys fetched before the flood
+      ks.delayMs = 300;
+      const flood = Promise.all(Array.from({ length: 30 }, () => get(opaque())));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const profile = await get(token, '/profile');
+      const floodStatuses = (await flood).map((res) => res.status);
+      expect(floodStatuses.filter((status) => status === 503).length).toBeGreaterThanOrEqual(27);
+      expect([profile.status, profile.body]).toEqual([
+        200,
+        { sub: 'auth0|user-1', email: 'ada@example.com' },
+      ]);
+    });
+
+    it('bounds profile fetches by their own budget', async () => {
+      await start({
+        opaqueTokens: undefined,
+        upstream: { profiles: { maxConcurrent: 2, maxPerSecond: 1000 } },
+      });
+      ks.delayMs = 200;
+      const tokens = Array.from({ length: 10 }, (_, i) => {
+        const token = ks.token({ jti: `t${i}` });
+        ks.profiles.set(token, { sub: 'auth0|user-1' });
+        return token;
+      });
+      const statuses = (await Promise.all(tokens.map((t) => get(t, '/profile')))).map(
+        (res) => res.status,
+      );
+      expect(ks.userinfoCalls).toBeLessThanOrEqual(2);
+      expect(statuses.filter((status) => status === 503).length).toBeGreaterThanOrEqual(8);
     });
   });
 });

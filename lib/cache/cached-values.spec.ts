@@ -66,6 +66,12 @@ describe('checkCachedUser', () => {
     ['claims missing', without(userinfoUser(), 'claims'), /claims/],
     ['claims.exp a string', { ...introspectedUser(), claims: { exp: '2000000000' } }, /exp/],
     ['claims.exp NaN', { ...introspectedUser(), claims: { exp: NaN } }, /exp/],
+    [
+      'claims.permissions a string',
+      { ...introspectedUser(), claims: { permissions: 'admin' } },
+      /claims\.permissions is not an array of strings/,
+    ],
+    ['claims.scp a number', { ...introspectedUser(), claims: { scp: 42 } }, /claims\.scp/],
     ['profile without sub', { ...userinfoUser(), profile: { email: 'x@example.com' } }, /profile/],
     ['profile with a numeric sub', { ...userinfoUser(), profile: { sub: 1 } }, /profile/],
     ['profile null', { ...userinfoUser(), profile: null }, /profile/],
@@ -95,6 +101,7 @@ describe('checkCachedProfile', () => {
     ['no sub', { email: 'ada@example.com' }, /sub/],
     ['an empty sub', { sub: '' }, /sub/],
     ['a numeric sub', { sub: 1 }, /sub/],
+    ['a scope that is not a string', { sub: 'auth0|user-1', scope: ['admin'] }, /scope is not/],
   ])('refuses %s', (_, profile, problem) => {
     expect(checkCachedProfile(profile)).toMatch(problem);
   });

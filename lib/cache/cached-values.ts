@@ -1,4 +1,5 @@
 import { tokenHash } from '../token/token-hash';
+import { claimTypeProblem } from '../token/validate-claims';
 
 /** A scope-token (RFC 6749 §3.3), as `grantedScopes` keeps them: no space, quote or backslash. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -25,9 +26,9 @@ export function checkCachedUser(value: unknown, token: string): string | undefin
   if (value.tokenType !== 'opaque') return "tokenType is not 'opaque'";
   if (value.tokenHash !== tokenHash(token)) return "tokenHash is not the token's";
   if (!isObject(value.claims)) return 'claims is not an object';
-  const exp = value.claims.exp;
-  if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp)))
-    return 'claims.exp is not a finite number';
+  // The claim-type rules of JWT claims and provider answers (claims.exp a NumericDate, ...).
+  const claims = claimTypeProblem(value.claims);
+  if (claims) return `claims.${claims.claim} is not ${claims.expected}`;
   if (value.profile !== undefined) {
     const problem = checkCachedProfile(value.profile);
     if (problem !== undefined) return `profile: ${problem}`;
@@ -37,11 +38,13 @@ export function checkCachedUser(value: unknown, token: string): string | undefin
 
 /**
  * What is wrong with a userinfo profile read back from the shared store, or `undefined`: an object
- * with a non-empty `sub`, as `requestUserinfo` answers it.
+ * with a non-empty `sub` and registered claims of their types, as `requestUserinfo` answers it.
  */
 export function checkCachedProfile(value: unknown): string | undefined {
   if (!isObject(value)) return 'the profile is not an object';
   if (!isNonEmptyString(value.sub)) return 'sub is not a non-empty string';
+  const claim = claimTypeProblem(value);
+  if (claim) return `${claim.claim} is not ${claim.expected}`;
   return undefined;
 }
 

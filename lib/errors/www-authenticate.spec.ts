@@ -6,7 +6,7 @@ import {
   MissingTokenError,
   UnsupportedContextError,
 } from './auth-error';
-import { buildChallenge, buildErrorBody } from './www-authenticate';
+import { authErrorAnswer, buildChallenge, buildErrorBody } from './www-authenticate';
 
 /** RFC 6750 §3: auth-params whose quoted-string values hold only %x20-21 / %x23-5B / %x5D-7E. */
 const CHALLENGE =
@@ -118,5 +118,27 @@ describe('buildErrorBody', () => {
       statusCode: 503,
       error: 'issuer_unavailable',
     });
+  });
+});
+
+describe('authErrorAnswer', () => {
+  it('answers a refusal of the caller with its challenge, status and body', () => {
+    const error = new InsufficientScopeError(['read'], 'Needs read.');
+    expect(authErrorAnswer(error, 'orders')).toStrictEqual({
+      status: 403,
+      headers: {
+        'WWW-Authenticate':
+          'Bearer realm="orders", error="insufficient_scope", error_description="Needs read.", scope="read"',
+      },
+      body: buildErrorBody(error),
+    });
+  });
+
+  it('answers an unreachable issuer with Retry-After and no challenge', () => {
+    expect(authErrorAnswer(new IssuerUnavailableError('down', 7), 'api')).toMatchObject({
+      status: 503,
+      headers: { 'Retry-After': '7' },
+    });
+    expect(authErrorAnswer(new IssuerUnavailableError('down'), 'api').headers).toStrictEqual({});
   });
 });

@@ -1,4 +1,4 @@
-import { AuthError, InsufficientScopeError } from './auth-error';
+import { AuthError, InsufficientScopeError, IssuerUnavailableError } from './auth-error';
 
 /** Characters RFC 6750 allows in `error_description` and `scope`: %x20-21 / %x23-5B / %x5D-7E. */
 const NOT_QUOTABLE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
@@ -41,4 +41,31 @@ export function buildErrorBody(error: AuthError): AuthErrorBody {
     message: error.message,
     reason: error.reason,
   };
+}
+
+/** The whole HTTP answer to a refusal: what every face (HTTP, GraphQL, WebSocket, RPC) sends. */
+export interface AuthErrorAnswer {
+  status: number;
+  /** `WWW-Authenticate` for refusals of the caller; `Retry-After` for 503 when it is known. */
+  headers: Record<string, string>;
+  body: AuthErrorBody;
+}
+
+/**
+ * The status, headers and body that answer `error`, built in one place so that no caller can lose
+ * a header.
+ *
+ * @example
+ * authErrorAnswer(new MissingTokenError(), 'api')
+ * // { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="api"' }, body: { ... } }
+ */
+export function authErrorAnswer(error: AuthError, realm: string): AuthErrorAnswer {
+  const headers: Record<string, string> = {};
+  if (error instanceof IssuerUnavailableError) {
+    if (error.retryAfterSeconds !== undefined)
+      headers['Retry-After'] = String(error.retryAfterSeconds);
+  } else {
+    headers['WWW-Authenticate'] = buildChallenge(error, realm);
+  }
+  return { status: error.status, headers, body: buildErrorBody(error) };
 }

@@ -7,12 +7,10 @@ import {
   AuthError,
   InsufficientScopeError,
   InvalidTokenError,
-  IssuerUnavailableError,
   MissingTokenError,
   UnsupportedContextError,
 } from '../errors/auth-error';
-import { buildChallenge } from '../errors/www-authenticate';
-import { authHttpException } from './auth-http-exception';
+import { authHttpException, type GuardResponse } from './auth-http-exception';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { AccessTokenStrategy } from '../strategies/access-token.strategy';
 import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
@@ -32,16 +30,16 @@ interface RouteAuth {
 
 /** The parts of an HTTP request the guard reads and writes. */
 export interface GuardRequest {
-  headers: Record<string, string | string[] | undefined>;
+  headers: { authorization?: string; [name: string]: string | string[] | undefined };
+  /** Node's raw header list (Express), where a repeated `Authorization` header shows. */
+  rawHeaders?: readonly string[];
+  /** Node's request under Fastify's, with its raw header list. */
+  raw?: { rawHeaders?: readonly string[] };
   query?: Record<string, unknown>;
   user?: AuthUser;
 }
 
-/** The parts of an HTTP response the guard writes (Express `setHeader`, Fastify `header`). */
-export interface GuardResponse {
-  setHeader?(name: string, value: string): unknown;
-  header?(name: string, value: string): unknown;
-}
+export type { GuardResponse };
 
 /**
  * Protects routes with OAuth 2.0 access tokens. Registered as `APP_GUARD` by default; with
@@ -72,7 +70,7 @@ export class AccessTokenGuard implements CanActivate {
     if (isPublic) return true;
     const request = this.getRequest(context);
     try {
-      const user = await this.authenticate(request);
+      const user = await this.authenticate(request, context);
       request.user = user;
       this.checkScopes(user, scopes);
       // After the scope check: a caller that gets 403 costs no userinfo call.
@@ -119,20 +117,19 @@ export class AccessTokenGuard implements CanActivate {
    */
   protected handleError(error: unknown, context: ExecutionContext): unknown {
     if (!(error instanceof AuthError)) return error;
-    const response = this.getResponse(context);
-    if (error instanceof IssuerUnavailableError) {
-      if (error.retryAfterSeconds !== undefined)
-        setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
-    } else {
-      setHeader(response, 'WWW-Authenticate', buildChallenge(error, this.options.realm));
-    }
-    return authHttpException(error);
+    return authHttpException(error, this.options.realm, this.getResponse(context));
   }
 
-  private async authenticate(request: GuardRequest): Promise<AuthUser> {
+  private async authenticate(request: GuardRequest, context: ExecutionContext): Promise<AuthUser> {
+    const authorization = request.headers.authorization;
     const token = extractBearerToken(
       {
-        authorization: request.headers.authorization,
+        authorization,
+        // Node keeps only the first of repeated Authorization headers: count them in the raw list.
+        authorizationHeaders:
+          authorization === undefined
+            ? 0
+            : countHeaders(request.rawHeaders ?? request.raw?.rawHeaders, 'authorization'),
         // Express parses the query string on every read of `request.query`: read it only when asked.
         queryToken: this.options.allowQueryToken ? request.query?.access_token : undefined,
       },
@@ -140,7 +137,7 @@ export class AccessTokenGuard implements CanActivate {
     );
     if (token === undefined) throw new MissingTokenError();
     try {
-      attachToken(request, token);
+      attachToken(request, token, this.getResponse(context));
       if (classifyToken(token) === 'jwt') return await this.strategy.verifyToken(token);
       if (this.opaqueVerifier.enabled) return await this.opaqueVerifier.verify(token);
       throw new InvalidTokenError(
@@ -177,7 +174,13 @@ export class AccessTokenGuard implements CanActivate {
   }
 }
 
-function setHeader(response: GuardResponse, name: string, value: string): void {
-  if (typeof response.setHeader === 'function') response.setHeader(name, value);
-  else if (typeof response.header === 'function') response.header(name, value);
+/** How many headers named `name` (lower case) a raw header list holds; 1 when it is unknown. */
+function countHeaders(rawHeaders: readonly string[] | undefined, name: string): number {
+  if (!rawHeaders) return 1;
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const header = rawHeaders[i];
+    if (header.length === name.length && header.toLowerCase() === name) count++;
+  }
+  return count;
 }

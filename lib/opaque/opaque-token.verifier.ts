@@ -1,21 +1,27 @@
+import { Logger, type OnModuleInit } from '@nestjs/common';
 import type { AuthUser } from '../auth-user.interface';
 import { IssuerUnavailableError } from '../errors/auth-error';
 import type { TokenResultCache, LookupResult } from '../cache/token-result-cache';
 import type { FetchLimits } from '../issuer/fetch-json';
 import type { IssuerDiscovery, IssuerMetadata } from '../issuer/issuer-discovery';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import { copyJson } from '../token/copy-json';
 import { tokenHash } from '../token/token-hash';
 import { grantedScopes } from '../token/scopes';
 import { introspectToken } from './introspection-client';
+import { MalformedAnswerError } from './malformed-answer';
 import type { UpstreamLimiter } from './upstream-limiter';
 import { requestUserinfo } from './userinfo-client';
 import { validateIntrospection } from './validate-introspection';
 
 /**
  * Checks opaque access tokens with the identity provider (userinfo or RFC 7662 introspection),
- * through the token cache and the upstream limiter.
+ * through the token cache and the opaque-token budget of upstream calls (a budget of its own: these
+ * calls are made for callers nobody has verified yet).
  */
-export class OpaqueTokenVerifier {
+export class OpaqueTokenVerifier implements OnModuleInit {
+  private readonly logger = new Logger('OpaqueTokenVerifier');
+
   constructor(
     private readonly options: ResolvedAuthOptions,
     private readonly discovery: IssuerDiscovery,
@@ -29,14 +35,34 @@ export class OpaqueTokenVerifier {
     return this.options.opaqueTokens !== undefined;
   }
 
-  /** The user of an opaque token; a copy per request, the cached one stays untouched. */
+  /** Says once, at startup, what the userinfo mode cannot tell (see the README). */
+  onModuleInit(): void {
+    if (this.options.opaqueTokens !== 'userinfo') return;
+    this.logger.warn(
+      "opaqueTokens: 'userinfo' accepts any token that the provider's /userinfo accepts, on routes " +
+        'without @Scopes(), including tokens issued to other applications of the same tenant: ' +
+        '/userinfo says nothing of the audience. Protect sensitive routes with @Scopes(), and have ' +
+        `clients request tokens with audience=${this.options.audiences[0]}.`,
+    );
+  }
+
+  /** The user of an opaque token; a copy of its own per request, the cached one stays untouched. */
   async verify(token: string): Promise<AuthUser> {
     const user = await this.cache.resolve(token, () => this.limiter.run(() => this.lookup(token)));
-    return { ...user };
+    return copyJson(user);
   }
 
   private async lookup(token: string): Promise<LookupResult<AuthUser>> {
     const hash = tokenHash(token);
+    try {
+      return await this.ask(token, hash);
+    } catch (error) {
+      if (error instanceof MalformedAnswerError) logMalformedAnswer(this.logger, hash, error);
+      throw error;
+    }
+  }
+
+  private async ask(token: string, hash: string): Promise<LookupResult<AuthUser>> {
     if (this.options.opaqueTokens === 'introspection') {
       const endpoint = await endpointOf(this.discovery, 'introspectionEndpoint');
       const response = await introspectToken(
@@ -70,6 +96,15 @@ export class OpaqueTokenVerifier {
       },
     };
   }
+}
+
+/** Logs, once for the answer and with the token's hash only, that the provider answered garbage. */
+export function logMalformedAnswer(
+  logger: Pick<Logger, 'warn'>,
+  hash: string,
+  error: MalformedAnswerError,
+): void {
+  logger.warn(`Refused token ${hash} with 503: ${error.message}`);
 }
 
 /** An endpoint of the issuer's metadata; 503 when discovery fails or the provider has none. */

@@ -1,5 +1,7 @@
 import { InvalidTokenError, IssuerUnavailableError } from '../errors/auth-error';
 import { fetchJson, RemoteFetchError, type FetchLimits } from '../issuer/fetch-json';
+import { claimTypeProblem } from '../token/validate-claims';
+import { MalformedAnswerError } from './malformed-answer';
 
 /** The claims the identity provider's `/userinfo` returns about the token's user. */
 export interface UserProfile {
@@ -9,7 +11,8 @@ export interface UserProfile {
 
 /**
  * Asks `/userinfo` (OpenID Connect Core §5.3) about a token. 200 with a profile: the token is good;
- * 401/403: it is not (401 `invalid_token`); 429, 5xx, timeouts and garbage: 503.
+ * 401/403: it is not (401 `invalid_token`); 429, 5xx, timeouts and garbage (including registered
+ * claims of the wrong type, {@link MalformedAnswerError}): 503.
  */
 export async function requestUserinfo(
   endpoint: string,
@@ -34,6 +37,8 @@ export async function requestUserinfo(
       5,
     );
   }
+  const problem = claimTypeProblem(profile);
+  if (problem) throw new MalformedAnswerError('userinfo', problem);
   return profile as UserProfile;
 }
 

@@ -1,38 +1,54 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AuthUser } from '../auth-user.interface';
-import { TOKEN_INFO_LIMITS, USERINFO_CACHE } from '../auth.constants';
+import {
+  PROFILE_LIMITER,
+  RESOLVED_AUTH_OPTIONS,
+  TOKEN_INFO_LIMITS,
+  USERINFO_CACHE,
+} from '../auth.constants';
 import type { TokenResultCache } from '../cache/token-result-cache';
 import { AuthError, InvalidTokenError } from '../errors/auth-error';
-import { authHttpException } from '../guards/auth-http-exception';
+import { authHttpException, type GuardResponse } from '../guards/auth-http-exception';
 import type { FetchLimits } from '../issuer/fetch-json';
 import { IssuerDiscovery } from '../issuer/issuer-discovery';
-import { attachedToken } from '../token/attached-token';
-import { endpointOf } from './opaque-token.verifier';
-import { UpstreamLimiter } from './upstream-limiter';
+import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import { attachedResponse, attachedToken } from '../token/attached-token';
+import { copyJson } from '../token/copy-json';
+import { MalformedAnswerError } from './malformed-answer';
+import { endpointOf, logMalformedAnswer } from './opaque-token.verifier';
+import type { UpstreamLimiter } from './upstream-limiter';
 import { requestUserinfo, type UserProfile } from './userinfo-client';
 
 /**
  * The userinfo profile of an authenticated caller, fetched on demand and cached per token so that
- * an API stays under the provider's rate limit (Auth0: about 5 calls a minute per user).
+ * an API stays under the provider's rate limit (Auth0: about 5 calls a minute per user). Its calls
+ * have a budget of their own (`upstream.profiles`), so that a flood of random opaque tokens cannot
+ * starve verified callers.
  */
 @Injectable()
 export class UserinfoService {
+  private readonly logger = new Logger('UserinfoService');
+
   constructor(
     private readonly discovery: IssuerDiscovery,
-    private readonly limiter: UpstreamLimiter,
+    @Inject(PROFILE_LIMITER) private readonly limiter: UpstreamLimiter,
     @Inject(USERINFO_CACHE) private readonly cache: TokenResultCache<UserProfile>,
     @Inject(TOKEN_INFO_LIMITS) private readonly limits: FetchLimits,
+    @Inject(RESOLVED_AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
   ) {}
 
   /**
    * The profile of the caller of `request`, which `AccessTokenGuard` authenticated. Throws an
-   * `HttpException`: 401 when the profile's `sub` is not the token's, 503 when the provider is down.
+   * `AuthHttpException` with the whole answer (its headers are written to the response too): 401
+   * when the profile's `sub` is not the token's, 503 with `Retry-After` when the provider is down.
    */
   async getProfile(request: object): Promise<UserProfile> {
     try {
       return await this.fetchProfile(request);
     } catch (error) {
-      throw error instanceof AuthError ? authHttpException(error) : error;
+      if (!(error instanceof AuthError)) throw error;
+      const response = attachedResponse(request) as GuardResponse | undefined;
+      throw authHttpException(error, this.options.realm, response);
     }
   }
 
@@ -47,17 +63,26 @@ export class UserinfoService {
     }
     if (user.profile) return user.profile;
     const exp = (user.claims as { exp?: unknown }).exp;
-    const profile = await this.cache.resolve(token, async () => {
+    const cached = await this.cache.resolve(token, async () => {
       const endpoint = await endpointOf(this.discovery, 'userinfoEndpoint');
-      const value = await this.limiter.run(() => requestUserinfo(endpoint, token, this.limits));
-      return { value, ...(typeof exp === 'number' ? { expiresAtMs: exp * 1000 } : {}) };
+      try {
+        const value = await this.limiter.run(() => requestUserinfo(endpoint, token, this.limits));
+        return { value, ...(typeof exp === 'number' ? { expiresAtMs: exp * 1000 } : {}) };
+      } catch (error) {
+        // Inside the lookup: one log per answer, however many requests shared it.
+        if (error instanceof MalformedAnswerError)
+          logMalformedAnswer(this.logger, user.tokenHash, error);
+        throw error;
+      }
     });
-    if (profile.sub !== user.sub) {
+    if (cached.sub !== user.sub) {
       throw new InvalidTokenError(
         'userinfo_subject_mismatch',
         "The identity provider's userinfo profile is for another subject than the access token.",
       );
     }
+    // The cache keeps its own profile: the request gets a copy that its handler may change.
+    const profile = copyJson(cached);
     user.profile = profile;
     return profile;
   }

@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { InvalidTokenError } from '../errors/auth-error';
 import type { IntrospectionResponse } from './introspection-client';
+import { MalformedAnswerError } from './malformed-answer';
 import { validateIntrospection, type IntrospectedClaims } from './validate-introspection';
 
 /** Runs per property, stopped after 3 s (a success if nothing failed so far) to bound CI time. */
@@ -25,6 +26,7 @@ const memberValue = fc.oneof(
   fc.constantFrom([API], [5, API], [], [[API]], { 0: API }, 'Bearer', 'DPoP', 'dpop', 'N_A'),
   fc.constantFrom(NOW, NOW - 1, NOW + 1, NOW - 300, NOW + 300, 0, -0, 1e308, -1e308, NaN),
   fc.constantFrom(Infinity, -Infinity, `${NOW + 600}`, 'read:messages', { jkt: 'x' }),
+  fc.constantFrom(['read:messages'], ['read:messages', 1], [{}], 42, {}, 'admin'),
   fc.integer({ min: NOW - 400, max: NOW + 400 }),
   fc.double(),
   fc.string({ maxLength: 8 }),
@@ -42,7 +44,12 @@ const MEMBER_NAMES = [
   'client_id',
   'token_type',
   'nbf',
+  'iat',
   'cnf',
+  'scp',
+  'permissions',
+  'azp',
+  'jti',
   'username',
 ] as const;
 
@@ -78,50 +85,76 @@ const mutatedResponse = fc
     return mutated;
   });
 
-/** RFC 7662 §2.2 plus this library's rules, written out independently of the code. */
-function acceptable(response: Record<string, unknown>, options: Options, now: number): boolean {
-  const has = (name: string) => response[name] !== undefined;
-  if (response.active !== true || has('cnf')) return false;
-  if (typeof response.token_type === 'string' && response.token_type.toLowerCase() === 'dpop')
-    return false;
-  if (has('iss') && response.iss !== options.issuer) return false;
-  const aud = typeof response.aud === 'string' ? [response.aud] : response.aud;
-  if (!Array.isArray(aud) || !aud.every((a) => typeof a === 'string')) return false;
-  if (!aud.some((a) => options.audiences.includes(a))) return false;
-  const exp = response.exp;
-  if (has('exp') && !(typeof exp === 'number' && Number.isFinite(exp))) return false;
-  if (typeof exp === 'number' && !(now < exp + options.clockToleranceSeconds)) return false;
-  const nbf = response.nbf;
-  if (has('nbf') && !(typeof nbf === 'number' && Number.isFinite(nbf))) return false;
-  if (typeof nbf === 'number' && now + options.clockToleranceSeconds < nbf) return false;
-  return ['sub', 'scope', 'client_id'].every(
-    (name) => !has(name) || typeof response[name] === 'string',
-  );
-}
+type Outcome = 'accepted' | 'refused' | 'malformed';
 
-/** The checked response, or the 401 refusal; any other exception escapes. */
-function validate(
+const isString = (value: unknown) => typeof value === 'string';
+const isFiniteNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+const isStrings = (value: unknown) => Array.isArray(value) && value.every(isString);
+/** The registered members and their types, written out independently of the code. */
+const MEMBER_TYPES: Record<string, (value: unknown) => boolean> = {
+  iss: isString,
+  aud: (value) => isString(value) || isStrings(value),
+  exp: isFiniteNumber,
+  nbf: isFiniteNumber,
+  iat: isFiniteNumber,
+  sub: isString,
+  client_id: isString,
+  azp: isString,
+  jti: isString,
+  scope: isString,
+  scp: (value) => isString(value) || isStrings(value),
+  permissions: isStrings,
+};
+
+/**
+ * RFC 7662 §2.2 plus this library's rules: an inactive token is refused; an active one with a
+ * registered member of the wrong type is the provider's fault (malformed, 503); then the checks.
+ */
+function expectedOutcome(
   response: Record<string, unknown>,
   options: Options,
-): IntrospectedClaims | InvalidTokenError {
+  now: number,
+): Outcome {
+  const has = (name: string) => response[name] !== undefined;
+  if (response.active !== true) return 'refused';
+  if (Object.entries(MEMBER_TYPES).some(([name, fits]) => has(name) && !fits(response[name])))
+    return 'malformed';
+  if (has('cnf')) return 'refused';
+  if (typeof response.token_type === 'string' && response.token_type.toLowerCase() === 'dpop')
+    return 'refused';
+  if (has('iss') && response.iss !== options.issuer) return 'refused';
+  const aud = (typeof response.aud === 'string' ? [response.aud] : response.aud) as
+    string[] | undefined;
+  if (!aud || !aud.some((a) => options.audiences.includes(a))) return 'refused';
+  const { exp, nbf } = response as { exp?: number; nbf?: number };
+  if (exp !== undefined && !(now < exp + options.clockToleranceSeconds)) return 'refused';
+  if (nbf !== undefined && now + options.clockToleranceSeconds < nbf) return 'refused';
+  return 'accepted';
+}
+
+/** What validateIntrospection did: accepted (the response itself), refused (401) or malformed (503). */
+function outcome(response: Record<string, unknown>, options: Options): Outcome {
   try {
-    return validateIntrospection(response as IntrospectionResponse, options, NOW);
+    const result: IntrospectedClaims = validateIntrospection(
+      response as IntrospectionResponse,
+      options,
+      NOW,
+    );
+    if (result !== response) throw new Error('validateIntrospection returned another object');
+    return 'accepted';
   } catch (error) {
-    if (error instanceof InvalidTokenError) return error;
+    if (error instanceof MalformedAnswerError && error.status === 503) return 'malformed';
+    if (error instanceof InvalidTokenError && error.status === 401) return 'refused';
     throw error;
   }
 }
 
 function answersAsSpecified(response: Record<string, unknown>, options: Options): boolean {
-  const result = validate(response, options);
-  if (result instanceof InvalidTokenError) {
-    return result.status === 401 && !acceptable(response, options, NOW);
-  }
-  return result === response && acceptable(response, options, NOW);
+  return outcome(response, options) === expectedOutcome(response, options, NOW);
 }
 
 describe('validateIntrospection (properties)', () => {
-  it('answers any object with the claims only when they are valid, otherwise a 401 only', () => {
+  it('accepts any object only when it is valid; otherwise a 401, or a 503 when it is malformed', () => {
     const anyObject = fc.oneof(
       fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 }),
       fc.object({ maxDepth: 2, withNullPrototype: true, withBoxedValues: true }),

@@ -1,5 +1,6 @@
 import { InvalidTokenError } from '../errors/auth-error';
 import type { IntrospectionResponse } from './introspection-client';
+import { MalformedAnswerError } from './malformed-answer';
 import { validateIntrospection } from './validate-introspection';
 
 const NOW = 1_700_000_000;
@@ -24,6 +25,17 @@ function refusal(response: unknown): InvalidTokenError {
     throw error;
   }
   throw new Error('expected an InvalidTokenError, but nothing was thrown');
+}
+
+/** The provider's fault: a member of the wrong type is a 503 that names it, never a 401 or a grant. */
+function malformed(response: unknown): MalformedAnswerError {
+  try {
+    validateIntrospection(response as IntrospectionResponse, options, NOW);
+  } catch (error) {
+    if (error instanceof MalformedAnswerError) return error;
+    throw error;
+  }
+  throw new Error('expected a MalformedAnswerError, but nothing was thrown');
 }
 
 describe('validateIntrospection', () => {
@@ -60,25 +72,19 @@ describe('validateIntrospection', () => {
     expect(refusal(response).reason).toBe('token_inactive');
   });
 
-  it.each([
-    'https://evil.example.com/',
-    'https://tenant.auth0.com',
-    'HTTPS://TENANT.AUTH0.COM/',
-    null,
-    42,
-  ])('refuses iss %p', (iss) => {
-    expect(refusal({ ...valid, iss }).reason).toBe('issuer_mismatch');
-  });
+  it.each(['https://evil.example.com/', 'https://tenant.auth0.com', 'HTTPS://TENANT.AUTH0.COM/'])(
+    'refuses iss %p',
+    (iss) => {
+      expect(refusal({ ...valid, iss }).reason).toBe('issuer_mismatch');
+    },
+  );
 
   it.each([
     ['missing', undefined],
-    ['null', null],
     ['another API', 'https://other.example.com'],
     ['the API with a trailing slash', `${API}/`],
     ['an empty array', []],
     ['an array of other APIs', ['a', 'b']],
-    ['a number', 42],
-    ['an object', { aud: API }],
   ])('refuses aud %s', (_, aud) => {
     const error = refusal({ ...valid, aud });
     expect(error.reason).toBe('audience_mismatch');
@@ -88,10 +94,6 @@ describe('validateIntrospection', () => {
   it.each([
     ['expired past the tolerance', NOW - 100, 'token_expired'],
     ['exactly at the tolerance', NOW - 5, 'token_expired'],
-    ['a string', String(NOW + 600), 'invalid_claim'],
-    ['null', null, 'invalid_claim'],
-    ['NaN', NaN, 'invalid_claim'],
-    ['Infinity', Infinity, 'invalid_claim'],
   ])('refuses exp %s', (_, exp, reason) => {
     expect(refusal({ ...valid, exp }).reason).toBe(reason);
   });
@@ -103,16 +105,49 @@ describe('validateIntrospection', () => {
   });
 
   it.each([
-    ['sub', 42],
-    ['sub', null],
-    ['scope', ['read:messages']],
-    ['scope', 1],
-    ['client_id', { id: 'client123' }],
-    ['client_id', false],
-  ])('refuses %s %p', (name, value) => {
-    const error = refusal({ ...valid, [name]: value });
-    expect(error.reason).toBe('invalid_claim');
-    expect(error.message).toContain(name);
+    ['iss', null, 'a string'],
+    ['iss', 42, 'a string'],
+    ['aud', null, 'a string or an array of strings'],
+    ['aud', 42, 'a string or an array of strings'],
+    ['aud', { aud: API }, 'a string or an array of strings'],
+    ['aud', [5, API], 'a string or an array of strings'],
+    ['exp', String(NOW + 600), 'a NumericDate'],
+    ['exp', null, 'a NumericDate'],
+    ['exp', NaN, 'a NumericDate'],
+    ['exp', Infinity, 'a NumericDate'],
+    ['nbf', 'soon', 'a NumericDate'],
+    ['iat', '2024', 'a NumericDate'],
+    ['sub', 42, 'a string'],
+    ['sub', null, 'a string'],
+    ['scope', ['read:messages'], 'a string'],
+    ['scope', 1, 'a string'],
+    ['client_id', { id: 'client123' }, 'a string'],
+    ['client_id', false, 'a string'],
+    ['scp', 42, 'a string or an array of strings'],
+    ['scp', {}, 'a string or an array of strings'],
+    ['scp', ['read:messages', 7], 'a string or an array of strings'],
+    ['permissions', 'admin', 'an array of strings'],
+    ['permissions', [1, {}], 'an array of strings'],
+    ['permissions', { 0: 'admin' }, 'an array of strings'],
+  ])('answers %s %p as a malformed answer (503), never a grant', (claim, value, expected) => {
+    const error = malformed({ ...valid, [claim]: value });
+    expect(error).toMatchObject({
+      status: 503,
+      code: 'issuer_unavailable',
+      endpoint: 'introspection',
+      problem: { claim, expected },
+    });
+    expect(error.message).toContain(`its ${claim} must be ${expected}`);
+  });
+
+  it.each([
+    ['scp', 'read:messages admin'],
+    ['scp', ['read:messages']],
+    ['permissions', ['read:messages']],
+    ['permissions', []],
+  ])('accepts %s %p', (claim, value) => {
+    const response = { ...valid, [claim]: value };
+    expect(validateIntrospection(response, options, NOW)).toBe(response);
   });
 });
 
@@ -127,14 +162,7 @@ describe('validateIntrospection on sender-constrained tokens', () => {
 });
 
 describe('validateIntrospection, as strict as the JWT path', () => {
-  it('refuses an aud array with a member that is not a string', () => {
-    expect(refusal({ ...valid, aud: [5, ...[valid.aud].flat()] }).reason).toBe('invalid_claim');
-  });
-
-  it.each([
-    [{ nbf: 'soon' }, 'invalid_claim'],
-    [{ nbf: Number.MAX_VALUE }, 'token_not_yet_valid'],
-  ])('checks nbf: %j', (members, reason) => {
-    expect(refusal({ ...valid, ...members }).reason).toBe(reason);
+  it('checks nbf', () => {
+    expect(refusal({ ...valid, nbf: Number.MAX_VALUE }).reason).toBe('token_not_yet_valid');
   });
 });

@@ -1,8 +1,14 @@
 import { InvalidTokenError } from '../errors/auth-error';
+import { MalformedAnswerError } from './malformed-answer';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { describeValue } from '../token/describe-value';
 import { formatNumericDate } from '../token/format-time';
-import { issuerMismatch, senderConstrained, tokenExpired } from '../token/validate-claims';
+import {
+  claimTypeProblem,
+  issuerMismatch,
+  senderConstrained,
+  tokenExpired,
+} from '../token/validate-claims';
 import type { IntrospectionResponse } from './introspection-client';
 
 /** An active introspection response whose members have been checked. */
@@ -10,12 +16,16 @@ export interface IntrospectedClaims extends IntrospectionResponse {
   active: true;
   sub?: string;
   scope?: string;
+  scp?: string | string[];
+  permissions?: string[];
   exp?: number;
+  nbf?: number;
 }
 
 /**
- * Checks an introspection response (RFC 7662 §2.2) as strictly as a JWT's claims: `active`, then
- * `iss` (when given), `aud` (must name this API), `exp` with the clock tolerance, member types.
+ * Checks an introspection response (RFC 7662 §2.2) as strictly as a JWT's claims: `active`, member
+ * types (a member of the wrong type is the provider's fault: {@link MalformedAnswerError}, 503),
+ * then `iss` (when given), `aud` (must name this API), `exp` and `nbf` with the clock tolerance.
  */
 export function validateIntrospection(
   response: IntrospectionResponse,
@@ -28,57 +38,30 @@ export function validateIntrospection(
       'The identity provider says the access token is not active: it is expired, revoked or unknown.',
     );
   }
-  const tokenType =
-    typeof response.token_type === 'string' ? response.token_type.toLowerCase() : '';
-  if (response.cnf !== undefined || tokenType === 'dpop') throw senderConstrained();
-  if (response.iss !== undefined && response.iss !== options.issuer) {
-    throw issuerMismatch(response.iss, options.issuer);
+  const problem = claimTypeProblem(response);
+  if (problem) throw new MalformedAnswerError('introspection', problem);
+  const claims = response as IntrospectedClaims;
+  const tokenType = typeof claims.token_type === 'string' ? claims.token_type.toLowerCase() : '';
+  if (claims.cnf !== undefined || tokenType === 'dpop') throw senderConstrained();
+  if (claims.iss !== undefined && claims.iss !== options.issuer) {
+    throw issuerMismatch(claims.iss, options.issuer);
   }
-  const aud = typeof response.aud === 'string' ? [response.aud] : response.aud;
-  if (Array.isArray(aud) && !aud.every((a) => typeof a === 'string')) {
-    throw new InvalidTokenError(
-      'invalid_claim',
-      'Introspection answered an aud that is not strings.',
-    );
-  }
-  if (!Array.isArray(aud) || !aud.some((a) => options.audiences.includes(a))) {
+  const aud = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
+  if (!aud || !aud.some((a) => options.audiences.includes(a))) {
     throw new InvalidTokenError(
       'audience_mismatch',
-      `Introspection does not say the token is for this API (aud "${describeValue(response.aud ?? 'none')}"). ` +
+      `Introspection does not say the token is for this API (aud "${describeValue(claims.aud ?? 'none')}"). ` +
         `Request the access token with audience=${options.audiences[0]}.`,
     );
   }
-  if (response.exp !== undefined) {
-    if (typeof response.exp !== 'number' || !Number.isFinite(response.exp)) {
-      throw new InvalidTokenError(
-        'invalid_claim',
-        'Introspection answered an exp that is not a number.',
-      );
-    }
-    if (nowSeconds >= response.exp + options.clockToleranceSeconds)
-      throw tokenExpired(response.exp);
+  if (claims.exp !== undefined && nowSeconds >= claims.exp + options.clockToleranceSeconds) {
+    throw tokenExpired(claims.exp);
   }
-  if (response.nbf !== undefined) {
-    if (typeof response.nbf !== 'number' || !Number.isFinite(response.nbf)) {
-      throw new InvalidTokenError(
-        'invalid_claim',
-        'Introspection answered an nbf that is not a number.',
-      );
-    }
-    if (nowSeconds + options.clockToleranceSeconds < response.nbf) {
-      throw new InvalidTokenError(
-        'token_not_yet_valid',
-        `The access token is not valid before ${formatNumericDate(response.nbf)}; check the clocks.`,
-      );
-    }
+  if (claims.nbf !== undefined && nowSeconds + options.clockToleranceSeconds < claims.nbf) {
+    throw new InvalidTokenError(
+      'token_not_yet_valid',
+      `The access token is not valid before ${formatNumericDate(claims.nbf)}; check the clocks.`,
+    );
   }
-  for (const name of ['sub', 'scope', 'client_id'] as const) {
-    if (response[name] !== undefined && typeof response[name] !== 'string') {
-      throw new InvalidTokenError(
-        'invalid_claim',
-        `Introspection answered a ${name} that is not a string.`,
-      );
-    }
-  }
-  return response as IntrospectedClaims;
+  return claims;
 }

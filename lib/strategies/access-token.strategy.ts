@@ -13,6 +13,7 @@ import { decodeJwt, parsePayload } from '../token/decode-jwt';
 import { verifySignature, verifySignatureInThreadPool } from '../token/verify-signature';
 import { grantedScopes } from '../token/scopes';
 import { attachedToken } from '../token/attached-token';
+import { copyJson } from '../token/copy-json';
 import { tokenHash } from '../token/token-hash';
 import { validateClaims, type ClaimPolicy } from '../token/validate-claims';
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
@@ -128,13 +129,14 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
     };
     if (!this.verified || !key) return user;
     const expiresAt = (claims.exp + this.claimPolicy.clockToleranceSeconds) * 1000;
-    this.verified.set(token, { user, key, expiresAt });
-    return { ...user };
+    // The cache keeps its own user: the request gets a copy that its handler may change.
+    return this.verified.set(token, { user, key, expiresAt }) ? copyJson(user) : user;
   }
 
   /**
    * The user of a token that passed every check before, while it is still valid and its key is
    * still in the issuer's JWKS: the answer the checks would give again, without a signature check.
+   * A copy of its own for each request, as on a first use.
    */
   cachedUser(token: string): AuthUser | undefined {
     const entry = this.verified?.get(token);
@@ -143,7 +145,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
       this.verified!.delete(token);
       return undefined;
     }
-    return { ...entry.user };
+    return copyJson(entry.user);
   }
 
   /**

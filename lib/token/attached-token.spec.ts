@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { attachedToken, attachToken } from './attached-token';
+import { attachedResponse, attachedToken, attachToken } from './attached-token';
 
 describe('attachToken / attachedToken', () => {
   it('returns undefined for a request without a token', () => {
@@ -48,5 +48,14 @@ describe('attachToken / attachedToken', () => {
   ])('is not fooled by %s set on the request', (_, key) => {
     const request = { [key]: 'forged-token' };
     expect(attachedToken(request)).toBeUndefined();
+  });
+
+  it('keeps the response the request is answered on, when given one', () => {
+    const [request, response] = [{}, {}];
+    expect(attachedResponse(request)).toBeUndefined();
+    attachToken(request, 'token-a');
+    expect(attachedResponse(request)).toBeUndefined();
+    attachToken(request, 'token-a', response);
+    expect(attachedResponse(request)).toBe(response);
   });
 });

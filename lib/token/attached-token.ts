@@ -1,16 +1,27 @@
 /**
- * The token the guard extracted, per request. Kept beside the request rather than on it: nothing
- * can serialise or log it with the request, and the request object keeps its shape (defining a
- * property on Express's request measured several µs a request).
+ * What the guard keeps per request: the token it extracted and the response it answers on. Kept
+ * beside the request rather than on it: nothing can serialise or log the token with the request,
+ * and the request object keeps its shape (defining a property on Express's request measured
+ * several µs a request).
  */
-const TOKENS = new WeakMap<object, string>();
+interface Attached {
+  token: string;
+  response: object | undefined;
+}
 
-/** Remembers `token` as the one the guard extracted from `request`. */
-export function attachToken(request: object, token: string): void {
-  TOKENS.set(request, token);
+const ATTACHED = new WeakMap<object, Attached>();
+
+/** Remembers `token` as the one the guard extracted from `request`, answered on `response`. */
+export function attachToken(request: object, token: string, response?: object): void {
+  ATTACHED.set(request, { token, response });
 }
 
 /** The token the guard extracted from this request, if any. */
 export function attachedToken(request: object): string | undefined {
-  return TOKENS.get(request);
+  return ATTACHED.get(request)?.token;
+}
+
+/** The response of a request whose token the guard extracted, if it was given one. */
+export function attachedResponse(request: object): object | undefined {
+  return ATTACHED.get(request)?.response;
 }

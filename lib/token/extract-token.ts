@@ -8,8 +8,13 @@ const SEPARATOR = /^ +/;
 
 /** Where a request may carry its token, reduced to what extraction needs. */
 export interface TokenSource {
-  /** The `Authorization` header value, if any. */
-  authorization?: string | string[];
+  /** The `Authorization` header value, if any (Node keeps the first of repeated headers). */
+  authorization?: string;
+  /**
+   * How many `Authorization` headers the request carried, counted in Node's raw header list.
+   * @default 1 when `authorization` is set
+   */
+  authorizationHeaders?: number;
   /** The `access_token` query parameter, if any. */
   queryToken?: unknown;
 }
@@ -29,11 +34,9 @@ export function extractBearerToken(
   source: TokenSource,
   options: ExtractOptions,
 ): string | undefined {
-  const header = Array.isArray(source.authorization)
-    ? source.authorization.length <= 1
-      ? source.authorization[0]
-      : multiple()
-    : source.authorization;
+  const header = source.authorization;
+  // RFC 6750 §2: one method, one token. Proxies may pick another of repeated headers than Node.
+  if ((source.authorizationHeaders ?? 0) > 1) multiple();
   const fromHeader = header === undefined ? undefined : parseAuthorization(header, options);
   const fromQuery = options.allowQueryToken
     ? parseQueryToken(source.queryToken, options)

@@ -117,19 +117,8 @@ export function validateClaims(
       );
     }
   }
-  if (claims.iat !== undefined && !isNumericDate(claims.iat))
-    throw invalidClaim('iat', 'a NumericDate');
-
-  for (const name of ['sub', 'client_id', 'azp', 'jti', 'scope'] as const) {
-    if (claims[name] !== undefined && typeof claims[name] !== 'string')
-      throw invalidClaim(name, 'a string');
-  }
-  if (claims.scp !== undefined && typeof claims.scp !== 'string' && !isStringArray(claims.scp)) {
-    throw invalidClaim('scp', 'a string or an array of strings');
-  }
-  if (claims.permissions !== undefined && !isStringArray(claims.permissions)) {
-    throw invalidClaim('permissions', 'an array of strings');
-  }
+  const problem = claimTypeProblem(claims);
+  if (problem) throw invalidClaim(problem.claim, problem.expected);
   if (policy.strict) {
     const missing = STRICT_CLAIMS.filter((name) => claims[name] === undefined);
     if (missing.length > 0) {
@@ -140,6 +129,43 @@ export function validateClaims(
     }
   }
   return claims as AccessTokenClaims;
+}
+
+/** A registered claim whose value is not of its type. */
+export interface ClaimTypeProblem {
+  claim: string;
+  /** What the claim must be, as a phrase: `a string`, `an array of strings`, ... */
+  expected: string;
+}
+
+/** The claims every path checks by type before use, with what each must be when present. */
+const CLAIM_TYPES: readonly [name: string, expected: string, test: (value: unknown) => boolean][] =
+  [
+    ['iss', 'a string', isString],
+    ['aud', 'a string or an array of strings', isStringOrStringArray],
+    ['exp', 'a NumericDate', isNumericDate],
+    ['nbf', 'a NumericDate', isNumericDate],
+    ['iat', 'a NumericDate', isNumericDate],
+    ['sub', 'a string', isString],
+    ['client_id', 'a string', isString],
+    ['azp', 'a string', isString],
+    ['jti', 'a string', isString],
+    ['scope', 'a string', isString],
+    ['scp', 'a string or an array of strings', isStringOrStringArray],
+    ['permissions', 'an array of strings', isStringArray],
+  ];
+
+/**
+ * The first registered claim of `claims` that is present but not of its type: one rule for JWT
+ * claims, introspection answers and userinfo profiles, so that nothing reaches `grantedScopes` or a
+ * handler unchecked.
+ */
+export function claimTypeProblem(claims: Record<string, unknown>): ClaimTypeProblem | undefined {
+  for (const [claim, expected, test] of CLAIM_TYPES) {
+    const value = claims[claim];
+    if (value !== undefined && !test(value)) return { claim, expected };
+  }
+  return undefined;
 }
 
 /**
@@ -202,6 +228,14 @@ function invalidClaim(name: string, expected: string): InvalidTokenError {
 
 function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function isStringOrStringArray(value: unknown): value is string | string[] {
+  return typeof value === 'string' || isStringArray(value);
 }
 
 function isStringArray(value: unknown): value is string[] {

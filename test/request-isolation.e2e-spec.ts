@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
+import { Module, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import KeyvRedis from '@keyv/redis';
+import type { Cache } from 'cache-manager';
+import { Keyv } from 'keyv';
+import request from 'supertest';
+import { AuthModule, type AuthModuleOptions } from '../lib';
+import { createFixtureApp } from './fixtures/create-fixture-app';
+import { AdminController, FixtureController } from './fixtures/fixture.controllers';
+import { KeyServer } from './support/key-server';
+import { capturingLogger, rememberToken } from './support/log-capture';
+import { RedisServer } from './support/redis-server';
+
+/**
+ * The same token gets the same answer, whatever the caches hold: every request gets a user of its
+ * own that its handler may change (`/mutate` changes `user`, `user.scopes`, `user.claims` and
+ * `user.profile` after answering what it was given), and nothing it changes reaches a later request.
+ */
+describe('each request gets a user of its own', () => {
+  let ks: KeyServer;
+  let redis: RedisServer;
+  let app: INestApplication | undefined;
+
+  beforeAll(async () => {
+    [ks, redis] = await Promise.all([KeyServer.start(), RedisServer.start()]);
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  afterAll(async () => {
+    await ks.stop();
+    await redis.stop();
+  });
+
+  const opaque = () => rememberToken(randomBytes(30).toString('base64url').replace(/^eyJ/, 'abc'));
+  const get = (path: string, token: string) =>
+    request(app!.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
+
+  /** An API instance sharing the test's Redis, wired as a user would (CacheModule, @keyv/redis). */
+  async function withRedis(options: AuthModuleOptions): Promise<INestApplication> {
+    @Module({
+      imports: [
+        CacheModule.register({
+          isGlobal: true,
+          stores: [new Keyv({ store: new KeyvRedis(redis.url, { throwOnConnectError: false }) })],
+        }),
+        AuthModule.forRootAsync({
+          inject: [CACHE_MANAGER],
+          useFactory: (cache: Cache) => ({ ...options, cache: { store: cache } }),
+        }),
+      ],
+      controllers: [FixtureController, AdminController],
+    })
+    class RedisInstanceModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [RedisInstanceModule] }).compile();
+    const instance = moduleRef.createNestApplication({ logger: capturingLogger });
+    await instance.init();
+    return instance;
+  }
+
+  function jwtWithProfile(): string {
+    const token = ks.token({ permissions: ['read:messages'] });
+    ks.profiles.set(token, { sub: 'auth0|user-1', email: 'ada@example.com', groups: ['staff'] });
+    return token;
+  }
+
+  function knownOpaque(): string {
+    const token = opaque();
+    ks.profiles.set(token, { sub: 'auth0|user-1', email: 'ada@example.com', groups: ['staff'] });
+    ks.introspections.set(token, {
+      active: true,
+      sub: 'auth0|user-1',
+      aud: ks.audience,
+      scope: 'read:messages',
+      exp: Math.floor(Date.now() / 1000) + 600,
+    });
+    return token;
+  }
+
+  const base = () => ({ issuerUrl: ks.issuer, audience: ks.audience });
+  const introspection = () => ({
+    ...base(),
+    opaqueTokens: 'introspection' as const,
+    introspection: ks.introspectionClient,
+  });
+
+  it.each([
+    [
+      'a JWT, verified-token cache on',
+      'jwt',
+      () => createFixtureApp(base(), { keepVerifiedTokenCache: true }),
+    ],
+    [
+      'a JWT, verified-token cache off',
+      'jwt',
+      () => createFixtureApp({ ...base(), verifiedTokenCache: false }),
+    ],
+    [
+      'an opaque token checked by userinfo',
+      'opaque',
+      () => createFixtureApp({ ...base(), opaqueTokens: 'userinfo' }),
+    ],
+    ['an opaque token checked by introspection', 'opaque', () => createFixtureApp(introspection())],
+    [
+      'an opaque token, answers shared in Redis',
+      'opaque',
+      () => withRedis({ ...base(), opaqueTokens: 'userinfo' }),
+    ],
+  ] as const)('%s', async (_, kind, start) => {
+    app = await start();
+    const token = kind === 'jwt' ? jwtWithProfile() : knownOpaque();
+    const first = await get('/mutate', token);
+    expect(first.status).toBe(200);
+    expect(first.body.sub).toBe('auth0|user-1');
+    for (let i = 0; i < 4; i++) {
+      const again = await get('/mutate', token);
+      expect([again.status, again.body]).toStrictEqual([200, first.body]);
+    }
+    // The changes gave no scope: a route that needs `admin` still refuses the token.
+    expect((await get('/admin/read', token)).status).toBe(403);
+  });
+
+  it.each([
+    ['verified-token cache on', () => createFixtureApp(base(), { keepVerifiedTokenCache: true })],
+    ['answers shared in Redis', () => withRedis(base())],
+  ])('keeps the userinfo profile of a JWT its own per request (%s)', async (_, start) => {
+    app = await start();
+    const token = jwtWithProfile();
+    const first = await get('/mutate-profile', token);
+    expect(first.body.profile).toStrictEqual({
+      sub: 'auth0|user-1',
+      email: 'ada@example.com',
+      groups: ['staff'],
+    });
+    for (let i = 0; i < 4; i++) {
+      const again = await get('/mutate-profile', token);
+      expect([again.status, again.body]).toStrictEqual([200, first.body]);
+    }
+  });
+});
