@@ -4,7 +4,12 @@ import { performance } from 'node:perf_hooks';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import jwt from 'jsonwebtoken';
-import { AccessTokenStrategy, AuthModule, type AuthModuleOptions } from '../lib';
+import {
+  AccessTokenStrategy,
+  AccessTokenVerifier,
+  AuthModule,
+  type AuthModuleOptions,
+} from '../lib';
 import { attachToken } from '../lib/token/attached-token';
 import type { KeyServer } from '../test/support/key-server';
 
@@ -34,14 +39,18 @@ export async function measureVerifyPaths(ks: KeyServer, tokens: string[]): Promi
     })
     class VerifyModule {}
     const context = await NestFactory.createApplicationContext(VerifyModule, { logger: false });
-    return { context, strategy: context.get(AccessTokenStrategy) };
+    return {
+      context,
+      strategy: context.get(AccessTokenStrategy),
+      verifier: context.get(AccessTokenVerifier),
+    };
   }
-  const { context, strategy } = await strategyWith({ verifiedTokenCache: false });
-  const { context: pooled, strategy: pooledStrategy } = await strategyWith({
+  const { context, strategy, verifier } = await strategyWith({ verifiedTokenCache: false });
+  const { context: pooled, verifier: pooledVerifier } = await strategyWith({
     verifiedTokenCache: false,
     signatureChecks: 'thread-pool',
   });
-  const { context: cached, strategy: cachedStrategy } = await strategyWith({});
+  const { context: cached, verifier: cachedVerifier } = await strategyWith({});
   const publicKey = createPublicKey({ key: ks.key.publicJwk as never, format: 'jwk' });
   const pem = publicKey.export({ format: 'pem', type: 'spki' });
 
@@ -79,23 +88,23 @@ export async function measureVerifyPaths(ks: KeyServer, tokens: string[]): Promi
       Buffer.from(token.slice(dot + 1), 'base64url'),
     );
   };
-  await strategy.verifyToken(tokens[0]);
-  await cachedStrategy.verifyToken(tokens[0]);
-  await pooledStrategy.verifyToken(tokens[0]);
+  await verifier.verifyJwt(tokens[0]);
+  await cachedVerifier.verifyJwt(tokens[0]);
+  await pooledVerifier.verifyJwt(tokens[0]);
   const costs: VerifyCosts = {
     rawParsedKey: await perToken(raw(publicKey)),
     rawPemEachTime: await perToken(raw(pem)),
     jsonwebtoken: await perToken((token) =>
       jwt.verify(token, publicKey, { algorithms: ['RS256'] }),
     ),
-    directPath: await perToken((token) => strategy.verifyToken(token)),
-    threadPoolEventLoop: await eventLoopPerToken((token) => pooledStrategy.verifyToken(token)),
+    directPath: await perToken((token) => verifier.verifyJwt(token)),
+    threadPoolEventLoop: await eventLoopPerToken((token) => pooledVerifier.verifyJwt(token)),
     passportPath: await perToken((token) => {
       const request = { headers: { authorization: `Bearer ${token}` } };
       attachToken(request, token);
       return strategy.authenticateWithPassport(request, {});
     }),
-    cachedToken: await perToken(() => cachedStrategy.verifyToken(tokens[0])),
+    cachedToken: await perToken(() => cachedVerifier.verifyJwt(tokens[0])),
   };
   await context.close();
   await pooled.close();

@@ -20,6 +20,7 @@ import { OpaqueTokenVerifier } from './opaque/opaque-token.verifier';
 import { UpstreamLimiter } from './opaque/upstream-limiter';
 import { UserinfoService } from './opaque/userinfo.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
+import { AccessTokenVerifier } from './verifier/access-token.verifier';
 import type { FetchLimits } from './issuer/fetch-json';
 import type { AuthUser } from './auth-user.interface';
 
@@ -131,6 +132,7 @@ const providers: Provider[] = [
     ) => new OpaqueTokenVerifier(options, discovery, cache, limiter, limits),
   },
   UserinfoService,
+  AccessTokenVerifier,
   AccessTokenStrategy,
   AccessTokenGuard,
 ];
@@ -152,6 +154,7 @@ const providers: Provider[] = [
     RESOLVED_AUTH_OPTIONS,
     AccessTokenGuard,
     AccessTokenStrategy,
+    AccessTokenVerifier,
     JwksKeyStore,
     OpaqueTokenVerifier,
     UserinfoService,

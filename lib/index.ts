@@ -12,6 +12,7 @@ export { AuthOptionsError, type ResolvedAuthOptions } from './resolve-auth-optio
 export { AccessTokenGuard } from './guards/access-token.guard';
 export type { GuardRequest, GuardResponse } from './guards/access-token.guard';
 export { AccessTokenStrategy } from './strategies/access-token.strategy';
+export { AccessTokenVerifier } from './verifier/access-token.verifier';
 export { Public } from './decorators/public.decorator';
 export { Scopes } from './decorators/scopes.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';

@@ -1,17 +1,18 @@
 import type { INestApplication } from '@nestjs/common';
-import { AccessTokenStrategy, AuthError, type AuthUser } from '../lib';
+import { AccessTokenStrategy, AccessTokenVerifier, AuthError, type AuthUser } from '../lib';
 import { attachToken } from '../lib/token/attached-token';
 import { createFixtureApp } from './fixtures/create-fixture-app';
 import { generateKey, KeyServer, signRaw } from './support/key-server';
 
 /**
- * The guard verifies tokens without Passport's per-request machinery (`verifyToken`); Passport
+ * The guard verifies tokens without Passport's per-request machinery (`AccessTokenVerifier.verifyJwt`); Passport
  * (passport-jwt and jsonwebtoken) stays the strategy's public face. Both must give the same answers.
  */
 describe('Passport path and direct path agree', () => {
   let ks: KeyServer;
   let app: INestApplication;
   let strategy: AccessTokenStrategy;
+  let verifier: AccessTokenVerifier;
 
   beforeAll(async () => {
     ks = await KeyServer.start();
@@ -22,6 +23,7 @@ describe('Passport path and direct path agree', () => {
       { keepVerifiedTokenCache: true },
     );
     strategy = app.get(AccessTokenStrategy);
+    verifier = app.get(AccessTokenVerifier);
   });
 
   afterAll(async () => {
@@ -85,7 +87,7 @@ describe('Passport path and direct path agree', () => {
 
   it.each(cases)('for %s', async (_name, make) => {
     const token = make();
-    const direct = await outcome(() => strategy.verifyToken(token));
+    const direct = await outcome(() => verifier.verifyJwt(token));
     const request = { headers: { authorization: `Bearer ${token}` } };
     attachToken(request, token);
     const viaPassport = await outcome(() => strategy.authenticateWithPassport(request, {}));

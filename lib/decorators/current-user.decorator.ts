@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { AuthUser } from '../auth-user.interface';
+import { currentUser } from '../contexts/context-face';
 
 /**
  * Injects the authenticated caller ({@link AuthUser}), or one claim of its token.
@@ -10,7 +10,7 @@ import type { AuthUser } from '../auth-user.interface';
  */
 export const CurrentUser = createParamDecorator(
   (claim: string | undefined, context: ExecutionContext) => {
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    const user = currentUser(context);
     return claim === undefined ? user : user?.claims[claim];
   },
 );

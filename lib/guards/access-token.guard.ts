@@ -1,25 +1,22 @@
 import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AuthUser } from '../auth-user.interface';
 import { IS_PUBLIC_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
-import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { contextFace, type ContextFace, type UserCarrier } from '../contexts/context-face';
 import {
-  AuthError,
-  InsufficientScopeError,
-  InvalidTokenError,
-  MissingTokenError,
-  UnsupportedContextError,
-} from '../errors/auth-error';
-import { authHttpException, type GuardResponse } from './auth-http-exception';
+  httpRequest,
+  httpTokenSource,
+  type GuardRequest,
+  type GuardResponse,
+} from '../contexts/http.face';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { AuthError, MissingTokenError, UnsupportedContextError } from '../errors/auth-error';
+import { authHttpException } from './auth-http-exception';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
-import { AccessTokenStrategy } from '../strategies/access-token.strategy';
-import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
 import { UserinfoService } from '../opaque/userinfo.service';
 import { attachToken } from '../token/attached-token';
-import { classifyToken } from '../token/classify-token';
-import { extractBearerToken } from '../token/extract-token';
-import { unmetRequirements, type ScopeRequirement } from '../token/scopes';
-import { tokenHash } from '../token/token-hash';
+import { extractBearerToken, type TokenSource } from '../token/extract-token';
+import type { ScopeRequirement } from '../token/scopes';
+import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
 /** What a route's decorators ask of the guard. */
 interface RouteAuth {
@@ -28,23 +25,14 @@ interface RouteAuth {
   withUserinfo: boolean;
 }
 
-/** The parts of an HTTP request the guard reads and writes. */
-export interface GuardRequest {
-  headers: { authorization?: string; [name: string]: string | string[] | undefined };
-  /** Node's raw header list (Express), where a repeated `Authorization` header shows. */
-  rawHeaders?: readonly string[];
-  /** Node's request under Fastify's, with its raw header list. */
-  raw?: { rawHeaders?: readonly string[] };
-  query?: Record<string, unknown>;
-  user?: AuthUser;
-}
-
-export type { GuardResponse };
+export type { GuardRequest, GuardResponse };
 
 /**
- * Protects routes with OAuth 2.0 access tokens. Registered as `APP_GUARD` by default; with
- * `globalGuard: false`, use it with `@UseGuards(AccessTokenGuard)`.
- * Subclass it and override the protected hooks for requests of other shapes.
+ * Protects routes with OAuth 2.0 access tokens, in every execution context the library has a face
+ * for (HTTP on Express and Fastify, and the others as they are registered); any other context is
+ * refused, never let through. Registered as `APP_GUARD` by default; with `globalGuard: false`, use
+ * it with `@UseGuards(AccessTokenGuard)`. Subclass it and override the protected hooks for
+ * requests of other shapes.
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
@@ -52,29 +40,30 @@ export class AccessTokenGuard implements CanActivate {
   private readonly routes = new WeakMap<object, WeakMap<object, RouteAuth>>();
 
   constructor(
-    private readonly reflector: Reflector,
-    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
-    private readonly strategy: AccessTokenStrategy,
-    private readonly opaqueVerifier: OpaqueTokenVerifier,
-    private readonly userinfo: UserinfoService,
+    protected readonly reflector: Reflector,
+    @InjectAuthOptions() protected readonly options: ResolvedAuthOptions,
+    protected readonly verifier: AccessTokenVerifier,
+    protected readonly userinfo: UserinfoService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const { isPublic, scopes, withUserinfo } = this.routeAuth(context);
-    if (context.getType() !== 'http') {
-      if (isPublic) return true;
-      const error = new UnsupportedContextError(context.getType());
-      this.logger.error(error.message);
-      throw error;
-    }
     if (isPublic) return true;
-    const request = this.getRequest(context);
+    const isHttp = context.getType() === 'http';
+    const face = isHttp ? undefined : this.faceOf(context);
     try {
-      const user = await this.authenticate(request, context);
-      request.user = user;
-      this.checkScopes(user, scopes);
+      const carrier: UserCarrier = face ? face.carrier(context) : this.getRequest(context);
+      const source = face
+        ? face.tokenSource(carrier, context, this.options)
+        : this.getTokenSource(carrier as GuardRequest);
+      const token = extractBearerToken(source, this.options);
+      if (token === undefined) throw new MissingTokenError();
+      attachToken(carrier, token, face ? face.response?.(context) : this.getResponse(context));
+      const user = await this.verifier.verify(token);
+      carrier.user = user;
+      this.verifier.checkScopes(user, scopes);
       // After the scope check: a caller that gets 403 costs no userinfo call.
-      if (withUserinfo) await this.userinfo.fetchProfile(request);
+      if (withUserinfo) await this.userinfo.fetchProfile(carrier);
       return true;
     } catch (error) {
       throw this.handleError(error, context);
@@ -101,9 +90,18 @@ export class AccessTokenGuard implements CanActivate {
     return route;
   }
 
+  /** The face of a context other than HTTP; refuses (fail-closed) a context it has none for. */
+  protected faceOf(context: ExecutionContext): ContextFace {
+    const face = contextFace(context.getType());
+    if (face) return face;
+    const error = new UnsupportedContextError(context.getType());
+    this.logger.error(error.message);
+    throw error;
+  }
+
   /** The HTTP request of the context. */
   protected getRequest(context: ExecutionContext): GuardRequest {
-    return context.switchToHttp().getRequest<GuardRequest>();
+    return httpRequest(context);
   }
 
   /** The HTTP response of the context. */
@@ -112,75 +110,21 @@ export class AccessTokenGuard implements CanActivate {
   }
 
   /**
-   * Turns a refusal into the HTTP answer: RFC 6750 challenge header and Nest's JSON error body.
-   * Errors that are not refusals (bugs) are passed on unchanged.
+   * Where an HTTP request carries its token. Override it to read a token from elsewhere (a cookie,
+   * another header); extraction and every check stay the same.
+   */
+  protected getTokenSource(request: GuardRequest): TokenSource {
+    return httpTokenSource(request, this.options.allowQueryToken);
+  }
+
+  /**
+   * Turns a refusal into the answer of its context: over HTTP the RFC 6750 challenge header and
+   * Nest's JSON error body. Errors that are not refusals (bugs) are passed on unchanged.
    */
   protected handleError(error: unknown, context: ExecutionContext): unknown {
     if (!(error instanceof AuthError)) return error;
-    return authHttpException(error, this.options.realm, this.getResponse(context));
+    if (context.getType() === 'http')
+      return authHttpException(error, this.options.realm, this.getResponse(context));
+    return this.faceOf(context).refusal(error, context, this.options);
   }
-
-  private async authenticate(request: GuardRequest, context: ExecutionContext): Promise<AuthUser> {
-    const authorization = request.headers.authorization;
-    const token = extractBearerToken(
-      {
-        authorization,
-        // Node keeps only the first of repeated Authorization headers: count them in the raw list.
-        authorizationHeaders:
-          authorization === undefined
-            ? 0
-            : countHeaders(request.rawHeaders ?? request.raw?.rawHeaders, 'authorization'),
-        // Express parses the query string on every read of `request.query`: read it only when asked.
-        queryToken: this.options.allowQueryToken ? request.query?.access_token : undefined,
-      },
-      this.options,
-    );
-    if (token === undefined) throw new MissingTokenError();
-    try {
-      attachToken(request, token, this.getResponse(context));
-      if (classifyToken(token) === 'jwt') return await this.strategy.verifyToken(token);
-      if (this.opaqueVerifier.enabled) return await this.opaqueVerifier.verify(token);
-      throw new InvalidTokenError(
-        'not_a_jwt',
-        'The access token is not a JWT but an opaque or encrypted token, which this API cannot verify. ' +
-          'Auth0 issues such tokens when the client does not ask for an audience: request the access ' +
-          `token with audience=${this.options.audiences[0]}.`,
-      );
-    } catch (error) {
-      const reason = error instanceof AuthError ? error.reason : 'error';
-      this.logger.debug(`Refused token ${tokenHash(token)}: ${reason}`);
-      throw error;
-    }
-  }
-
-  private checkScopes(user: AuthUser, requirements: ScopeRequirement[]): void {
-    if (requirements.length === 0) return;
-    const unmet = unmetRequirements(new Set(user.scopes), requirements);
-    if (unmet.length === 0) return;
-    const required = [...new Set(unmet.flatMap((r) => r.scopes))];
-    const wanted = unmet.map((r) =>
-      r.mode === 'all' ? r.scopes.join(' and ') : `one of ${r.scopes.join(', ')}`,
-    );
-    const granted = user.scopes.length > 0 ? user.scopes.join(' ') : 'none';
-    const advice =
-      user.tokenType === 'opaque' && this.options.opaqueTokens === 'userinfo'
-        ? 'The access token is opaque and carries no scopes: request an access token with ' +
-          `audience=${this.options.audiences[0]} and the scope, to get a JWT for this API.`
-        : `The token grants: ${granted}. Request the access token with the missing scope, and grant it to the caller.`;
-    throw new InsufficientScopeError(
-      required,
-      `This route requires the scope ${wanted.join('; and ')}. ${advice}`,
-    );
-  }
-}
-
-/** How many headers named `name` (lower case) a raw header list holds; 1 when it is unknown. */
-function countHeaders(rawHeaders: readonly string[] | undefined, name: string): number {
-  if (!rawHeaders) return 1;
-  let count = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const header = rawHeaders[i];
-    if (header.length === name.length && header.toLowerCase() === name) count++;
-  }
-  return count;
 }

@@ -6,17 +6,10 @@ import type { KeyObject } from 'node:crypto';
 import type { AuthUser } from '../auth-user.interface';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, InvalidTokenError, MissingTokenError } from '../errors/auth-error';
-import { JwksKeyStore } from '../issuer/jwks-key-store';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
-import { checkJwtHeader, SUPPORTED_ALGORITHMS, type HeaderPolicy } from '../token/check-jwt-header';
-import { decodeJwt, parsePayload } from '../token/decode-jwt';
-import { verifySignature, verifySignatureInThreadPool } from '../token/verify-signature';
-import { grantedScopes } from '../token/scopes';
+import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
 import { attachedToken } from '../token/attached-token';
-import { copyJson } from '../token/copy-json';
-import { tokenHash } from '../token/token-hash';
-import { validateClaims, type ClaimPolicy } from '../token/validate-claims';
-import { VerifiedTokenCache } from '../cache/verified-token-cache';
+import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
 /** Name under which the strategy registers with its own Passport instance. */
 export const ACCESS_TOKEN_STRATEGY = 'oauth2-access-token';
@@ -30,29 +23,21 @@ interface KeyCarrier {
 }
 
 /**
- * The Passport JWT strategy: passport-jwt verifies the signature (through jsonwebtoken) with a key
- * this library found and checked; what jsonwebtoken does not check (`typ`, `crit`, `b64`,
- * key fitness, required `exp`, ID-token confusion) is checked here, before and after it.
+ * The Passport JWT strategy, a thin face over {@link AccessTokenVerifier}: passport-jwt verifies
+ * the signature (through jsonwebtoken) with the key the verifier found and checked; what
+ * jsonwebtoken does not check (`typ`, `crit`, `b64`, key fitness, required `exp`, ID-token
+ * confusion) the verifier checks, before and after it.
  *
  * `AccessTokenGuard` does not go through Passport's per-request machinery: it calls
- * `verifyToken`, the same checks in the same order with node:crypto for the signature, plus the
- * verified-token cache. Passport (`getPassportInstance().authenticate(...)`) gives the same answers.
+ * `AccessTokenVerifier.verify`, the same checks with node:crypto for the signature. Passport
+ * (`getPassportInstance().authenticate(...)`) gives the same answers.
  */
 @Injectable()
 export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN_STRATEGY) {
-  private readonly claimPolicy: ClaimPolicy;
-  private readonly headerPolicy: HeaderPolicy;
-  private readonly verified?: VerifiedTokenCache;
-  private readonly inThreadPool: boolean;
-
   constructor(
     @InjectAuthOptions() options: ResolvedAuthOptions,
-    private readonly keyStore: JwksKeyStore,
+    private readonly verifier: AccessTokenVerifier,
   ) {
-    const headerPolicy = {
-      ...(options.algorithms ? { algorithms: options.algorithms } : {}),
-      strict: options.strict,
-    };
     super({
       jwtFromRequest: (request: object) => attachedToken(request) ?? null,
       secretOrKeyProvider: (
@@ -60,15 +45,15 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
         rawToken: string,
         done: (error: unknown, key?: KeyObject) => void,
       ) => {
-        let header;
+        let key: Promise<KeyObject>;
         try {
-          header = checkJwtHeader(decodeJwt(rawToken).header, headerPolicy);
+          key = verifier.keyFor(rawToken);
         } catch (error) {
           return done(error);
         }
-        keyStore.getKey(header).then((key) => {
-          Object.defineProperty(request, VERIFYING_KEY, { value: key, configurable: true });
-          done(null, key);
+        key.then((found) => {
+          Object.defineProperty(request, VERIFYING_KEY, { value: found, configurable: true });
+          done(null, found);
         }, done);
       },
       algorithms: options.algorithms ?? [...SUPPORTED_ALGORITHMS],
@@ -77,75 +62,15 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
       jsonWebTokenOptions: { ignoreNotBefore: true },
       passReqToCallback: true,
     } as ConstructorParameters<typeof Strategy>[0]);
-    const { issuer, audiences, clockToleranceSeconds, strict } = options;
-    this.claimPolicy = { issuer, audiences, clockToleranceSeconds, strict };
-    this.headerPolicy = headerPolicy;
-    this.inThreadPool = options.signatureChecks === 'thread-pool';
-    if (options.verifiedTokenCache)
-      this.verified = new VerifiedTokenCache(options.verifiedTokenCache);
   }
 
   /** Called by passport-jwt with the payload of a token whose signature is valid. */
   validate(request: object, payload: unknown): AuthUser {
-    return this.userFor(
+    return this.verifier.acceptVerifiedPayload(
       attachedToken(request) ?? '',
       payload,
       (request as KeyCarrier)[VERIFYING_KEY],
     );
-  }
-
-  /**
-   * Verifies a JWT access token and returns its user: the checks of the Passport path, in the same
-   * order, without Passport's per-request objects and with node:crypto for the signature (on the
-   * event loop, or in the thread pool with `signatureChecks: 'thread-pool'`).
-   */
-  async verifyToken(token: string): Promise<AuthUser> {
-    const cached = this.cachedUser(token);
-    if (cached) return cached;
-    const jwt = decodeJwt(token);
-    const header = checkJwtHeader(jwt.header, this.headerPolicy);
-    const key = this.keyStore.getCachedKey(header) ?? (await this.keyStore.getKey(header));
-    const valid = this.inThreadPool
-      ? await verifySignatureInThreadPool(header.alg, key, jwt.signingInput, jwt.signature)
-      : verifySignature(header.alg, key, jwt.signingInput, jwt.signature);
-    if (!valid) {
-      throw new InvalidTokenError(
-        'signature_invalid',
-        "The token's signature does not verify with the issuer's key: it was forged or altered.",
-      );
-    }
-    return this.userFor(token, parsePayload(jwt.payloadText), key);
-  }
-
-  /** Checks the claims of a token whose signature verified, and remembers it when it passes. */
-  private userFor(token: string, payload: unknown, key: KeyObject | undefined): AuthUser {
-    const claims = validateClaims(payload, this.claimPolicy, Math.floor(Date.now() / 1000));
-    const user: AuthUser = {
-      sub: claims.sub,
-      scopes: [...grantedScopes(claims)],
-      tokenType: 'jwt',
-      tokenHash: tokenHash(token),
-      claims,
-    };
-    if (!this.verified || !key) return user;
-    const expiresAt = (claims.exp + this.claimPolicy.clockToleranceSeconds) * 1000;
-    // The cache keeps its own user: the request gets a copy that its handler may change.
-    return this.verified.set(token, { user, key, expiresAt }) ? copyJson(user) : user;
-  }
-
-  /**
-   * The user of a token that passed every check before, while it is still valid and its key is
-   * still in the issuer's JWKS: the answer the checks would give again, without a signature check.
-   * A copy of its own for each request, as on a first use.
-   */
-  cachedUser(token: string): AuthUser | undefined {
-    const entry = this.verified?.get(token);
-    if (!entry) return undefined;
-    if (!this.keyStore.isCurrent(entry.key)) {
-      this.verified!.delete(token);
-      return undefined;
-    }
-    return copyJson(entry.user);
   }
 
   /**
@@ -154,7 +79,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
    */
   authenticateWithPassport(request: object, response: object): Promise<AuthUser> {
     const token = attachedToken(request);
-    const cached = token === undefined ? undefined : this.cachedUser(token);
+    const cached = token === undefined ? undefined : this.verifier.cachedUser(token);
     if (cached) return Promise.resolve(cached);
     return new Promise<AuthUser>((resolve, reject) => {
       const middleware = this.getPassportInstance().authenticate(

@@ -5,7 +5,8 @@ import { IssuerDiscovery } from '../issuer/issuer-discovery';
 import { JwksKeyStore } from '../issuer/jwks-key-store';
 import { resolveAuthOptions } from '../resolve-auth-options';
 import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
-import { AccessTokenStrategy } from './access-token.strategy';
+import type { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
+import { AccessTokenVerifier } from './access-token.verifier';
 
 /**
  * The whole verifier (decode, header checks, key lookup over a real local JWKS, node:crypto
@@ -91,9 +92,9 @@ function sameBytes(original: string, mutant: string): boolean {
   );
 }
 
-describe('AccessTokenStrategy.verifyToken (property, against a real local JWKS)', () => {
+describe('AccessTokenVerifier.verifyJwt (property, against a real local JWKS)', () => {
   let ks: KeyServer;
-  let strategy: AccessTokenStrategy;
+  let verifier: AccessTokenVerifier;
   let attacker: TestKey;
 
   beforeAll(async () => {
@@ -120,7 +121,9 @@ describe('AccessTokenStrategy.verifyToken (property, against a real local JWKS)'
       },
       { warn: () => undefined },
     );
-    strategy = new AccessTokenStrategy(options, keyStore);
+    // Opaque tokens are not this property's subject: verifyJwt never consults them.
+    const noOpaque = { enabled: false } as OpaqueTokenVerifier;
+    verifier = new AccessTokenVerifier(options, keyStore, noOpaque);
   });
 
   afterAll(() => ks.stop());
@@ -129,7 +132,7 @@ describe('AccessTokenStrategy.verifyToken (property, against a real local JWKS)'
     const kids = ks.keys.map((key) => key.kid!);
     const originals = [ks.token(), ks.token({}, {}, ks.keys[1])];
     // Both originals verify: the mutants below are refused for what was changed, not anyway.
-    for (const token of originals) await expect(strategy.verifyToken(token)).resolves.toBeDefined();
+    for (const token of originals) await expect(verifier.verifyJwt(token)).resolves.toBeDefined();
 
     const claimValue = fc.oneof(
       fc.constantFrom(ks.issuer, ks.audience, [ks.audience], 'admin', 'read:messages admin'),
@@ -193,7 +196,7 @@ describe('AccessTokenStrategy.verifyToken (property, against a real local JWKS)'
       async (original, mutations) => {
         const mutant = mutations.reduce((token, m) => mutate(token, m, attacker), original);
         try {
-          const user = await strategy.verifyToken(mutant);
+          const user = await verifier.verifyJwt(mutant);
           return sameBytes(original, mutant) && user.claims.iss === ks.issuer;
         } catch (error) {
           return error instanceof AuthError && error.status === 401;

@@ -1,0 +1,157 @@
+import type { KeyObject } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import type { AuthUser } from '../auth-user.interface';
+import { VerifiedTokenCache } from '../cache/verified-token-cache';
+import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { AuthError, InsufficientScopeError, InvalidTokenError } from '../errors/auth-error';
+import { JwksKeyStore } from '../issuer/jwks-key-store';
+import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
+import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import { checkJwtHeader, type HeaderPolicy } from '../token/check-jwt-header';
+import { classifyToken } from '../token/classify-token';
+import { copyJson } from '../token/copy-json';
+import { decodeJwt, parsePayload } from '../token/decode-jwt';
+import { grantedScopes, unmetRequirements, type ScopeRequirement } from '../token/scopes';
+import { tokenHash } from '../token/token-hash';
+import { validateClaims, type ClaimPolicy } from '../token/validate-claims';
+import { verifySignature, verifySignatureInThreadPool } from '../token/verify-signature';
+
+/**
+ * The one verifier every entry point calls (the guard's HTTP, GraphQL, WebSocket and RPC faces,
+ * and the Passport strategy): a token in, its user or an `AuthError` out. It knows nothing of
+ * Passport or of Nest's execution contexts.
+ *
+ * @example
+ * const user = await verifier.verify(token); // throws InvalidTokenError, IssuerUnavailableError, ...
+ * verifier.checkScopes(user, [{ mode: 'all', scopes: ['read:messages'] }]);
+ */
+@Injectable()
+export class AccessTokenVerifier {
+  private readonly logger = new Logger('AccessTokenVerifier');
+  private readonly claimPolicy: ClaimPolicy;
+  private readonly headerPolicy: HeaderPolicy;
+  private readonly verified?: VerifiedTokenCache;
+  private readonly inThreadPool: boolean;
+
+  constructor(
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    private readonly keyStore: JwksKeyStore,
+    private readonly opaque: OpaqueTokenVerifier,
+  ) {
+    const { issuer, audiences, clockToleranceSeconds, strict } = options;
+    this.claimPolicy = { issuer, audiences, clockToleranceSeconds, strict };
+    this.headerPolicy = {
+      ...(options.algorithms ? { algorithms: options.algorithms } : {}),
+      strict: options.strict,
+    };
+    this.inThreadPool = options.signatureChecks === 'thread-pool';
+    if (options.verifiedTokenCache)
+      this.verified = new VerifiedTokenCache(options.verifiedTokenCache);
+  }
+
+  /**
+   * The user of an access token: a JWT verified with the issuer's keys, or an opaque token the
+   * provider vouches for (when `opaqueTokens` is set). Each call returns a user of its own.
+   */
+  async verify(token: string): Promise<AuthUser> {
+    try {
+      if (classifyToken(token) === 'jwt') return await this.verifyJwt(token);
+      if (this.opaque.enabled) return await this.opaque.verify(token);
+      throw new InvalidTokenError(
+        'not_a_jwt',
+        'The access token is not a JWT but an opaque or encrypted token, which this API cannot verify. ' +
+          'Auth0 issues such tokens when the client does not ask for an audience: request the access ' +
+          `token with audience=${this.options.audiences[0]}.`,
+      );
+    } catch (error) {
+      const reason = error instanceof AuthError ? error.reason : 'error';
+      this.logger.debug(`Refused token ${tokenHash(token)}: ${reason}`);
+      throw error;
+    }
+  }
+
+  /**
+   * Verifies a JWT access token with node:crypto (on the event loop, or in the thread pool with
+   * `signatureChecks: 'thread-pool'`), through the verified-token cache.
+   */
+  async verifyJwt(token: string): Promise<AuthUser> {
+    const cached = this.cachedUser(token);
+    if (cached) return cached;
+    const jwt = decodeJwt(token);
+    const header = checkJwtHeader(jwt.header, this.headerPolicy);
+    const key = this.keyStore.getCachedKey(header) ?? (await this.keyStore.getKey(header));
+    const valid = this.inThreadPool
+      ? await verifySignatureInThreadPool(header.alg, key, jwt.signingInput, jwt.signature)
+      : verifySignature(header.alg, key, jwt.signingInput, jwt.signature);
+    if (!valid) {
+      throw new InvalidTokenError(
+        'signature_invalid',
+        "The token's signature does not verify with the issuer's key: it was forged or altered.",
+      );
+    }
+    return this.acceptVerifiedPayload(token, parsePayload(jwt.payloadText), key);
+  }
+
+  /**
+   * The issuer's key for a JWT whose header passes the checks jsonwebtoken does not make (`typ`,
+   * `crit`, `b64`, key fitness): for signature checks made elsewhere (passport-jwt).
+   */
+  keyFor(token: string): Promise<KeyObject> {
+    const header = checkJwtHeader(decodeJwt(token).header, this.headerPolicy);
+    return this.keyStore.getKey(header);
+  }
+
+  /**
+   * Checks the claims of a token whose signature `key` verified, and remembers it when it passes.
+   * The user is the request's own: the cache keeps a copy.
+   */
+  acceptVerifiedPayload(token: string, payload: unknown, key: KeyObject | undefined): AuthUser {
+    const claims = validateClaims(payload, this.claimPolicy, Math.floor(Date.now() / 1000));
+    const user: AuthUser = {
+      sub: claims.sub,
+      scopes: [...grantedScopes(claims)],
+      tokenType: 'jwt',
+      tokenHash: tokenHash(token),
+      claims,
+    };
+    if (!this.verified || !key) return user;
+    const expiresAt = (claims.exp + this.claimPolicy.clockToleranceSeconds) * 1000;
+    return this.verified.set(token, { user, key, expiresAt }) ? copyJson(user) : user;
+  }
+
+  /**
+   * The user of a token that passed every check before, while it is still valid and its key is
+   * still in the issuer's JWKS: the answer the checks would give again, without a signature check.
+   * A copy of its own for each request, as on a first use.
+   */
+  cachedUser(token: string): AuthUser | undefined {
+    const entry = this.verified?.get(token);
+    if (!entry) return undefined;
+    if (!this.keyStore.isCurrent(entry.key)) {
+      this.verified!.delete(token);
+      return undefined;
+    }
+    return copyJson(entry.user);
+  }
+
+  /** Refuses `user` with 403 `insufficient_scope` unless it meets every requirement. */
+  checkScopes(user: AuthUser, requirements: readonly ScopeRequirement[]): void {
+    if (requirements.length === 0) return;
+    const unmet = unmetRequirements(new Set(user.scopes), requirements);
+    if (unmet.length === 0) return;
+    const required = [...new Set(unmet.flatMap((r) => r.scopes))];
+    const wanted = unmet.map((r) =>
+      r.mode === 'all' ? r.scopes.join(' and ') : `one of ${r.scopes.join(', ')}`,
+    );
+    const granted = user.scopes.length > 0 ? user.scopes.join(' ') : 'none';
+    const advice =
+      user.tokenType === 'opaque' && this.options.opaqueTokens === 'userinfo'
+        ? 'The access token is opaque and carries no scopes: request an access token with ' +
+          `audience=${this.options.audiences[0]} and the scope, to get a JWT for this API.`
+        : `The token grants: ${granted}. Request the access token with the missing scope, and grant it to the caller.`;
+    throw new InsufficientScopeError(
+      required,
+      `This route requires the scope ${wanted.join('; and ')}. ${advice}`,
+    );
+  }
+}
