@@ -33,5 +33,6 @@ export {
 export type { AuthErrorCode, AuthErrorReason } from './errors/auth-error';
 export type { AuthErrorAnswer, AuthErrorBody } from './errors/www-authenticate';
 export { AuthHttpException } from './guards/auth-http-exception';
+export { AuthHttpExceptionFilter } from './guards/auth-http-exception.filter';
 export type { AccessTokenClaims } from './token/validate-claims';
 export { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';

@@ -5,16 +5,26 @@ import { Strategy } from 'passport-jwt';
 import type { KeyObject } from 'node:crypto';
 import type { AuthUser } from '../auth-user.interface';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
+import { httpTokenSource, type GuardRequest } from '../contexts/http.face';
 import { AuthError, InvalidTokenError, MissingTokenError } from '../errors/auth-error';
+import {
+  AuthHttpException,
+  authHttpException,
+  type GuardResponse,
+} from '../guards/auth-http-exception';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
-import { attachedToken } from '../token/attached-token';
+import { attachedResponse, attachedToken, attachToken } from '../token/attached-token';
+import { classifyToken } from '../token/classify-token';
+import { extractBearerToken } from '../token/extract-token';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
-/** Name under which the strategy registers with its own Passport instance. */
+/**
+ * Name under which the strategy registers on Passport's global instance, for `AuthGuard` of
+ * `@nestjs/passport`: `@UseGuards(AuthGuard('oauth2-access-token'))`.
+ */
 export const ACCESS_TOKEN_STRATEGY = 'oauth2-access-token';
 
-const PASSPORTS = new WeakMap<object, passport.Authenticator>();
 const VERIFYING_KEY = Symbol('nest-oauth2-bearer:verifying-key');
 
 /** The request as the strategy marks it: the key that verified its token. */
@@ -22,20 +32,37 @@ interface KeyCarrier {
   [VERIFYING_KEY]?: KeyObject;
 }
 
+/** What Passport gives a strategy for one request: its answers (passport-strategy's actions). */
+interface PassportActions {
+  success(user: unknown, info?: unknown): void;
+  fail(challenge?: unknown, status?: number): void;
+  error(error: unknown): void;
+}
+
 /**
  * The Passport JWT strategy, a thin face over {@link AccessTokenVerifier}: passport-jwt verifies
  * the signature (through jsonwebtoken) with the key the verifier found and checked; what
  * jsonwebtoken does not check (`typ`, `crit`, `b64`, key fitness, required `exp`, ID-token
- * confusion) the verifier checks, before and after it.
+ * confusion) the verifier checks, before and after it. Opaque tokens (with `opaqueTokens`) go to
+ * the verifier directly.
  *
- * `AccessTokenGuard` does not go through Passport's per-request machinery: it calls
- * `AccessTokenVerifier.verify`, the same checks with node:crypto for the signature. Passport
- * (`getPassportInstance().authenticate(...)`) gives the same answers.
+ * Registered on Passport's global instance as `oauth2-access-token`, so that `AuthGuard` of
+ * `@nestjs/passport` uses it, alone or composed, with the answers of `AccessTokenGuard`: every
+ * refusal is an `AuthHttpException` (status, JSON body, `WWW-Authenticate` or `Retry-After`), raised
+ * through Passport's `error`, which ends a chain of strategies. A request without a bearer token
+ * is refused too (401 and the bare challenge): in a chain, list this strategy last.
+ * On Express the headers are written to `request.res`; on Fastify, where a strategy cannot reach
+ * the reply, register `AuthHttpExceptionFilter`. With several AuthModules in one app, the last one
+ * created owns the name.
+ *
+ * @example
+ * @UseGuards(AuthGuard(['api-key', 'oauth2-access-token']))
+ * @Get('reports') reports(@Req() request: { user: AuthUser }) {}
  */
 @Injectable()
 export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN_STRATEGY) {
   constructor(
-    @InjectAuthOptions() options: ResolvedAuthOptions,
+    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly verifier: AccessTokenVerifier,
   ) {
     super({
@@ -64,6 +91,48 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
     } as ConstructorParameters<typeof Strategy>[0]);
   }
 
+  /**
+   * Passport's entry (`this` is Passport's copy of the strategy for one request): finds the token
+   * (the one `AccessTokenGuard` extracted, or the request's own, with the guard's checks), then
+   * verifies it through passport-jwt, or the verifier for an opaque token.
+   */
+  override authenticate(request: object, authenticateOptions?: object): void {
+    const actions = this as unknown as PassportActions;
+    let token: string | undefined;
+    try {
+      token = attachedToken(request);
+      if (token === undefined) {
+        const source = httpTokenSource(request as GuardRequest, this.options.allowQueryToken);
+        token = extractBearerToken(source, this.options);
+        if (token === undefined) throw new MissingTokenError();
+        attachToken(request, token, (request as { res?: object }).res);
+      }
+    } catch (error) {
+      return this.refuse(actions, request, error);
+    }
+    const cached = this.verifier.cachedUser(token);
+    if (cached) return actions.success(cached);
+    if (classifyToken(token) !== 'jwt') {
+      this.verifier.verify(token).then(
+        (user) => actions.success(user),
+        (error: unknown) => this.refuse(actions, request, error),
+      );
+      return;
+    }
+    // passport-jwt reports refusals through `fail` and `error`: both become the library's answer.
+    const jwt = Object.create(actions) as PassportActions;
+    jwt.fail = (info: unknown) => this.refuse(actions, request, passportRefusal(info));
+    jwt.error = (error: unknown) => this.refuse(actions, request, error);
+    Strategy.prototype.authenticate.call(jwt, request as never, authenticateOptions);
+  }
+
+  /** Answers a refusal with its `AuthHttpException`, headers written to the response when known. */
+  private refuse(actions: PassportActions, request: object, error: unknown): void {
+    if (!(error instanceof AuthError)) return actions.error(error);
+    const response = attachedResponse(request) ?? (request as { res?: object }).res;
+    actions.error(authHttpException(error, this.options.realm, response as GuardResponse));
+  }
+
   /** Called by passport-jwt with the payload of a token whose signature is valid. */
   validate(request: object, payload: unknown): AuthUser {
     return this.verifier.acceptVerifiedPayload(
@@ -74,32 +143,24 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN
   }
 
   /**
-   * Authenticates `request` through Passport (passport-jwt and jsonwebtoken): the path for code that
-   * composes Passport strategies. Gives the same answers as `verifyToken`, more slowly.
+   * Authenticates `request` through Passport (passport-jwt and jsonwebtoken) with this very
+   * strategy: the path for code that composes Passport strategies by hand. Gives the same answers
+   * as `AccessTokenVerifier.verify`, more slowly; refusals are `AuthError`s.
    */
   authenticateWithPassport(request: object, response: object): Promise<AuthUser> {
-    const token = attachedToken(request);
-    const cached = token === undefined ? undefined : this.verifier.cachedUser(token);
-    if (cached) return Promise.resolve(cached);
     return new Promise<AuthUser>((resolve, reject) => {
-      const middleware = this.getPassportInstance().authenticate(
-        ACCESS_TOKEN_STRATEGY,
+      // A copy per request: Passport sets its actions on the strategy object it is given.
+      const middleware = passport.authenticate(
+        Object.create(this) as passport.Strategy,
         { session: false },
-        (error: unknown, user: AuthUser | false, info: unknown) =>
-          user ? resolve(user) : reject(error ?? passportRefusal(info)),
+        (error: unknown, user: AuthUser | false, info: unknown) => {
+          if (user) return resolve(user);
+          const refusal = error ?? passportRefusal(info);
+          reject(refusal instanceof AuthHttpException ? refusal.cause : refusal);
+        },
       );
       middleware(request, response, reject);
     });
-  }
-
-  /** This strategy's own Passport instance, so that several AuthModules never share a registry. */
-  getPassportInstance(): passport.Authenticator {
-    let instance = PASSPORTS.get(this);
-    if (!instance) {
-      instance = new passport.Authenticator();
-      PASSPORTS.set(this, instance);
-    }
-    return instance;
   }
 }
 
