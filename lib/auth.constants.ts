@@ -1,5 +1,7 @@
 /** Metadata key of `@Public()`. */
 export const IS_PUBLIC_KEY = 'nest-oauth2-bearer:public';
+/** Metadata key of `@OptionalAuth()`. */
+export const OPTIONAL_AUTH_KEY = 'nest-oauth2-bearer:optional-auth';
 /** Metadata key of `@Scopes()`. */
 export const SCOPES_KEY = 'nest-oauth2-bearer:scopes';
 /** Injection token of the resolved options (private: use `@InjectAuthOptions()`). */

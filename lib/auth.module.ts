@@ -13,6 +13,7 @@ import { checkCachedProfile, checkCachedUser } from './cache/cached-values';
 import { CACHE_FORMAT_VERSION, TokenResultCache } from './cache/token-result-cache';
 import { AUTH_MODULE_OPTIONS, ConfigurableAuthModule } from './auth.module-definition';
 import { AccessTokenGuard } from './guards/access-token.guard';
+import { GraphqlWsAuth } from './contexts/graphql-ws-auth.service';
 import { IssuerDiscovery } from './issuer/issuer-discovery';
 import { JwksKeyStore } from './issuer/jwks-key-store';
 import { resolveAuthOptions, type ResolvedAuthOptions } from './resolve-auth-options';
@@ -135,6 +136,7 @@ const providers: Provider[] = [
   AccessTokenVerifier,
   AccessTokenStrategy,
   AccessTokenGuard,
+  GraphqlWsAuth,
 ];
 
 /**
@@ -155,6 +157,7 @@ const providers: Provider[] = [
     AccessTokenGuard,
     AccessTokenStrategy,
     AccessTokenVerifier,
+    GraphqlWsAuth,
     JwksKeyStore,
     OpaqueTokenVerifier,
     UserinfoService,

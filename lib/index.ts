@@ -14,6 +14,7 @@ export type { GuardRequest, GuardResponse } from './guards/access-token.guard';
 export { AccessTokenStrategy } from './strategies/access-token.strategy';
 export { AccessTokenVerifier } from './verifier/access-token.verifier';
 export { Public } from './decorators/public.decorator';
+export { OptionalAuth } from './decorators/optional-auth.decorator';
 export { Scopes } from './decorators/scopes.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { InjectAuthOptions } from './decorators/inject-auth-options.decorator';

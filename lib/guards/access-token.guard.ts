@@ -1,6 +1,6 @@
 import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
+import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
 import { contextFace, type ContextFace, type UserCarrier } from '../contexts/context-face';
 import {
   httpRequest,
@@ -21,6 +21,8 @@ import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 /** What a route's decorators ask of the guard. */
 interface RouteAuth {
   isPublic: boolean;
+  /** `@OptionalAuth()` without `@Scopes()`: a call without a token goes through anonymously. */
+  anonymousAllowed: boolean;
   scopes: ScopeRequirement[];
   withUserinfo: boolean;
 }
@@ -47,7 +49,7 @@ export class AccessTokenGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { isPublic, scopes, withUserinfo } = this.routeAuth(context);
+    const { isPublic, anonymousAllowed, scopes, withUserinfo } = this.routeAuth(context);
     if (isPublic) return true;
     const isHttp = context.getType() === 'http';
     const face = isHttp ? undefined : this.faceOf(context);
@@ -57,7 +59,11 @@ export class AccessTokenGuard implements CanActivate {
         ? face.tokenSource(carrier, context, this.options)
         : this.getTokenSource(carrier as GuardRequest);
       const token = extractBearerToken(source, this.options);
-      if (token === undefined) throw new MissingTokenError();
+      if (token === undefined) {
+        // Only a call with no token at all: a token that fails is refused on every route.
+        if (anonymousAllowed) return true;
+        throw new MissingTokenError();
+      }
       attachToken(carrier, token, face ? face.response?.(context) : this.getResponse(context));
       const user = await this.verifier.verify(token);
       carrier.user = user;
@@ -78,10 +84,15 @@ export class AccessTokenGuard implements CanActivate {
     let route = byController?.get(controller);
     if (route) return route;
     const targets = [handler, controller];
+    const scopes = this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [];
+    const optional =
+      this.reflector.getAllAndOverride<boolean | undefined>(OPTIONAL_AUTH_KEY, targets) === true;
     route = {
       isPublic:
         this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
-      scopes: this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [],
+      // Scopes are asked of a caller: a route that requires some never serves anonymous ones.
+      anonymousAllowed: optional && scopes.length === 0,
+      scopes,
       withUserinfo:
         this.reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
     };
