@@ -1,12 +1,9 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type ConfigurableModuleCls } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { AuthModuleExtras, AuthModuleOptions } from './auth-options.interface';
 import { AccessTokenGuard } from './guards/access-token.guard';
 
-export const {
-  ConfigurableModuleClass: ConfigurableAuthModule,
-  MODULE_OPTIONS_TOKEN: AUTH_MODULE_OPTIONS,
-} = new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'Auth' })
+const built = new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'Auth' })
   .setClassMethodName('forRoot')
   .setExtras<Required<AuthModuleExtras>>(
     { isGlobal: true, globalGuard: true },
@@ -19,3 +16,13 @@ export const {
     }),
   )
   .build();
+
+// Spelled out so the published declaration names the class type directly (NestJS 11 and 12 both
+// export it) rather than through an inferred import type.
+export const ConfigurableAuthModule: ConfigurableModuleCls<
+  AuthModuleOptions,
+  'forRoot',
+  'create',
+  Required<AuthModuleExtras>
+> = built.ConfigurableModuleClass;
+export const AUTH_MODULE_OPTIONS: string | symbol = built.MODULE_OPTIONS_TOKEN;

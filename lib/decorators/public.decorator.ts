@@ -1,4 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, type CustomDecorator } from '@nestjs/common';
 import { IS_PUBLIC_KEY } from '../auth.constants';
 
 /**
@@ -7,4 +7,4 @@ import { IS_PUBLIC_KEY } from '../auth.constants';
  * @example
  * @Public() @Get('health') health() { return 'ok'; }
  */
-export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+export const Public = (): CustomDecorator<string> => SetMetadata(IS_PUBLIC_KEY, true);

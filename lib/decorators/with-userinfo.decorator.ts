@@ -1,4 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, type CustomDecorator } from '@nestjs/common';
 import { WITH_USERINFO_KEY } from '../auth.constants';
 
 /**
@@ -9,4 +9,4 @@ import { WITH_USERINFO_KEY } from '../auth.constants';
  * @example
  * @WithUserinfo() @Get('me') me(@CurrentUser() user: AuthUser) { return user.profile?.email; }
  */
-export const WithUserinfo = () => SetMetadata(WITH_USERINFO_KEY, true);
+export const WithUserinfo = (): CustomDecorator<string> => SetMetadata(WITH_USERINFO_KEY, true);

@@ -1,0 +1,39 @@
+// A NestJS app as a user writes it, compiled against the built declarations (dist/lib) with
+// skipLibCheck off, once with NestJS 12's typings and once with NestJS 11's (`npm run
+// typecheck:consumer`): every published .d.ts must be valid under both.
+import { Controller, Get, Module } from '@nestjs/common';
+import {
+  AuthModule,
+  CurrentUser,
+  InjectAuthOptions,
+  Public,
+  Scopes,
+  WithUserinfo,
+  type AuthUser,
+  type ResolvedAuthOptions,
+} from 'nest-oauth2-bearer';
+
+@Controller('api')
+@Scopes('read:messages')
+export class MessagesController {
+  constructor(@InjectAuthOptions() readonly options: ResolvedAuthOptions) {}
+
+  @Public()
+  @Get('health')
+  health(): string {
+    return 'ok';
+  }
+
+  @Scopes.any('read:messages', 'admin')
+  @WithUserinfo()
+  @Get('me')
+  me(@CurrentUser() user: AuthUser, @CurrentUser('email') email?: unknown): string {
+    return `${user.sub} ${String(email)}`;
+  }
+}
+
+@Module({
+  imports: [AuthModule.forRoot({ issuerUrl: 'https://issuer.example', audience: 'api' })],
+  controllers: [MessagesController],
+})
+export class AppModule {}
