@@ -13,6 +13,13 @@ export { AccessTokenGuard } from './guards/access-token.guard';
 export type { GuardRequest, GuardResponse } from './guards/access-token.guard';
 export { AccessTokenStrategy } from './strategies/access-token.strategy';
 export { AccessTokenVerifier } from './verifier/access-token.verifier';
+export { GRAPHQL_WS_CLOSE_CODES, GraphqlWsAuth } from './contexts/graphql-ws-auth.service';
+export { graphqlAuthError } from './contexts/graphql.face';
+export type {
+  GraphqlAuthErrorCode,
+  GraphqlAuthErrorExtensions,
+  GraphqlWsContext,
+} from './contexts/graphql.face';
 export { Public } from './decorators/public.decorator';
 export { OptionalAuth } from './decorators/optional-auth.decorator';
 export { Scopes } from './decorators/scopes.decorator';

@@ -1,7 +1,13 @@
 import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
-import { contextFace, type ContextFace, type UserCarrier } from '../contexts/context-face';
+import {
+  contextFace,
+  registerContextFace,
+  type ContextFace,
+  type UserCarrier,
+} from '../contexts/context-face';
+import { graphqlFace } from '../contexts/graphql.face';
 import {
   httpRequest,
   httpTokenSource,
@@ -17,6 +23,9 @@ import { attachToken } from '../token/attached-token';
 import { extractBearerToken, type TokenSource } from '../token/extract-token';
 import type { ScopeRequirement } from '../token/scopes';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
+
+// Resolvers of @nestjs/graphql (Apollo, Express or Fastify); `graphql` loads on the first refusal.
+registerContextFace('graphql', graphqlFace);
 
 /** What a route's decorators ask of the guard. */
 interface RouteAuth {
