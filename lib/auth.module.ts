@@ -14,6 +14,7 @@ import { CACHE_FORMAT_VERSION, TokenResultCache } from './cache/token-result-cac
 import { AUTH_MODULE_OPTIONS, ConfigurableAuthModule } from './auth.module-definition';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { GraphqlWsAuth } from './contexts/graphql-ws-auth.service';
+import { GraphqlSetupCheck } from './contexts/graphql-setup.check';
 import { IssuerDiscovery } from './issuer/issuer-discovery';
 import { JwksKeyStore } from './issuer/jwks-key-store';
 import { resolveAuthOptions, type ResolvedAuthOptions } from './resolve-auth-options';
@@ -137,6 +138,7 @@ const providers: Provider[] = [
   AccessTokenStrategy,
   AccessTokenGuard,
   GraphqlWsAuth,
+  GraphqlSetupCheck,
 ];
 
 /**

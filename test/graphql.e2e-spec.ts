@@ -284,6 +284,26 @@ describe.each(['express', 'fastify'])('GraphQL resolvers (%s)', (platform) => {
     expect(res.status).toBe(400);
   });
 
+  it('stops an app whose field resolvers would run without the guard', async () => {
+    @Module({
+      imports: [
+        AuthModule.forRoot({ issuerUrl: ks.issuer, audience: ks.audience }),
+        GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true }),
+      ],
+      providers: [MessagesResolver],
+    })
+    class UnguardedFieldsModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [UnguardedFieldsModule],
+    }).compile();
+    const unguarded =
+      platform === 'fastify'
+        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: capturingLogger })
+        : moduleRef.createNestApplication({ logger: capturingLogger });
+    await expect(unguarded.init()).rejects.toThrow(/fieldResolverEnhancers.*'guards'/);
+    await unguarded.close();
+  });
+
   describe('subscriptions over graphql-ws', () => {
     /** The first result of a subscription, or the close event of a refused connection. */
     function subscribeOnce(
