@@ -1,11 +1,14 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { GraphQLModule } from '@nestjs/graphql';
 import KeyvRedis from '@keyv/redis';
 import type { Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { AuthModule } from '../lib';
 import { ApiController } from './api.controller';
+import { MessagesResolver } from './messages.resolver';
 
 /**
  * The sample API. With REDIS_URL set, the results of userinfo calls for opaque tokens are shared
@@ -49,8 +52,16 @@ export class AppModule {
             ...(cache ? { cache: { store: cache } } : {}),
           }),
         }),
+        // POST /graphql on Express or Fastify (ApolloDriver follows the platform).
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          autoSchemaFile: true,
+          // Guards run on @ResolveField() methods too; AuthModule refuses to start without it.
+          fieldResolverEnhancers: ['guards'],
+        }),
       ],
       controllers: [ApiController],
+      providers: [MessagesResolver],
     };
   }
 }

@@ -40,6 +40,45 @@ describe('sample app (built, in its own process)', () => {
     expect(body.claims).toMatchObject({ aud: 'https://api.example.com', scope: 'read:messages' });
   });
 
+  it('answers GraphQL on POST /graphql: public data, and an error at each refused field', async () => {
+    const graphql = async (query: string, headers: Record<string, string> = {}) => {
+      const res = await call('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as {
+        data: Record<string, unknown>;
+        errors?: { path: string[]; extensions: { code: string; reason: string } }[];
+      };
+    };
+    const query = '{ publicMessage privateMessage scopedMessage me { sub scopes } }';
+    const anonymous = await graphql(query);
+    expect(anonymous.data).toEqual({
+      publicMessage: expect.any(String),
+      privateMessage: null,
+      scopedMessage: null,
+      me: null,
+    });
+    expect(
+      anonymous.errors?.map((e) => [e.path[0], e.extensions.code, e.extensions.reason]),
+    ).toEqual([
+      ['privateMessage', 'UNAUTHENTICATED', 'missing_token'],
+      ['scopedMessage', 'UNAUTHENTICATED', 'missing_token'],
+      ['me', 'UNAUTHENTICATED', 'missing_token'],
+    ]);
+    const authenticated = await graphql(query, bearer().headers);
+    expect(authenticated).toEqual({
+      data: {
+        publicMessage: expect.any(String),
+        privateMessage: expect.any(String),
+        scopedMessage: expect.any(String),
+        me: { sub: 'dev-client', scopes: ['read:messages'] },
+      },
+    });
+  });
+
   it('prints an opaque token that /api/me accepts through userinfo, with the profile', async () => {
     const opaque = /^export OPAQUE_TOKEN=(\S+)\n/m.exec(output)?.[1];
     expect(opaque).toBeDefined();
