@@ -1,4 +1,5 @@
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
+import type { RpcAuthorization } from './contexts/rpc-authorization';
 
 /**
  * Options of {@link AuthModule}. Validated once at bootstrap; an invalid value stops the
@@ -103,6 +104,18 @@ export interface AuthModuleOptions {
    * @default 'event-loop'
    */
   signatureChecks?: 'thread-pool' | 'event-loop';
+  /**
+   * Where a microservice message (`@MessagePattern`, `@EventPattern`) carries its credentials:
+   * a function of the payload and the transport's context that returns the `Authorization` value
+   * (`Bearer <token>`), or `undefined` when there is none (the handler is then refused, unless it
+   * is `@Public()` or `@OptionalAuth()`). It may throw an `AuthError` to refuse the message.
+   * @default defaultRpcAuthorization: `authorization` in the transport's metadata or headers (TCP
+   * and Redis `getMetadata()`, NATS, gRPC, Kafka, RabbitMQ, MQTT 5), else `data.authorization` or
+   * `data.headers.authorization`
+   * @example
+   * rpcAuthorization: (data) => (data as { meta?: { auth?: string } }).meta?.auth
+   */
+  rpcAuthorization?: RpcAuthorization;
 }
 
 /** Credentials and endpoint of RFC 7662 token introspection. */

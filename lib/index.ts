@@ -22,6 +22,9 @@ export type {
 } from './contexts/graphql.face';
 export { Public } from './decorators/public.decorator';
 export { OptionalAuth } from './decorators/optional-auth.decorator';
+export { defaultRpcAuthorization } from './contexts/rpc-authorization';
+export type { RpcAuthorization } from './contexts/rpc-authorization';
+export type { RpcAuthErrorPayload } from './contexts/rpc.face';
 export { Scopes } from './decorators/scopes.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { InjectAuthOptions } from './decorators/inject-auth-options.decorator';

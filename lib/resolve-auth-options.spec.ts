@@ -1,4 +1,5 @@
 import type { AuthModuleOptions } from './auth-options.interface';
+import { defaultRpcAuthorization } from './contexts/rpc-authorization';
 import { AuthOptionsError, resolveAuthOptions } from './resolve-auth-options';
 
 const base = { issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api.example.com' };
@@ -43,12 +44,14 @@ describe('resolveAuthOptions', () => {
       },
       verifiedTokenCache: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 },
       signatureChecks: 'event-loop',
+      rpcAuthorization: defaultRpcAuthorization,
     });
   });
 
   it('keeps every option that is set', () => {
     const audience = ['https://api.example.com', 'https://legacy.example.com'];
     const algorithms = ['RS256', 'ES256'];
+    const rpcAuthorization = () => undefined;
     const resolved = resolveAuthOptions({
       ...base,
       audience,
@@ -81,6 +84,7 @@ describe('resolveAuthOptions', () => {
       },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
       signatureChecks: 'thread-pool',
+      rpcAuthorization,
     });
     expect(resolved).toStrictEqual({
       issuer: 'https://tenant.auth0.com/',
@@ -108,6 +112,7 @@ describe('resolveAuthOptions', () => {
       },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
       signatureChecks: 'thread-pool',
+      rpcAuthorization,
     });
     expect(resolved.audiences).not.toBe(audience);
     expect(resolved.algorithms).not.toBe(algorithms);
@@ -245,5 +250,13 @@ describe('resolveAuthOptions for signatureChecks', () => {
     expect(
       optionError(() => resolve({ signatureChecks: signatureChecks as never })).message,
     ).toContain("'signatureChecks'");
+  });
+});
+
+describe('resolveAuthOptions for rpcAuthorization', () => {
+  it.each(['authorization', true, null, {}])('refuses %j, naming the option', (value) => {
+    expect(optionError(() => resolve({ rpcAuthorization: value as never })).message).toContain(
+      "'rpcAuthorization'",
+    );
   });
 });

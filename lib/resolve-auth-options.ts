@@ -1,5 +1,6 @@
 import type { AuthModuleOptions, UpstreamOptions } from './auth-options.interface';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
+import { defaultRpcAuthorization, type RpcAuthorization } from './contexts/rpc-authorization';
 import { checkProviderUrl } from './issuer/url-policy';
 import { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
 
@@ -31,6 +32,8 @@ export interface ResolvedAuthOptions {
   /** Bounds of the in-process verified-token cache; `false` when it is off. */
   verifiedTokenCache: { maxEntries: number; maxBytes: number } | false;
   signatureChecks: 'thread-pool' | 'event-loop';
+  /** Where RPC messages carry their credentials (`defaultRpcAuthorization` unless set). */
+  rpcAuthorization: RpcAuthorization;
 }
 
 /** A budget of upstream calls, with its defaults filled in. */
@@ -107,6 +110,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     ...resolveOpaque(options, jwksUri),
     verifiedTokenCache: resolveVerifiedTokenCache(options.verifiedTokenCache),
     signatureChecks: resolveSignatureChecks(options.signatureChecks),
+    rpcAuthorization: resolveRpcAuthorization(options.rpcAuthorization),
   };
 }
 
@@ -241,6 +245,17 @@ function resolveSignatureChecks(value: unknown): ResolvedAuthOptions['signatureC
     throw new AuthOptionsError('signatureChecks', "must be 'thread-pool' or 'event-loop'");
   }
   return value;
+}
+
+function resolveRpcAuthorization(value: unknown): RpcAuthorization {
+  if (value === undefined) return defaultRpcAuthorization;
+  if (typeof value !== 'function') {
+    throw new AuthOptionsError(
+      'rpcAuthorization',
+      "must be a function (data, context) returning the message's Authorization value",
+    );
+  }
+  return value as RpcAuthorization;
 }
 
 function resolveVerifiedTokenCache(

@@ -65,7 +65,7 @@ describe('AccessTokenGuard registration', () => {
         },
       }) as unknown as ExecutionContext;
 
-    it.each(['ws', 'rpc', 'an-unknown-type'])(
+    it.each(['ws', 'an-unknown-type'])(
       'refuses a protected %s handler instead of letting it through',
       async (type) => {
         await expect(guard.canActivate(context(type, 'private'))).rejects.toBeInstanceOf(

@@ -8,6 +8,7 @@ import {
   type UserCarrier,
 } from '../contexts/context-face';
 import { graphqlFace } from '../contexts/graphql.face';
+import { rpcFace } from '../contexts/rpc.face';
 import {
   httpRequest,
   httpTokenSource,
@@ -26,6 +27,8 @@ import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
 // Resolvers of @nestjs/graphql (Apollo, Express or Fastify); `graphql` loads on the first refusal.
 registerContextFace('graphql', graphqlFace);
+// Handlers of @nestjs/microservices; `@nestjs/microservices` loads on the first refusal.
+registerContextFace('rpc', rpcFace);
 
 /** What a route's decorators ask of the guard. */
 interface RouteAuth {

@@ -1,0 +1,233 @@
+import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import {
+  ClientProxyFactory,
+  MessagePattern,
+  Payload,
+  Transport,
+  type ClientProxy,
+} from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { firstValueFrom } from 'rxjs';
+import {
+  AuthModule,
+  CurrentUser,
+  OptionalAuth,
+  Public,
+  Scopes,
+  type AuthModuleOptions,
+  type AuthUser,
+} from '../lib';
+import { freePort } from './support/free-port';
+import { KeyServer } from './support/key-server';
+
+const runs: string[] = [];
+
+@Controller()
+class RpcController {
+  @MessagePattern('whoami')
+  whoami(@CurrentUser() user: AuthUser) {
+    runs.push('whoami');
+    return { sub: user.sub, scopes: user.scopes };
+  }
+
+  @Scopes('admin')
+  @MessagePattern('admin')
+  admin() {
+    runs.push('admin');
+    return { ok: true };
+  }
+
+  @Public()
+  @MessagePattern('ping')
+  ping(@Payload() data: unknown) {
+    return { pong: data };
+  }
+
+  @OptionalAuth()
+  @MessagePattern('optional')
+  optional(@CurrentUser() user?: AuthUser) {
+    return { sub: user?.sub ?? null };
+  }
+}
+
+interface Service {
+  app: INestMicroservice;
+  client: ClientProxy;
+  /** The `authorization` metadata the next messages carry (TCP `getMetadata()`). */
+  metadata?: string;
+}
+
+async function startService(options: AuthModuleOptions): Promise<Service> {
+  @Module({ imports: [AuthModule.forRoot(options)], controllers: [RpcController] })
+  class RpcAppModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [RpcAppModule] }).compile();
+  const port = await freePort();
+  const app = moduleRef.createNestMicroservice({
+    transport: Transport.TCP,
+    options: { host: '127.0.0.1', port },
+    logger: false,
+  });
+  await app.listen();
+  const client = ClientProxyFactory.create({
+    transport: Transport.TCP,
+    options: { host: '127.0.0.1', port },
+  });
+  const service: Service = { app, client };
+  client.setOnDispatchHook((packet) => {
+    if (service.metadata !== undefined) packet.metadata = { authorization: service.metadata };
+  });
+  await client.connect();
+  return service;
+}
+
+async function stopService({ app, client }: Service): Promise<void> {
+  await client.close();
+  await app.close();
+}
+
+/** The handler's answer, or the error the client received (`{ status, error, reason, message }`). */
+async function send(service: Service, pattern: string, data: unknown): Promise<unknown> {
+  try {
+    return { answer: await firstValueFrom(service.client.send(pattern, data)) };
+  } catch (error) {
+    return { refused: error };
+  }
+}
+
+/**
+ * Microservice handlers over a real TCP transport: the guard takes the token from the message
+ * (TCP metadata, or the payload's `authorization`), `@CurrentUser()` reads its user, and a refusal
+ * reaches the client as `{ status, error, reason, message }` without running the handler.
+ */
+describe('microservices (TCP)', () => {
+  let ks: KeyServer;
+  let service: Service;
+
+  beforeAll(async () => {
+    ks = await KeyServer.start();
+    service = await startService({ issuerUrl: ks.issuer, audience: ks.audience });
+  });
+
+  afterAll(async () => {
+    await stopService(service);
+    await ks.stop();
+  });
+
+  beforeEach(() => {
+    service.metadata = undefined;
+    runs.length = 0;
+  });
+
+  it('runs a handler with the user of a token in the payload', async () => {
+    expect(await send(service, 'whoami', { authorization: `Bearer ${ks.token()}` })).toEqual({
+      answer: { sub: 'auth0|user-1', scopes: ['read:messages'] },
+    });
+    expect(
+      await send(service, 'whoami', { headers: { authorization: `Bearer ${ks.token()}` } }),
+    ).toMatchObject({ answer: { sub: 'auth0|user-1' } });
+  });
+
+  it('runs a handler with the user of a token in the transport metadata', async () => {
+    service.metadata = `Bearer ${ks.token({ sub: 'auth0|from-metadata' })}`;
+    expect(await send(service, 'whoami', { some: 'data' })).toMatchObject({
+      answer: { sub: 'auth0|from-metadata' },
+    });
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  it.each<[string, () => unknown, Record<string, unknown>]>([
+    ['no token', () => ({ some: 'data' }), { status: 401, error: 'missing_token' }],
+    ['a primitive payload', () => 'text', { status: 401, error: 'missing_token' }],
+    [
+      'an expired token',
+      () => ({ authorization: `Bearer ${ks.token({ exp: now() - 60 })}` }),
+      { status: 401, error: 'invalid_token', reason: 'token_expired' },
+    ],
+    [
+      'an ID token',
+      () => ({ authorization: `Bearer ${ks.token({ nonce: 'n' })}` }),
+      { status: 401, error: 'invalid_token', reason: 'id_token' },
+    ],
+    [
+      'a malformed token',
+      () => ({ authorization: 'Bearer a b' }),
+      { status: 400, error: 'invalid_request', reason: 'malformed_authorization_header' },
+    ],
+    [
+      'an authorization that is not text',
+      () => ({ authorization: 42 }),
+      { status: 400, error: 'invalid_request', reason: 'malformed_authorization_header' },
+    ],
+    [
+      'two tokens in the payload',
+      () => ({
+        authorization: `Bearer ${ks.token()}`,
+        headers: { authorization: `Bearer ${ks.token()}` },
+      }),
+      { status: 400, error: 'invalid_request', reason: 'multiple_token_methods' },
+    ],
+  ])('refuses %s with its code and reason, never running the handler', async (_, data, error) => {
+    const result = (await send(service, 'whoami', data())) as { refused?: { message: string } };
+    expect(result).toEqual({ refused: expect.objectContaining(error) });
+    expect(typeof result.refused?.message).toBe('string');
+    expect(runs).toEqual([]);
+  });
+
+  it('refuses a token in both the metadata and the payload', async () => {
+    service.metadata = `Bearer ${ks.token()}`;
+    expect(await send(service, 'whoami', { authorization: `Bearer ${ks.token()}` })).toEqual({
+      refused: expect.objectContaining({ status: 400, reason: 'multiple_token_methods' }),
+    });
+    expect(runs).toEqual([]);
+  });
+
+  it('refuses a token without the scope a handler requires', async () => {
+    expect(await send(service, 'admin', { authorization: `Bearer ${ks.token()}` })).toEqual({
+      refused: expect.objectContaining({
+        status: 403,
+        error: 'insufficient_scope',
+        reason: 'insufficient_scope',
+      }),
+    });
+    expect(runs).toEqual([]);
+    expect(
+      await send(service, 'admin', { authorization: `Bearer ${ks.token({ scope: 'admin' })}` }),
+    ).toEqual({ answer: { ok: true } });
+  });
+
+  it('lets @Public() handlers through and serves @OptionalAuth() ones anonymously', async () => {
+    expect(await send(service, 'ping', 'x')).toEqual({ answer: { pong: 'x' } });
+    expect(await send(service, 'optional', {})).toEqual({ answer: { sub: null } });
+    expect(await send(service, 'optional', { authorization: `Bearer ${ks.token()}` })).toEqual({
+      answer: { sub: 'auth0|user-1' },
+    });
+    expect(await send(service, 'optional', { authorization: 'Bearer a.b.c' })).toEqual({
+      refused: expect.objectContaining({ status: 401, reason: 'malformed_jwt' }),
+    });
+  });
+
+  it('never takes a user from the payload', async () => {
+    expect(await send(service, 'optional', { user: { sub: 'admin' } })).toEqual({
+      answer: { sub: null },
+    });
+  });
+
+  it('reads the token where rpcAuthorization says', async () => {
+    const custom = await startService({
+      issuerUrl: ks.issuer,
+      audience: ks.audience,
+      rpcAuthorization: (data) => (data as { meta?: { auth?: string } }).meta?.auth,
+    });
+    try {
+      expect(await send(custom, 'whoami', { meta: { auth: `Bearer ${ks.token()}` } })).toEqual({
+        answer: { sub: 'auth0|user-1', scopes: ['read:messages'] },
+      });
+      // The default places are not read any more.
+      expect(await send(custom, 'whoami', { authorization: `Bearer ${ks.token()}` })).toEqual({
+        refused: expect.objectContaining({ status: 401, error: 'missing_token' }),
+      });
+    } finally {
+      await stopService(custom);
+    }
+  });
+});
