@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { CurrentUser, Public, Scopes, type AuthUser } from '../lib';
+import { CurrentUser, OptionalAuth, Public, Scopes, type AuthUser } from '../lib';
 
 @Controller('api')
 export class ApiController {
@@ -28,5 +28,12 @@ export class ApiController {
   @Get('me')
   getMe(@CurrentUser() user: AuthUser) {
     return user;
+  }
+
+  /** Anonymous callers too: `{ "sub": null }` without a token; a token that fails is refused. */
+  @OptionalAuth()
+  @Get('optional')
+  getOptional(@CurrentUser() user?: AuthUser) {
+    return { sub: user?.sub ?? null };
   }
 }

@@ -40,6 +40,15 @@ describe('sample app (built, in its own process)', () => {
     expect(body.claims).toMatchObject({ aud: 'https://api.example.com', scope: 'read:messages' });
   });
 
+  it('answers GET /api/optional with the caller, or sub null without a token', async () => {
+    const anonymous = await call('/api/optional');
+    expect([anonymous.status, await anonymous.json()]).toEqual([200, { sub: null }]);
+    const known = await call('/api/optional', bearer());
+    expect([known.status, await known.json()]).toEqual([200, { sub: 'dev-client' }]);
+    const forged = await call('/api/optional', { headers: { Authorization: 'Bearer a.b.c' } });
+    expect(forged.status).toBe(401);
+  });
+
   it('answers GraphQL on POST /graphql: public data, and an error at each refused field', async () => {
     const graphql = async (query: string, headers: Record<string, string> = {}) => {
       const res = await call('/graphql', {
