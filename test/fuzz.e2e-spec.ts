@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { createFixtureApp } from './fixtures/create-fixture-app';
+import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { prng } from './support/prng';
 import { generateKey, KeyServer, signRaw, type TestKey } from './support/key-server';
 
@@ -27,7 +27,7 @@ const enc = (v: unknown) =>
   Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 /** Few hundred mutated and hostile tokens: the answer is always a 4xx, never a 5xx or a 200. */
-describe('mutated tokens (fuzz)', () => {
+describe.each(PLATFORMS)('mutated tokens (fuzz) (%s)', (platform) => {
   const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
   let ks: KeyServer;
   let app: INestApplication;
@@ -35,7 +35,7 @@ describe('mutated tokens (fuzz)', () => {
   beforeAll(async () => {
     ks = await KeyServer.start();
     ks.keys.push(generateKey('ES256'), generateKey('PS256'));
-    app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience });
+    app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience }, { platform });
   });
 
   afterAll(async () => {

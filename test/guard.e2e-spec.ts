@@ -2,10 +2,10 @@ import type { ExecutionContext, INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { AccessTokenGuard, AuthOptionsError, UnsupportedContextError } from '../lib';
 import { FixtureController } from './fixtures/fixture.controllers';
-import { createFixtureApp, type Registration } from './fixtures/create-fixture-app';
+import { createFixtureApp, PLATFORMS, type Registration } from './fixtures/create-fixture-app';
 import { KeyServer } from './support/key-server';
 
-describe('AccessTokenGuard registration', () => {
+describe.each(PLATFORMS)('AccessTokenGuard registration (%s)', (platform) => {
   let ks: KeyServer;
 
   beforeAll(async () => {
@@ -22,7 +22,7 @@ describe('AccessTokenGuard registration', () => {
       beforeAll(async () => {
         app = await createFixtureApp(
           { issuerUrl: ks.issuer, audience: ks.audience },
-          { registration, globalGuard: false },
+          { platform, registration, globalGuard: false },
         );
       });
 
@@ -49,7 +49,7 @@ describe('AccessTokenGuard registration', () => {
     let guard: AccessTokenGuard;
 
     beforeAll(async () => {
-      app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience });
+      app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience }, { platform });
       guard = app.get(AccessTokenGuard);
     });
 
@@ -93,7 +93,10 @@ describe('AccessTokenGuard registration', () => {
         'clockTolerance',
       ],
     ])('stops the app with an error naming the option: %j', async (options, option) => {
-      const failure = createFixtureApp(options as never, { registration: 'forRootAsync' });
+      const failure = createFixtureApp(options as never, {
+        platform,
+        registration: 'forRootAsync',
+      });
       await expect(failure).rejects.toBeInstanceOf(AuthOptionsError);
       await expect(failure).rejects.toThrow(`'${option}'`);
     });

@@ -1,20 +1,21 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { createFixtureApp } from './fixtures/create-fixture-app';
+import { createFixtureApp, onExpressOnly, PLATFORMS } from './fixtures/create-fixture-app';
 import { generateKey, KeyServer } from './support/key-server';
 
 /** Key rotation, kid floods and identity-provider outages, against a real local JWKS server. */
-describe('JWKS fetching and outages', () => {
+describe.each(PLATFORMS)('JWKS fetching and outages (%s)', (platform) => {
+  // Fastify runs only the tests whose answers it sends (see onExpressOnly).
+  const itOnExpress = onExpressOnly(platform, it);
   let ks: KeyServer;
   let app: INestApplication;
 
   beforeEach(async () => {
     ks = await KeyServer.start();
-    app = await createFixtureApp({
-      issuerUrl: ks.issuer,
-      audience: ks.audience,
-      httpTimeoutMs: 500,
-    });
+    app = await createFixtureApp(
+      { issuerUrl: ks.issuer, audience: ks.audience, httpTimeoutMs: 500 },
+      { platform },
+    );
   });
 
   afterEach(async () => {
@@ -25,22 +26,25 @@ describe('JWKS fetching and outages', () => {
   const get = (token: string) =>
     request(app.getHttpServer()).get('/private').set('Authorization', `Bearer ${token}`);
 
-  it('fetches discovery and keys once for many concurrent first requests', async () => {
+  itOnExpress('fetches discovery and keys once for many concurrent first requests', async () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => get(ks.token())));
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(ks.fetches).toEqual({ discovery: 1, jwks: 1, other: 0 });
   });
 
-  it('picks up a rotated key on the first token that uses it, a moment after the last fetch', async () => {
-    expect((await get(ks.token())).status).toBe(200);
-    const next = generateKey('RS256');
-    ks.keys = [next];
-    const res = await get(ks.token({}, {}, next));
-    expect(res.status).toBe(200);
-    expect(ks.fetches.jwks).toBe(2);
-  });
+  itOnExpress(
+    'picks up a rotated key on the first token that uses it, a moment after the last fetch',
+    async () => {
+      expect((await get(ks.token())).status).toBe(200);
+      const next = generateKey('RS256');
+      ks.keys = [next];
+      const res = await get(ks.token({}, {}, next));
+      expect(res.status).toBe(200);
+      expect(ks.fetches.jwks).toBe(2);
+    },
+  );
 
-  it('answers a flood of random kids with 401 after only a few fetches', async () => {
+  itOnExpress('answers a flood of random kids with 401 after only a few fetches', async () => {
     expect((await get(ks.token())).status).toBe(200);
     const flood = (n: number) =>
       Array.from({ length: n }, (_, i) =>
@@ -90,21 +94,23 @@ describe('JWKS fetching and outages', () => {
     expect((await get(ks.token())).status).toBe(503);
   });
 
-  it('starts while the provider is down, answers 503, and recovers by itself', async () => {
-    await app.close();
-    await ks.stop();
-    app = await createFixtureApp({
-      issuerUrl: ks.issuer,
-      audience: ks.audience,
-      httpTimeoutMs: 500,
-    });
-    expect((await get(ks.token())).status).toBe(503);
-    await ks.listen();
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await get(ks.token())).status).toBe(200);
-  });
+  itOnExpress(
+    'starts while the provider is down, answers 503, and recovers by itself',
+    async () => {
+      await app.close();
+      await ks.stop();
+      app = await createFixtureApp(
+        { issuerUrl: ks.issuer, audience: ks.audience, httpTimeoutMs: 500 },
+        { platform },
+      );
+      expect((await get(ks.token())).status).toBe(503);
+      await ks.listen();
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await get(ks.token())).status).toBe(200);
+    },
+  );
 
-  it('caps the number of keys read from one JWKS', async () => {
+  itOnExpress('caps the number of keys read from one JWKS', async () => {
     const many = Array.from({ length: 150 }, () => generateKey('ES256'));
     const beyondCap = ks.key;
     ks.keys = [...many.slice(0, 149), beyondCap];
@@ -124,21 +130,23 @@ describe('JWKS fetching and outages', () => {
     expect(ks.fetches.other).toBe(0);
   });
 
-  it('tries the provider at most once a second while it is down and nothing is cached', async () => {
-    ks.mode = 'error500';
-    const statuses = [];
-    for (let i = 0; i < 20; i++) statuses.push((await get(ks.token())).status);
-    expect(statuses.every((s) => s === 503)).toBe(true);
-    expect(ks.fetches.discovery).toBe(1);
-  });
+  itOnExpress(
+    'tries the provider at most once a second while it is down and nothing is cached',
+    async () => {
+      ks.mode = 'error500';
+      const statuses = [];
+      for (let i = 0; i < 20; i++) statuses.push((await get(ks.token())).status);
+      expect(statuses.every((s) => s === 503)).toBe(true);
+      expect(ks.fetches.discovery).toBe(1);
+    },
+  );
 
-  it('earns refetches back after the cooldown', async () => {
+  itOnExpress('earns refetches back after the cooldown', async () => {
     await app.close();
-    app = await createFixtureApp({
-      issuerUrl: ks.issuer,
-      audience: ks.audience,
-      jwksCooldownSeconds: 1,
-    });
+    app = await createFixtureApp(
+      { issuerUrl: ks.issuer, audience: ks.audience, jwksCooldownSeconds: 1 },
+      { platform },
+    );
     expect((await get(ks.token())).status).toBe(200);
     for (let i = 0; i < 5; i++) await get(ks.token({}, {}, { ...ks.key, kid: `random-${i}` }));
     const fetchesAfterBurst = ks.fetches.jwks;

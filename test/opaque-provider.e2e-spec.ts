@@ -6,12 +6,12 @@ import {
   type DevIdentityProvider,
 } from '../sample/dev-identity-provider';
 import { rememberTokensOf } from './support/log-capture';
-import { createFixtureApp } from './fixtures/create-fixture-app';
+import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 
 const AUDIENCE = 'https://api.example.com';
 
 /** Opaque tokens checked by oidc-provider's real userinfo and introspection endpoints. */
-describe('opaque access tokens with oidc-provider', () => {
+describe.each(PLATFORMS)('opaque access tokens with oidc-provider (%s)', (platform) => {
   let idp: DevIdentityProvider;
 
   beforeAll(async () => {
@@ -27,11 +27,10 @@ describe('opaque access tokens with oidc-provider', () => {
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await createFixtureApp({
-        issuerUrl: idp.issuer,
-        audience: AUDIENCE,
-        opaqueTokens: 'userinfo',
-      });
+      app = await createFixtureApp(
+        { issuerUrl: idp.issuer, audience: AUDIENCE, opaqueTokens: 'userinfo' },
+        { platform },
+      );
     });
 
     afterAll(() => app.close());
@@ -77,12 +76,15 @@ describe('opaque access tokens with oidc-provider', () => {
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await createFixtureApp({
-        issuerUrl: idp.issuer,
-        audience: AUDIENCE,
-        opaqueTokens: 'introspection',
-        introspection: idp.introspectionClient,
-      });
+      app = await createFixtureApp(
+        {
+          issuerUrl: idp.issuer,
+          audience: AUDIENCE,
+          opaqueTokens: 'introspection',
+          introspection: idp.introspectionClient,
+        },
+        { platform },
+      );
     });
 
     afterAll(() => app.close());
@@ -114,12 +116,15 @@ describe('opaque access tokens with oidc-provider', () => {
     });
 
     it('answers 503, not 401, when its own introspection credentials are wrong', async () => {
-      const wrong = await createFixtureApp({
-        issuerUrl: idp.issuer,
-        audience: AUDIENCE,
-        opaqueTokens: 'introspection',
-        introspection: { ...idp.introspectionClient, clientSecret: 'wrong' },
-      });
+      const wrong = await createFixtureApp(
+        {
+          issuerUrl: idp.issuer,
+          audience: AUDIENCE,
+          opaqueTokens: 'introspection',
+          introspection: { ...idp.introspectionClient, clientSecret: 'wrong' },
+        },
+        { platform },
+      );
       try {
         const res = await get(wrong, '/private', await idp.getOpaqueToken({ forApi: true }));
         expect(res.status).toBe(503);

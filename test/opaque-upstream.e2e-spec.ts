@@ -2,24 +2,29 @@ import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import type { AuthModuleOptions } from '../lib';
-import { createFixtureApp } from './fixtures/create-fixture-app';
+import { createFixtureApp, onExpressOnly, PLATFORMS } from './fixtures/create-fixture-app';
 import { KeyServer } from './support/key-server';
 
 const opaque = () => randomBytes(30).toString('base64url').replace(/^eyJ/, 'abc');
 
 /** Call counts, bounds and failures of userinfo, against a local counting server. */
-describe('userinfo calls: caching, bounds and failures', () => {
+describe.each(PLATFORMS)('userinfo calls: caching, bounds and failures (%s)', (platform) => {
+  // Fastify runs only the tests whose answers it sends (see onExpressOnly).
+  const itOnExpress = onExpressOnly(platform, it);
   let ks: KeyServer;
   let app: INestApplication;
 
   async function start(options: Partial<AuthModuleOptions> = {}) {
-    app = await createFixtureApp({
-      issuerUrl: ks.issuer,
-      audience: ks.audience,
-      opaqueTokens: 'userinfo',
-      httpTimeoutMs: 300,
-      ...options,
-    });
+    app = await createFixtureApp(
+      {
+        issuerUrl: ks.issuer,
+        audience: ks.audience,
+        opaqueTokens: 'userinfo',
+        httpTimeoutMs: 300,
+        ...options,
+      },
+      { platform },
+    );
   }
 
   beforeEach(async () => {
@@ -40,31 +45,37 @@ describe('userinfo calls: caching, bounds and failures', () => {
     return token;
   }
 
-  it('makes one upstream call for 40 concurrent and 20 later requests with one token', async () => {
-    await start();
-    const token = knownToken();
-    ks.delayMs = 100;
-    const concurrent = await Promise.all(Array.from({ length: 40 }, () => get(token)));
-    ks.delayMs = 0;
-    const later = [];
-    for (let i = 0; i < 20; i++) later.push(await get(token));
-    expect([...concurrent, ...later].every((res) => res.status === 200)).toBe(true);
-    expect(ks.userinfoCalls).toBe(1);
-  });
+  itOnExpress(
+    'makes one upstream call for 40 concurrent and 20 later requests with one token',
+    async () => {
+      await start();
+      const token = knownToken();
+      ks.delayMs = 100;
+      const concurrent = await Promise.all(Array.from({ length: 40 }, () => get(token)));
+      ks.delayMs = 0;
+      const later = [];
+      for (let i = 0; i < 20; i++) later.push(await get(token));
+      expect([...concurrent, ...later].every((res) => res.status === 200)).toBe(true);
+      expect(ks.userinfoCalls).toBe(1);
+    },
+  );
 
-  it('caches a refusal briefly, and an answer no longer than the configured TTL', async () => {
-    await start({ cache: { ttlSeconds: 1, failureTtlSeconds: 1 } });
-    const bad = opaque();
-    expect((await get(bad)).status).toBe(401);
-    expect((await get(bad)).status).toBe(401);
-    const good = knownToken();
-    expect((await get(good)).status).toBe(200);
-    expect(ks.userinfoCalls).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    ks.profiles.delete(good);
-    expect((await get(good)).status).toBe(401);
-    expect(ks.userinfoCalls).toBe(3);
-  });
+  itOnExpress(
+    'caches a refusal briefly, and an answer no longer than the configured TTL',
+    async () => {
+      await start({ cache: { ttlSeconds: 1, failureTtlSeconds: 1 } });
+      const bad = opaque();
+      expect((await get(bad)).status).toBe(401);
+      expect((await get(bad)).status).toBe(401);
+      const good = knownToken();
+      expect((await get(good)).status).toBe(200);
+      expect(ks.userinfoCalls).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      ks.profiles.delete(good);
+      expect((await get(good)).status).toBe(401);
+      expect(ks.userinfoCalls).toBe(3);
+    },
+  );
 
   it('never sends a broken JWT upstream', async () => {
     await start();
@@ -86,7 +97,7 @@ describe('userinfo calls: caching, bounds and failures', () => {
     expect(results.every((res) => res.status === 503 || res.status === 401)).toBe(true);
   });
 
-  it('bounds upstream calls per second', async () => {
+  itOnExpress('bounds upstream calls per second', async () => {
     await start({ upstream: { opaqueTokens: { maxConcurrent: 100, maxPerSecond: 10 } } });
     const statuses = [];
     for (let i = 0; i < 40; i++) statuses.push((await get(opaque())).status);
@@ -117,7 +128,7 @@ describe('userinfo calls: caching, bounds and failures', () => {
     expect([res.status, res.headers['retry-after']]).toEqual([503, '42']);
   });
 
-  it('answers 503 when the provider is down, and does not cache the outage', async () => {
+  itOnExpress('answers 503 when the provider is down, and does not cache the outage', async () => {
     await start();
     const token = knownToken();
     await ks.stop();
@@ -182,31 +193,34 @@ describe('userinfo calls: caching, bounds and failures', () => {
       }
     });
 
-    it("keeps verified callers' profiles served while random opaque tokens saturate their own budget", async () => {
-      await start({
-        opaqueTokens: 'userinfo',
-        httpTimeoutMs: 3000,
-        upstream: {
-          opaqueTokens: { maxConcurrent: 3, maxPerSecond: 1000 },
-          profiles: { maxConcurrent: 3, maxPerSecond: 1000 },
-        },
-      });
-      const token = ks.token();
-      ks.profiles.set(token, { sub: 'auth0|user-1', email: 'ada@example.com' });
-      expect((await get(token, '/private')).status).toBe(200); // keys fetched before the flood
-      ks.delayMs = 300;
-      const flood = Promise.all(Array.from({ length: 30 }, () => get(opaque())));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const profile = await get(token, '/profile');
-      const floodStatuses = (await flood).map((res) => res.status);
-      expect(floodStatuses.filter((status) => status === 503).length).toBeGreaterThanOrEqual(27);
-      expect([profile.status, profile.body]).toEqual([
-        200,
-        { sub: 'auth0|user-1', email: 'ada@example.com' },
-      ]);
-    });
+    itOnExpress(
+      "keeps verified callers' profiles served while random opaque tokens saturate their own budget",
+      async () => {
+        await start({
+          opaqueTokens: 'userinfo',
+          httpTimeoutMs: 3000,
+          upstream: {
+            opaqueTokens: { maxConcurrent: 3, maxPerSecond: 1000 },
+            profiles: { maxConcurrent: 3, maxPerSecond: 1000 },
+          },
+        });
+        const token = ks.token();
+        ks.profiles.set(token, { sub: 'auth0|user-1', email: 'ada@example.com' });
+        expect((await get(token, '/private')).status).toBe(200); // keys fetched before the flood
+        ks.delayMs = 300;
+        const flood = Promise.all(Array.from({ length: 30 }, () => get(opaque())));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const profile = await get(token, '/profile');
+        const floodStatuses = (await flood).map((res) => res.status);
+        expect(floodStatuses.filter((status) => status === 503).length).toBeGreaterThanOrEqual(27);
+        expect([profile.status, profile.body]).toEqual([
+          200,
+          { sub: 'auth0|user-1', email: 'ada@example.com' },
+        ]);
+      },
+    );
 
-    it('bounds profile fetches by their own budget', async () => {
+    itOnExpress('bounds profile fetches by their own budget', async () => {
       await start({
         opaqueTokens: undefined,
         upstream: { profiles: { maxConcurrent: 2, maxPerSecond: 1000 } },

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import * as fc from 'fast-check';
 import request from 'supertest';
 import { tokenHash } from '../lib/token/token-hash';
-import { createFixtureApp } from './fixtures/create-fixture-app';
+import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { KeyServer } from './support/key-server';
 import { capturedLogs, rememberToken } from './support/log-capture';
 
@@ -14,23 +14,28 @@ const opaque = () => rememberToken(randomBytes(30).toString('base64url').replace
  * with members of the wrong type is the provider's fault (503, logged once with the token's hash),
  * never a 500 and never a grant.
  */
-describe('answers of the identity provider, checked by type', () => {
+describe.each(PLATFORMS)('answers of the identity provider, checked by type (%s)', (platform) => {
   let ks: KeyServer;
   let introspecting: INestApplication;
   let userinfo: INestApplication;
+  let logsBefore: number;
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
+    logsBefore = capturedLogs().length;
     ks = await KeyServer.start();
     const base = { issuerUrl: ks.issuer, audience: ks.audience };
-    introspecting = await createFixtureApp({
-      ...base,
-      opaqueTokens: 'introspection',
-      introspection: ks.introspectionClient,
-      // The property below sends hundreds of distinct tokens: no budget may refuse them.
-      upstream: { opaqueTokens: { maxConcurrent: 100, maxPerSecond: 100_000 } },
-    });
-    userinfo = await createFixtureApp({ ...base, opaqueTokens: 'userinfo' });
+    introspecting = await createFixtureApp(
+      {
+        ...base,
+        opaqueTokens: 'introspection',
+        introspection: ks.introspectionClient,
+        // The property below sends hundreds of distinct tokens: no budget may refuse them.
+        upstream: { opaqueTokens: { maxConcurrent: 100, maxPerSecond: 100_000 } },
+      },
+      { platform },
+    );
+    userinfo = await createFixtureApp({ ...base, opaqueTokens: 'userinfo' }, { platform });
   });
 
   afterAll(async () => {
@@ -40,9 +45,12 @@ describe('answers of the identity provider, checked by type', () => {
   });
 
   it('warns once at startup, and only in userinfo mode, that /userinfo tells nothing of the audience', () => {
-    const warnings = capturedLogs().filter(
-      (line) => line.startsWith('warn') && line.includes('/userinfo says nothing of the audience'),
-    );
+    const warnings = capturedLogs()
+      .slice(logsBefore)
+      .filter(
+        (line) =>
+          line.startsWith('warn') && line.includes('/userinfo says nothing of the audience'),
+      );
     // Two apps started: one with opaqueTokens 'userinfo', one with 'introspection'.
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`audience=${ks.audience}`);

@@ -6,14 +6,17 @@ import {
 } from '../sample/dev-identity-provider';
 import { rememberTokensOf } from './support/log-capture';
 import { freePort } from './support/free-port';
-import { createFixtureApp, type Registration } from './fixtures/create-fixture-app';
+import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 
 const AUDIENCE = 'https://api.example.com';
+const REGISTRATIONS_ON_EACH_PLATFORM = PLATFORMS.flatMap((platform) =>
+  (['forRoot', 'forRootAsync'] as const).map((registration) => [platform, registration] as const),
+);
 
 /** Real tokens from a real, certified OpenID provider (oidc-provider) on 127.0.0.1. */
-describe.each<Registration>(['forRoot', 'forRootAsync'])(
-  'with oidc-provider tokens (%s)',
-  (registration) => {
+describe.each(REGISTRATIONS_ON_EACH_PLATFORM)(
+  'with oidc-provider tokens (%s, %s)',
+  (platform, registration) => {
     let idp: DevIdentityProvider;
     let app: INestApplication;
 
@@ -24,7 +27,10 @@ describe.each<Registration>(['forRoot', 'forRootAsync'])(
           scopes: ['read:messages', 'write:messages'],
         }),
       );
-      app = await createFixtureApp({ issuerUrl: idp.issuer, audience: AUDIENCE }, { registration });
+      app = await createFixtureApp(
+        { issuerUrl: idp.issuer, audience: AUDIENCE },
+        { platform, registration },
+      );
     });
 
     afterAll(async () => {
@@ -65,7 +71,7 @@ describe.each<Registration>(['forRoot', 'forRootAsync'])(
     it('refuses its tokens when the API expects another audience', async () => {
       const other = await createFixtureApp(
         { issuerUrl: idp.issuer, audience: 'https://other.example' },
-        { registration },
+        { platform, registration },
       );
       try {
         const token = await idp.getAccessToken();
@@ -81,7 +87,7 @@ describe.each<Registration>(['forRoot', 'forRootAsync'])(
     it('accepts strict RFC 9068 mode for its at+jwt tokens', async () => {
       const strict = await createFixtureApp(
         { issuerUrl: idp.issuer, audience: AUDIENCE, strict: true },
-        { registration },
+        { platform, registration },
       );
       try {
         const token = await idp.getAccessToken();
@@ -99,6 +105,7 @@ describe.each<Registration>(['forRoot', 'forRootAsync'])(
   },
 );
 
+// On Express only: a test of startup, not of answers; it waits for the provider to come back.
 describe('an identity provider that is down at start', () => {
   it('lets the app start, answers 503, and recovers when the provider comes back', async () => {
     const port = await freePort();

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import { createFixtureApp } from './fixtures/create-fixture-app';
+import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { KeyServer } from './support/key-server';
 
 interface RawAnswer {
@@ -31,14 +31,14 @@ function rawRequest(port: number, lines: string[]): Promise<RawAnswer> {
  * Requests no HTTP client library sends: Node keeps only the first of repeated `Authorization`
  * headers in `req.headers`, so these go over a raw socket to see what the server really gets.
  */
-describe('requests over a raw socket', () => {
+describe.each(PLATFORMS)('requests over a raw socket (%s)', (platform) => {
   let ks: KeyServer;
   let app: INestApplication;
   let port: number;
 
   beforeAll(async () => {
     ks = await KeyServer.start();
-    app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience });
+    app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience }, { platform });
     await app.listen(0, '127.0.0.1');
     port = (app.getHttpServer().address() as AddressInfo).port;
   });

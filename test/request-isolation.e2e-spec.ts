@@ -7,10 +7,10 @@ import type { Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import request from 'supertest';
 import { AuthModule, type AuthModuleOptions } from '../lib';
-import { createFixtureApp } from './fixtures/create-fixture-app';
+import { createFixtureApp, createPlatformApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { AdminController, FixtureController } from './fixtures/fixture.controllers';
 import { KeyServer } from './support/key-server';
-import { capturingLogger, rememberToken } from './support/log-capture';
+import { rememberToken } from './support/log-capture';
 import { RedisServer } from './support/redis-server';
 
 /**
@@ -18,7 +18,7 @@ import { RedisServer } from './support/redis-server';
  * own that its handler may change (`/mutate` changes `user`, `user.scopes`, `user.claims` and
  * `user.profile` after answering what it was given), and nothing it changes reaches a later request.
  */
-describe('each request gets a user of its own', () => {
+describe.each(PLATFORMS)('each request gets a user of its own (%s)', (platform) => {
   let ks: KeyServer;
   let redis: RedisServer;
   let app: INestApplication | undefined;
@@ -58,9 +58,7 @@ describe('each request gets a user of its own', () => {
     })
     class RedisInstanceModule {}
     const moduleRef = await Test.createTestingModule({ imports: [RedisInstanceModule] }).compile();
-    const instance = moduleRef.createNestApplication({ logger: capturingLogger });
-    await instance.init();
-    return instance;
+    return createPlatformApp(moduleRef, platform);
   }
 
   function jwtWithProfile(): string {
@@ -93,19 +91,23 @@ describe('each request gets a user of its own', () => {
     [
       'a JWT, verified-token cache on',
       'jwt',
-      () => createFixtureApp(base(), { keepVerifiedTokenCache: true }),
+      () => createFixtureApp(base(), { platform, keepVerifiedTokenCache: true }),
     ],
     [
       'a JWT, verified-token cache off',
       'jwt',
-      () => createFixtureApp({ ...base(), verifiedTokenCache: false }),
+      () => createFixtureApp({ ...base(), verifiedTokenCache: false }, { platform }),
     ],
     [
       'an opaque token checked by userinfo',
       'opaque',
-      () => createFixtureApp({ ...base(), opaqueTokens: 'userinfo' }),
+      () => createFixtureApp({ ...base(), opaqueTokens: 'userinfo' }, { platform }),
     ],
-    ['an opaque token checked by introspection', 'opaque', () => createFixtureApp(introspection())],
+    [
+      'an opaque token checked by introspection',
+      'opaque',
+      () => createFixtureApp(introspection(), { platform }),
+    ],
     [
       'an opaque token, answers shared in Redis',
       'opaque',
@@ -126,7 +128,10 @@ describe('each request gets a user of its own', () => {
   });
 
   it.each([
-    ['verified-token cache on', () => createFixtureApp(base(), { keepVerifiedTokenCache: true })],
+    [
+      'verified-token cache on',
+      () => createFixtureApp(base(), { platform, keepVerifiedTokenCache: true }),
+    ],
     ['answers shared in Redis', () => withRedis(base())],
   ])('keeps the userinfo profile of a JWT its own per request (%s)', async (_, start) => {
     app = await start();

@@ -8,16 +8,20 @@ import { Keyv } from 'keyv';
 import request from 'supertest';
 import { AuthModule } from '../lib';
 import { tokenHash } from '../lib/token/token-hash';
+import { createPlatformApp, onExpressOnly, PLATFORMS } from './fixtures/create-fixture-app';
 import { FixtureController } from './fixtures/fixture.controllers';
 import { KeyServer } from './support/key-server';
 import { RedisServer } from './support/redis-server';
-import { capturedLogs, capturingLogger, rememberToken } from './support/log-capture';
+import { capturedLogs, rememberToken } from './support/log-capture';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Several instances of an API sharing one real redis-server through @nestjs/cache-manager. */
-describe('a shared cache in Redis', () => {
+describe.each(PLATFORMS)('a shared cache in Redis (%s)', (platform) => {
+  // Fastify runs only the tests whose answers it sends (see onExpressOnly).
+  const itOnExpress = onExpressOnly(platform, it);
+  const describeOnExpress = onExpressOnly(platform, describe);
   let ks: KeyServer;
   let redis: RedisServer;
   const apps: INestApplication[] = [];
@@ -60,8 +64,7 @@ describe('a shared cache in Redis', () => {
     })
     class InstanceModule {}
     const moduleRef = await Test.createTestingModule({ imports: [InstanceModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: capturingLogger });
-    await app.init();
+    const app = await createPlatformApp(moduleRef, platform);
     apps.push(app);
     return app;
   }
@@ -103,7 +106,7 @@ describe('a shared cache in Redis', () => {
     }
   });
 
-  it('keeps answering when Redis is frozen, within the store timeout', async () => {
+  itOnExpress('keeps answering when Redis is frozen, within the store timeout', async () => {
     const app = await instance();
     redis.freeze();
     const started = Date.now();
@@ -113,21 +116,24 @@ describe('a shared cache in Redis', () => {
     redis.thaw();
   });
 
-  it('keeps answering when Redis is stopped, and uses it again when it is back', async () => {
-    const app = await instance();
-    await redis.stop();
-    const tokens = [knownToken(), knownToken()];
-    for (const token of tokens) expect((await get(app, token)).status).toBe(200);
-    await redis.resume();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const other = await instance();
-    const token = knownToken();
-    expect((await get(app, token)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const callsBefore = ks.userinfoCalls;
-    expect((await get(other, token)).status).toBe(200);
-    expect(ks.userinfoCalls).toBe(callsBefore);
-  });
+  itOnExpress(
+    'keeps answering when Redis is stopped, and uses it again when it is back',
+    async () => {
+      const app = await instance();
+      await redis.stop();
+      const tokens = [knownToken(), knownToken()];
+      for (const token of tokens) expect((await get(app, token)).status).toBe(200);
+      await redis.resume();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const other = await instance();
+      const token = knownToken();
+      expect((await get(app, token)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const callsBefore = ks.userinfoCalls;
+      expect((await get(other, token)).status).toBe(200);
+      expect(ks.userinfoCalls).toBe(callsBefore);
+    },
+  );
 
   it('closes its Redis connections when the application shuts down', async () => {
     const before = await redis.connectedClients();
@@ -138,7 +144,7 @@ describe('a shared cache in Redis', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await redis.connectedClients()).toBe(before);
   });
-  describe('entries read back from Redis', () => {
+  describeOnExpress('entries read back from Redis', () => {
     let raw: ReturnType<typeof createClient>;
 
     beforeEach(async () => {

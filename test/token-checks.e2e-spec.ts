@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { createFixtureApp } from './fixtures/create-fixture-app';
+import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { generateKey, KeyServer, signRaw } from './support/key-server';
 import { capturedLogs, findLeaks } from './support/log-capture';
 
 /** Every check of the verifier, each shown refusing the attack it exists for. */
-describe('access token checks (local key server)', () => {
+describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platform) => {
   let ks: KeyServer;
   let app: INestApplication;
   let attacker: Server;
@@ -19,7 +19,7 @@ describe('access token checks (local key server)', () => {
   beforeAll(async () => {
     ks = await KeyServer.start();
     ks.keys.push(generateKey('PS256'), generateKey('ES256'), generateKey('RSA1024'));
-    app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience });
+    app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience }, { platform });
     attacker = createServer((_req, res) => {
       attackerHits++;
       res.end('{"keys":[]}');
@@ -96,11 +96,10 @@ describe('access token checks (local key server)', () => {
     });
 
     it('honours an explicit allow-list', async () => {
-      const strictApp = await createFixtureApp({
-        issuerUrl: ks.issuer,
-        audience: ks.audience,
-        algorithms: ['ES256'],
-      });
+      const strictApp = await createFixtureApp(
+        { issuerUrl: ks.issuer, audience: ks.audience, algorithms: ['ES256'] },
+        { platform },
+      );
       try {
         const res = await request(strictApp.getHttpServer())
           .get('/private')
@@ -323,10 +322,10 @@ describe('access token checks (local key server)', () => {
     it('accepts a token without kid when exactly one key fits its alg', async () => {
       const single = await KeyServer.start();
       single.keys = [generateKey('RS256')];
-      const singleApp = await createFixtureApp({
-        issuerUrl: single.issuer,
-        audience: single.audience,
-      });
+      const singleApp = await createFixtureApp(
+        { issuerUrl: single.issuer, audience: single.audience },
+        { platform },
+      );
       try {
         const res = await request(singleApp.getHttpServer())
           .get('/private')
@@ -335,10 +334,10 @@ describe('access token checks (local key server)', () => {
         single.keys.push(generateKey('RS256'));
         const again = single.token({}, { kid: undefined });
         // The first app still caches one key; a new app sees two RSA keys and cannot choose.
-        const app2 = await createFixtureApp({
-          issuerUrl: single.issuer,
-          audience: single.audience,
-        });
+        const app2 = await createFixtureApp(
+          { issuerUrl: single.issuer, audience: single.audience },
+          { platform },
+        );
         try {
           const r2 = await request(app2.getHttpServer())
             .get('/private')
@@ -395,11 +394,10 @@ describe('access token checks (local key server)', () => {
     });
 
     it('accepts a query-string token when allowed, and refuses two token methods', async () => {
-      const queryApp = await createFixtureApp({
-        issuerUrl: ks.issuer,
-        audience: ks.audience,
-        allowQueryToken: true,
-      });
+      const queryApp = await createFixtureApp(
+        { issuerUrl: ks.issuer, audience: ks.audience, allowQueryToken: true },
+        { platform },
+      );
       try {
         const server = queryApp.getHttpServer();
         expect((await request(server).get(`/private?access_token=${ks.token()}`)).status).toBe(200);
