@@ -107,7 +107,8 @@ describe.each(['express', 'fastify'])('GraphQL resolvers (%s)', (platform) => {
     ks = await KeyServer.start();
     @Module({
       imports: [
-        AuthModule.forRoot({ issuerUrl: ks.issuer, audience: ks.audience }),
+        // No clock tolerance: a connection is closed the moment its token expires.
+        AuthModule.forRoot({ issuerUrl: ks.issuer, audience: ks.audience, clockTolerance: 0 }),
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           inject: [GraphqlWsAuth],
@@ -350,6 +351,33 @@ describe.each(['express', 'fastify'])('GraphQL resolvers (%s)', (platform) => {
           ['adminEvents'],
           expect.objectContaining({ code: 'FORBIDDEN', reason: 'insufficient_scope', status: 403 }),
         ],
+      ]);
+    });
+
+    it('closes an accepted connection with 4401 when its token expires', async () => {
+      const exp = Math.floor(Date.now() / 1000) + 2;
+      let connected = false;
+      let client: ReturnType<typeof createClient> | undefined;
+      const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
+        client = createClient({
+          url: url.replace(/^http/, 'ws'),
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${ks.token({ exp })}` },
+          lazy: false,
+          retryAttempts: 0,
+          onNonLazyError: () => undefined,
+          on: {
+            connected: () => (connected = true),
+            closed: (event) => resolve(event as { code: number; reason: string }),
+          },
+        });
+      });
+      await client?.dispose();
+      expect(connected).toBe(true);
+      expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+      expect([closed.code, JSON.parse(String(closed.reason))]).toEqual([
+        4401,
+        { code: 'UNAUTHENTICATED', error: 'invalid_token', reason: 'token_expired' },
       ]);
     });
 
