@@ -222,6 +222,10 @@ describe('microservices (TCP)', () => {
       expect(await send(custom, 'whoami', { meta: { auth: `Bearer ${ks.token()}` } })).toEqual({
         answer: { sub: 'auth0|user-1', scopes: ['read:messages'] },
       });
+      // What the function returns is checked as a header is.
+      expect(await send(custom, 'whoami', { meta: { auth: 42 } })).toEqual({
+        refused: expect.objectContaining({ status: 400, reason: 'malformed_authorization_header' }),
+      });
       // The default places are not read any more.
       expect(await send(custom, 'whoami', { authorization: `Bearer ${ks.token()}` })).toEqual({
         refused: expect.objectContaining({ status: 401, error: 'missing_token' }),
