@@ -17,6 +17,7 @@ import { Test } from '@nestjs/testing';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { AuthModule, CurrentUser, GraphqlWsAuth, Public, Scopes, type AuthUser } from '../lib';
+import { createPlatformApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { KeyServer } from './support/key-server';
 import { capturingLogger } from './support/log-capture';
 
@@ -98,7 +99,7 @@ interface GraphqlAnswer {
 }
 
 /** Resolvers, queries, mutations and subscriptions over Apollo, on Express and on Fastify. */
-describe.each(['express', 'fastify'])('GraphQL resolvers (%s)', (platform) => {
+describe.each(PLATFORMS)('GraphQL resolvers (%s)', (platform) => {
   let ks: KeyServer;
   let app: INestApplication;
   let url: string;
@@ -124,10 +125,7 @@ describe.each(['express', 'fastify'])('GraphQL resolvers (%s)', (platform) => {
     })
     class GraphqlAppModule {}
     const moduleRef = await Test.createTestingModule({ imports: [GraphqlAppModule] }).compile();
-    app =
-      platform === 'fastify'
-        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: capturingLogger })
-        : moduleRef.createNestApplication({ logger: capturingLogger });
+    app = await createPlatformApp(moduleRef, platform);
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/graphql`;
   });
