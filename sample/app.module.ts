@@ -8,6 +8,7 @@ import type { Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { AuthModule } from '../lib';
 import { ApiController } from './api.controller';
+import { EventsGateway } from './events.gateway';
 import { MessagesResolver } from './messages.resolver';
 
 /**
@@ -61,7 +62,7 @@ export class AppModule {
         }),
       ],
       controllers: [ApiController],
-      providers: [MessagesResolver],
+      providers: [MessagesResolver, EventsGateway],
     };
   }
 }

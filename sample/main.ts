@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { AuthIoAdapter } from '../lib/websockets/auth-io.adapter';
 import { AppModule } from './app.module';
 import {
   OPAQUE_TOKEN_PATH,
@@ -14,6 +15,8 @@ const DEV_AUDIENCE = 'https://api.example.com';
 /** Creates the sample application: CORS for browser clients, with Authorization allowed. */
 export async function createSampleApp(): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.register());
+  // socket.io gateways (namespace /events) authenticate the handshake, on Express and Fastify.
+  app.useWebSocketAdapter(new AuthIoAdapter(app));
   const origins = process.env.CORS_ORIGINS?.split(',').map((origin) => origin.trim());
   app.enableCors({
     origin: origins && origins.length > 0 ? origins : '*',

@@ -1,3 +1,4 @@
+import { io } from 'socket.io-client';
 import { printedExport, startSample, type SampleProcess } from '../support/sample-process';
 
 /** The built sample, run as a user runs it (`npm run sample`), with the embedded identity provider. */
@@ -117,6 +118,33 @@ describe('sample app (built, in its own process)', () => {
       'authorization',
     );
     expect(res.headers.get('www-authenticate')).toBeNull();
+  });
+
+  it('serves the socket.io gateway on /events: handshake refused without a token, whoami, scoped', async () => {
+    const connect = (auth: Record<string, unknown>) =>
+      io(`${base}/events`, {
+        auth,
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
+    const anonymous = connect({});
+    const refused = await new Promise<unknown>((resolve) =>
+      anonymous.once('connect_error', (error: Error & { data?: unknown }) => resolve(error.data)),
+    );
+    expect(refused).toMatchObject({ status: 401, error: 'missing_token', reason: 'missing_token' });
+    const socket = connect({ token });
+    const opaque = connect({ token: /^export OPAQUE_TOKEN=(\S+)\n/m.exec(output)![1] });
+    try {
+      expect(await socket.emitWithAck('whoami')).toEqual({ sub: 'dev-client' });
+      expect(await socket.emitWithAck('scoped')).toEqual({ ok: true });
+      // An opaque token, checked by userinfo, carries no scopes.
+      const exception = new Promise((resolve) => opaque.once('exception', resolve));
+      opaque.emit('scoped');
+      expect(await exception).toMatchObject({ status: 403, error: 'insufficient_scope' });
+    } finally {
+      [anonymous, socket, opaque].forEach((client) => client.close());
+    }
   });
 
   it('never logs the tokens it printed for the developer, other than the export lines', () => {
