@@ -5,7 +5,7 @@ import { Test } from '@nestjs/testing';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { AuthModule, CurrentUser, Public, Scopes, type AuthUser } from '../lib';
+import { AuthModule, CurrentUser, OptionalAuth, Public, Scopes, type AuthUser } from '../lib';
 import { AuthIoAdapter } from '../lib/websockets/auth-io.adapter';
 import { AuthWsAdapter } from '../lib/websockets/auth-ws.adapter';
 import { generateKey, KeyServer } from './support/key-server';
@@ -43,6 +43,15 @@ class OpenGateway {
   }
 }
 
+@OptionalAuth()
+@WebSocketGateway({ namespace: '/maybe' })
+class OptionalGateway {
+  @SubscribeMessage('whoami')
+  whoami(@CurrentUser() user?: AuthUser) {
+    return { sub: user?.sub ?? null };
+  }
+}
+
 @WebSocketGateway({ path: '/ws' })
 class WsGateway {
   @SubscribeMessage('whoami')
@@ -76,7 +85,7 @@ async function startApp(
     imports: [
       AuthModule.forRoot({ issuerUrl: ks.issuer, audience: ks.audience, clockTolerance: 0 }),
     ],
-    providers: gateways === 'ws' ? [WsGateway] : [EventsGateway, OpenGateway],
+    providers: gateways === 'ws' ? [WsGateway] : [EventsGateway, OpenGateway, OptionalGateway],
   })
   class GatewayModule {}
   const moduleRef = await Test.createTestingModule({ imports: [GatewayModule] }).compile();
@@ -203,6 +212,15 @@ describe.each(['express', 'fastify'] as const)('socket.io gateways (%s)', (platf
     const { socket, refusal } = await connect('/open');
     expect(refusal).toBeUndefined();
     expect(await socket.emitWithAck('ping')).toBe('pong');
+  });
+
+  it('lets anonymous handshakes into an @OptionalAuth() gateway, never a bad token', async () => {
+    const { socket: anonymous } = await connect('/maybe');
+    expect(await anonymous.emitWithAck('whoami')).toEqual({ sub: null });
+    const { socket } = await connect('/maybe', { auth: { token: ks.token() } });
+    expect(await socket.emitWithAck('whoami')).toEqual({ sub: 'auth0|user-1' });
+    const { refusal } = await connect('/maybe', { auth: { token: 'not a token!' } });
+    expect(refusal).toMatchObject({ status: 400, reason: 'malformed_authorization_header' });
   });
 
   it('disconnects a socket when its token expires, saying token_expired', async () => {

@@ -77,8 +77,12 @@ export class AuthIoAdapter extends IoAdapter {
 
   private async authenticate(socket: IoSocket, next: Next): Promise<void> {
     try {
-      if (this.handshakes.isPublic({ namespace: socket.nsp.name })) return next();
-      this.accepted.set(socket, await this.handshakes.authenticate(handshakeTokenSource(socket)));
+      const access = this.handshakes.access({ namespace: socket.nsp.name });
+      const accepted = await this.handshakes.authenticate(
+        () => handshakeTokenSource(socket),
+        access,
+      );
+      if (accepted) this.accepted.set(socket, accepted);
       next();
     } catch (error) {
       const data = wsAuthErrorData(this.handshakes.refusalOf(error), this.handshakes.realm);

@@ -75,9 +75,12 @@ export class AuthWsAdapter extends WsAdapter {
 
   private async verify(path: string, request: IncomingMessage, done: VerifyCallback) {
     try {
-      if (this.handshakes.isPublic({ path })) return done(true);
       const source = upgradeTokenSource(request);
-      this.accepted.set(request, { ...(await this.handshakes.authenticate(source)), source });
+      const accepted = await this.handshakes.authenticate(
+        () => source,
+        this.handshakes.access({ path }),
+      );
+      if (accepted) this.accepted.set(request, { ...accepted, source });
       done(true);
     } catch (error) {
       const refusal = this.handshakes.refusalOf(error);
@@ -88,9 +91,9 @@ export class AuthWsAdapter extends WsAdapter {
   }
 
   private connected(path: string, client: WsClient, request: IncomingMessage): void {
-    if (this.handshakes.isPublic({ path })) return;
     const accepted = this.accepted.get(request);
     if (!accepted) {
+      if (this.handshakes.access({ path }) !== 'required') return;
       // A server passed in the gateway options is not ours to verify: fail closed.
       client.close(WS_AUTH_CLOSE_CODE_BASE + 401, 'missing_token');
       return;

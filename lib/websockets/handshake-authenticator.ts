@@ -1,6 +1,6 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { IS_PUBLIC_KEY, RESOLVED_AUTH_OPTIONS } from '../auth.constants';
+import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, RESOLVED_AUTH_OPTIONS } from '../auth.constants';
 import type { AuthUser } from '../auth-user.interface';
 import { AuthError, IssuerUnavailableError, MissingTokenError } from '../errors/auth-error';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
@@ -18,8 +18,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** What a gateway's handshake is addressed to: a socket.io namespace, or a ws path. */
 export type GatewayTarget = { namespace: string } | { path: string };
 
+/** What a handshake needs: nothing (`@Public()`), a valid token if any (`@OptionalAuth()`), a token. */
+export type HandshakeAccess = 'public' | 'optional' | 'required';
+
 interface GatewayEntry {
-  isPublic: boolean;
+  access: HandshakeAccess;
   namespace: unknown;
   path: unknown;
 }
@@ -55,7 +58,12 @@ export class HandshakeAuthenticator {
           path?: unknown;
         };
         gateways.push({
-          isPublic: Reflect.getMetadata(IS_PUBLIC_KEY, type) === true,
+          access:
+            Reflect.getMetadata(IS_PUBLIC_KEY, type) === true
+              ? 'public'
+              : Reflect.getMetadata(OPTIONAL_AUTH_KEY, type) === true
+                ? 'optional'
+                : 'required',
           namespace: gatewayOptions.namespace,
           path: gatewayOptions.path,
         });
@@ -65,23 +73,33 @@ export class HandshakeAuthenticator {
   }
 
   /**
-   * Whether a handshake to `target` needs no token: some gateway there is `@Public()` and none is
-   * protected (fail-closed: a namespace matched by a function, which cannot be evaluated here,
-   * counts as protected).
+   * What a handshake to `target` needs, from the class decorators of the gateways there: the
+   * strictest of them (fail-closed: no gateway found, or a namespace matched by a function, which
+   * cannot be evaluated here, requires a token).
    */
-  isPublic(target: GatewayTarget): boolean {
+  access(target: GatewayTarget): HandshakeAccess {
     const there = this.parts.gateways.filter((gateway) =>
       'namespace' in target
-        ? (namespaceMatches(gateway.namespace, target.namespace) ?? !gateway.isPublic)
+        ? (namespaceMatches(gateway.namespace, target.namespace) ?? gateway.access === 'required')
         : normalisePath(gateway.path) === normalisePath(target.path),
     );
-    return there.length > 0 && there.every((gateway) => gateway.isPublic);
+    if (there.length === 0 || there.some((gateway) => gateway.access === 'required'))
+      return 'required';
+    return there.some((gateway) => gateway.access === 'optional') ? 'optional' : 'public';
   }
 
-  /** The verified user of the token `source` carries, and the token; throws an `AuthError`. */
-  async authenticate(source: TokenSource): Promise<{ user: AuthUser; token: string }> {
+  /**
+   * The verified user of the token `source` carries, and the token; throws an `AuthError`. With
+   * `access` `optional`, a handshake without a token is anonymous (`undefined`); `public` needs none.
+   */
+  async authenticate(
+    source: () => TokenSource,
+    access: HandshakeAccess,
+  ): Promise<{ user: AuthUser; token: string } | undefined> {
+    if (access === 'public') return undefined;
     const { verifier, options } = this.parts;
-    const token = extractBearerToken(source, options);
+    const token = extractBearerToken(source(), options);
+    if (token === undefined && access === 'optional') return undefined;
     if (token === undefined) {
       throw new MissingTokenError(
         'This WebSocket gateway requires a bearer access token in the handshake ' +
