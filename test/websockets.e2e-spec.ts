@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -5,11 +6,19 @@ import { Test } from '@nestjs/testing';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { AuthModule, CurrentUser, OptionalAuth, Public, Scopes, type AuthUser } from '../lib';
+import {
+  AuthModule,
+  type AuthModuleOptions,
+  CurrentUser,
+  OptionalAuth,
+  Public,
+  Scopes,
+  type AuthUser,
+} from '../lib';
 import { AuthIoAdapter } from '../lib/websockets/auth-io.adapter';
 import { AuthWsAdapter } from '../lib/websockets/auth-ws.adapter';
 import { generateKey, KeyServer } from './support/key-server';
-import { capturingLogger } from './support/log-capture';
+import { capturingLogger, rememberToken } from './support/log-capture';
 
 /** How many times a protected handler ran: a refusal must leave it at 0. */
 const ran = { whoami: 0, scoped: 0, connections: 0 };
@@ -80,10 +89,16 @@ async function startApp(
   ks: KeyServer,
   gateways: 'socket.io' | 'ws',
   platform: 'express' | 'fastify' = 'express',
+  options: Partial<AuthModuleOptions> = {},
 ): Promise<{ app: INestApplication; url: string }> {
   @Module({
     imports: [
-      AuthModule.forRoot({ issuerUrl: ks.issuer, audience: ks.audience, clockTolerance: 0 }),
+      AuthModule.forRoot({
+        issuerUrl: ks.issuer,
+        audience: ks.audience,
+        clockTolerance: 0,
+        ...options,
+      }),
     ],
     providers: gateways === 'ws' ? [WsGateway] : [EventsGateway, OpenGateway, OptionalGateway],
   })
@@ -329,5 +344,36 @@ describe('ws gateways', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
     expect(await message).toMatchObject({ event: 'exception', data: { reason: 'token_expired' } });
     expect([code, reason]).toEqual([4401, 'token_expired']);
+  });
+});
+
+describe('socket.io gateways, opaque tokens (userinfo, no exp)', () => {
+  it('disconnects a socket once the provider stops accepting its token (checked every cache TTL)', async () => {
+    const ks = await KeyServer.start();
+    const { app, url } = await startApp(ks, 'socket.io', 'express', {
+      opaqueTokens: 'userinfo',
+      cache: { ttlSeconds: 1 },
+    });
+    const token = rememberToken(`opaque-${randomBytes(16).toString('hex')}`);
+    ks.profiles.set(token, { sub: 'auth0|opaque-1' });
+    const socket = io(`${url}/events`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    try {
+      await new Promise((resolve) => socket.once('connect', () => resolve(undefined)));
+      expect(await socket.emitWithAck('whoami')).toEqual({ sub: 'auth0|opaque-1' });
+      const exception = new Promise<Refusal>((resolve) => socket.once('exception', resolve));
+      const disconnected = new Promise((resolve) => socket.once('disconnect', resolve));
+      ks.profiles.delete(token);
+      expect(await exception).toMatchObject({ status: 401, error: 'invalid_token' });
+      await disconnected;
+    } finally {
+      socket.close();
+      await app.close();
+      await ks.stop();
+    }
   });
 });
