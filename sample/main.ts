@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AuthIoAdapter } from '../lib/websockets/auth-io.adapter';
 import { AppModule } from './app.module';
 import {
@@ -12,16 +13,35 @@ import {
 /** The API identifier the embedded development identity provider issues tokens for. */
 const DEV_AUDIENCE = 'https://api.example.com';
 
+/** The HTTP platforms the sample runs on: the same module on either. */
+const PLATFORMS = ['express', 'fastify'] as const;
+export type SamplePlatform = (typeof PLATFORMS)[number];
+
+/** `SAMPLE_PLATFORM`: `express` (the default) or `fastify`; any other value stops the sample. */
+export function samplePlatform(value = process.env.SAMPLE_PLATFORM): SamplePlatform {
+  if (value === undefined || value === '') return 'express';
+  if ((PLATFORMS as readonly string[]).includes(value)) return value as SamplePlatform;
+  throw new Error(`SAMPLE_PLATFORM is "${value}": set it to "express" (the default) or "fastify".`);
+}
+
 /** Creates the sample application: CORS for browser clients, with Authorization allowed. */
-export async function createSampleApp(): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.register());
+export async function createSampleApp(
+  platform: SamplePlatform = samplePlatform(),
+): Promise<INestApplication> {
+  const app =
+    platform === 'fastify'
+      ? await NestFactory.create(AppModule.register(), new FastifyAdapter())
+      : await NestFactory.create(AppModule.register());
   // socket.io gateways (namespace /events) authenticate the handshake, on Express and Fastify.
   app.useWebSocketAdapter(new AuthIoAdapter(app));
   const origins = process.env.CORS_ORIGINS?.split(',').map((origin) => origin.trim());
+  // Lists as strings and methods named: Express's and Fastify's CORS plugins would otherwise send
+  // different values (their array separators and default methods differ).
   app.enableCors({
     origin: origins && origins.length > 0 ? origins : '*',
-    allowedHeaders: ['Authorization', 'Content-Type'],
-    exposedHeaders: ['WWW-Authenticate', 'Retry-After'],
+    methods: 'GET, HEAD, POST',
+    allowedHeaders: 'Authorization, Content-Type',
+    exposedHeaders: 'WWW-Authenticate, Retry-After',
   });
   return app;
 }
@@ -29,6 +49,8 @@ export async function createSampleApp(): Promise<INestApplication> {
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Sample');
   const port = Number(process.env.PORT ?? 3000);
+  // Checked before anything starts: a typo must not silently run the other platform.
+  const platform = samplePlatform();
   let devIdentityProvider: DevIdentityProvider | undefined;
   if (!process.env.AUTH_ISSUER_URL) {
     process.env.AUTH_AUDIENCE ||= DEV_AUDIENCE;
@@ -43,11 +65,11 @@ async function bootstrap(): Promise<void> {
     );
   }
 
-  const app = await createSampleApp();
+  const app = await createSampleApp(platform);
   await app.listen(port);
   const url = `http://localhost:${port}`;
   logger.log(
-    `API listening on ${url} (issuer ${process.env.AUTH_ISSUER_URL}, audience ${process.env.AUTH_AUDIENCE})`,
+    `API listening on ${url} on ${platform} (issuer ${process.env.AUTH_ISSUER_URL}, audience ${process.env.AUTH_AUDIENCE})`,
   );
 
   if (devIdentityProvider) {

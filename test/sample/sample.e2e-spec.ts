@@ -163,3 +163,104 @@ describe('sample app with NODE_ENV=production and no AUTH_ISSUER_URL', () => {
     expect(sample.output()).toMatch(/refuses to run with NODE_ENV=production/);
   });
 });
+
+/** The same sample on Fastify (`SAMPLE_PLATFORM=fastify`): the same answers, headers included. */
+describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
+  let sample: SampleProcess;
+  let base: string;
+  let token: string;
+  let opaque: string;
+
+  beforeAll(async () => {
+    sample = await startSample({
+      NODE_ENV: 'development',
+      SAMPLE_PLATFORM: 'fastify',
+      AUTH_ISSUER_URL: undefined,
+      AUTH_AUDIENCE: undefined,
+    });
+    base = `http://localhost:${sample.port}`;
+    token = await printedExport(sample, 'TOKEN');
+    opaque = await printedExport(sample, 'OPAQUE_TOKEN');
+  });
+
+  afterAll(() => sample.stop());
+
+  const call = (path: string, token?: string) =>
+    fetch(`${base}${path}`, {
+      headers: {
+        Origin: 'https://spa.example',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
+    });
+
+  it('runs on Fastify', async () => {
+    expect(sample.output()).toMatch(/API listening on \S+ on fastify /);
+    // Express answers with X-Powered-By: Express; Fastify sends no such header.
+    expect((await call('/api/public')).headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('answers 200, 401 with the challenge, and 403 with the scope, CORS headers exposed', async () => {
+    expect((await call('/api/public')).status).toBe(200);
+    expect((await call('/api/private', token)).status).toBe(200);
+    const missing = await call('/api/private');
+    expect([missing.status, missing.headers.get('www-authenticate')]).toEqual([
+      401,
+      'Bearer realm="api"',
+    ]);
+    expect(await missing.json()).toMatchObject({ statusCode: 401, error: 'missing_token' });
+    expect(missing.headers.get('access-control-expose-headers')).toBe(
+      'WWW-Authenticate, Retry-After',
+    );
+    const scoped = await call('/api/private-scoped', opaque);
+    expect(scoped.status).toBe(403);
+    expect(scoped.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="read:messages"$/,
+    );
+  });
+
+  it('answers GraphQL on POST /graphql: public data, and a field error where refused', async () => {
+    const res = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ publicMessage privateMessage }' }),
+    });
+    const body = (await res.json()) as {
+      data: Record<string, unknown>;
+      errors?: { path: string[]; extensions: { code: string } }[];
+    };
+    expect(body.data).toEqual({ publicMessage: expect.any(String), privateMessage: null });
+    expect(body.errors?.map((e) => [e.path[0], e.extensions.code])).toEqual([
+      ['privateMessage', 'UNAUTHENTICATED'],
+    ]);
+  });
+
+  it('answers CORS preflights without a challenge, allowing Authorization', async () => {
+    const res = await fetch(`${base}/api/private`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'https://spa.example',
+        'Access-Control-Request-Method': 'GET',
+        'Access-Control-Request-Headers': 'authorization',
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type');
+    expect(res.headers.get('www-authenticate')).toBeNull();
+  });
+});
+
+describe('sample app with an unknown SAMPLE_PLATFORM', () => {
+  it('refuses to start, naming the values it accepts', async () => {
+    const sample = await startSample({ SAMPLE_PLATFORM: 'koa', AUTH_ISSUER_URL: undefined });
+    // A sample that starts anyway is stopped, not left running: the test fails, the run goes on.
+    const code = await Promise.race([
+      new Promise((resolve) => sample.child.once('exit', resolve)),
+      new Promise((resolve) => setTimeout(resolve, 10_000, 'still running')),
+    ]);
+    await sample.stop();
+    expect(code).toBe(1);
+    expect(sample.output()).toContain(
+      'SAMPLE_PLATFORM is "koa": set it to "express" (the default) or "fastify".',
+    );
+  });
+});
