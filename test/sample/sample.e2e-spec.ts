@@ -185,11 +185,11 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
 
   afterAll(() => sample.stop());
 
-  const call = (path: string, token?: string) =>
+  const call = (path: string, accessToken?: string) =>
     fetch(`${base}${path}`, {
       headers: {
         Origin: 'https://spa.example',
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(accessToken ? { Authorization: `Bearer ${accessToken}` } : {}),
       },
     });
 
