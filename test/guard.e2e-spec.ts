@@ -65,7 +65,7 @@ describe.each(PLATFORMS)('AccessTokenGuard registration (%s)', (platform) => {
         },
       }) as unknown as ExecutionContext;
 
-    it.each(['ws', 'an-unknown-type'])(
+    it.each(['an-unknown-type', 'grpc-stream'])(
       'refuses a protected %s handler instead of letting it through',
       async (type) => {
         await expect(guard.canActivate(context(type, 'private'))).rejects.toBeInstanceOf(
@@ -74,9 +74,12 @@ describe.each(PLATFORMS)('AccessTokenGuard registration (%s)', (platform) => {
       },
     );
 
-    it('lets a public handler through in any context', async () => {
-      await expect(guard.canActivate(context('ws', 'open'))).resolves.toBe(true);
-    });
+    it.each(['ws', 'rpc', 'graphql', 'an-unknown-type'])(
+      'lets a public handler through in the %s context',
+      async (type) => {
+        await expect(guard.canActivate(context(type, 'open'))).resolves.toBe(true);
+      },
+    );
   });
 
   describe('option validation at bootstrap', () => {
