@@ -1,7 +1,11 @@
 import { ConfigurableModuleBuilder, type ConfigurableModuleCls } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, ModulesContainer } from '@nestjs/core';
 import type { AuthModuleExtras, AuthModuleOptions } from './auth-options.interface';
 import { AccessTokenGuard } from './guards/access-token.guard';
+import { guardGatewaysOnNest11 } from './guards/nest11-gateway-guards';
+
+/** Its factory guards WebSocket gateways on NestJS 11, which skips global guards there. */
+const NEST11_GATEWAY_GUARDS = Symbol('NEST11_GATEWAY_GUARDS');
 
 const built = new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'Auth' })
   .setClassMethodName('forRoot')
@@ -11,7 +15,15 @@ const built = new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'Au
       ...definition,
       global: extras.isGlobal,
       providers: extras.globalGuard
-        ? [...(definition.providers ?? []), { provide: APP_GUARD, useExisting: AccessTokenGuard }]
+        ? [
+            ...(definition.providers ?? []),
+            { provide: APP_GUARD, useExisting: AccessTokenGuard },
+            {
+              provide: NEST11_GATEWAY_GUARDS,
+              inject: [ModulesContainer, AccessTokenGuard],
+              useFactory: guardGatewaysOnNest11,
+            },
+          ]
         : definition.providers,
     }),
   )
