@@ -13,8 +13,6 @@ import { checkCachedProfile, checkCachedUser } from './cache/cached-values';
 import { CACHE_FORMAT_VERSION, TokenResultCache } from './cache/token-result-cache';
 import { AUTH_MODULE_OPTIONS, ConfigurableAuthModule } from './auth.module-definition';
 import { AccessTokenGuard } from './guards/access-token.guard';
-// Registers the WebSocket face (it loads @nestjs/websockets only on a refusal in a gateway).
-import './contexts/ws.face';
 import { GraphqlWsAuth } from './contexts/graphql-ws-auth.service';
 import { GraphqlSetupCheck } from './contexts/graphql-setup.check';
 import { IssuerDiscovery } from './issuer/issuer-discovery';

@@ -3,7 +3,7 @@ import type { WsException } from '@nestjs/websockets';
 import { AuthError, InvalidRequestError } from '../errors/auth-error';
 import { authErrorAnswer } from '../errors/www-authenticate';
 import type { TokenSource } from '../token/extract-token';
-import { registerContextFace, type UserCarrier } from './context-face';
+import type { ContextFace, UserCarrier } from './context-face';
 import { countHeaders } from './http.face';
 
 /**
@@ -107,7 +107,7 @@ function loadWsException(): WsExceptionClass {
  * the client, the token is the handshake's, and a refusal is a `WsException` whose error object is
  * {@link WsAuthErrorData}, which Nest sends to the client as the `exception` event.
  */
-registerContextFace('ws', {
+export const wsFace: ContextFace = {
   carrier: (context: ExecutionContext) => context.switchToWs().getClient<UserCarrier>(),
   tokenSource: (carrier) =>
     isIoSocket(carrier) ? handshakeTokenSource(carrier) : (UPGRADES.get(carrier) ?? {}),
@@ -115,4 +115,4 @@ registerContextFace('ws', {
     const WsExceptionClass = loadWsException();
     return new WsExceptionClass(wsAuthErrorData(error, options.realm));
   },
-});
+};

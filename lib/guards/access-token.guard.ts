@@ -9,6 +9,7 @@ import {
 } from '../contexts/context-face';
 import { graphqlFace } from '../contexts/graphql.face';
 import { rpcFace } from '../contexts/rpc.face';
+import { wsFace } from '../contexts/ws.face';
 import {
   httpRequest,
   httpTokenSource,
@@ -29,6 +30,8 @@ import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 registerContextFace('graphql', graphqlFace);
 // Handlers of @nestjs/microservices; `@nestjs/microservices` loads on the first refusal.
 registerContextFace('rpc', rpcFace);
+// Gateways of @nestjs/websockets (socket.io and ws); `@nestjs/websockets` loads on the first refusal.
+registerContextFace('ws', wsFace);
 
 /** What a route's decorators ask of the guard. */
 interface RouteAuth {

@@ -7,7 +7,7 @@ const GATEWAY_METADATA = 'websockets:is_gateway';
 const GUARDS_METADATA = '__guards__';
 
 /** The major of the installed @nestjs/websockets, or undefined when it is not installed. */
-function websocketsMajor(): number | undefined {
+export function websocketsMajor(): number | undefined {
   try {
     // NestJS 11 exposes its package.json; 12 does not export it (and needs none of this).
     // eslint-disable-next-line @typescript-eslint/no-require-imports

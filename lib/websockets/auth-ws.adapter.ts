@@ -6,12 +6,14 @@ import type { AuthError } from '../errors/auth-error';
 import { authErrorAnswer } from '../errors/www-authenticate';
 import { rememberUpgrade, upgradeTokenSource, wsAuthErrorData } from '../contexts/ws.face';
 import type { TokenSource } from '../token/extract-token';
+import { websocketsMajor } from '../guards/nest11-gateway-guards';
 import { HandshakeAuthenticator } from './handshake-authenticator';
 
 /** The parts of a `ws` client the adapter uses. */
 interface WsClient {
   user?: AuthUser;
   readyState: number;
+  emit(event: string, ...args: unknown[]): boolean;
   send(data: string): void;
   close(code: number, reason: string): void;
   once(event: 'close', listener: () => void): unknown;
@@ -50,6 +52,9 @@ export class AuthWsAdapter extends WsAdapter {
     IncomingMessage,
     { user: AuthUser; token: string; source: TokenSource }
   >();
+
+  /** NestJS 11 "emits" gateway exceptions on a ws client, which never reaches the other end. */
+  private readonly nest11 = (websocketsMajor() ?? 12) < 12;
 
   constructor(app: INestApplicationContext) {
     super(app);
@@ -99,6 +104,7 @@ export class AuthWsAdapter extends WsAdapter {
       return;
     }
     this.accepted.delete(request);
+    if (this.nest11) sendExceptionsOverTheWire(client);
     rememberUpgrade(client, accepted.source);
     client.user = accepted.user;
     const stop = this.handshakes.watchExpiry(accepted.user, accepted.token, (error) =>
@@ -115,4 +121,19 @@ export class AuthWsAdapter extends WsAdapter {
     );
     client.close(WS_AUTH_CLOSE_CODE_BASE + error.status, error.reason);
   }
+}
+
+/**
+ * NestJS 11's exception filter for gateways calls `client.emit('exception', payload)`, which on a
+ * `ws` client only fires a local event: a refused message (`insufficient_scope`) would never reach
+ * the caller. NestJS 12 sends `{ event: 'exception', data }` instead; this gives ws clients on
+ * NestJS 11 the same message. Only the `exception` event is touched.
+ */
+function sendExceptionsOverTheWire(client: WsClient): void {
+  const emit = client.emit.bind(client);
+  client.emit = (event: string, ...args: unknown[]) => {
+    if (event === 'exception' && client.readyState === OPEN)
+      client.send(JSON.stringify({ event, data: args[0] }));
+    return emit(event, ...args);
+  };
 }
