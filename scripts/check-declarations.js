@@ -48,10 +48,12 @@ for (const { major, dir, nestFrom } of consumers) {
   fs.rmSync(dir, { recursive: true, force: true });
   const installed = path.join(dir, 'node_modules', 'nest-oauth2-bearer');
   copyDeclarations(dist, path.join(installed, 'dist', 'lib'));
-  const { name, version, main, types } = require(path.join(root, 'package.json'));
+  const { name, version, main, types, exports, typesVersions } = require(
+    path.join(root, 'package.json'),
+  );
   fs.writeFileSync(
     path.join(installed, 'package.json'),
-    JSON.stringify({ name, version, main, types }, null, 2),
+    JSON.stringify({ name, version, main, types, exports, typesVersions }, null, 2),
   );
   fs.copyFileSync(
     path.join(root, 'compat', 'consumer', 'consumer.ts'),

@@ -1,7 +1,7 @@
 // A NestJS app as a user writes it, compiled against the built declarations (dist/lib) with
 // skipLibCheck off, once with NestJS 12's typings and once with NestJS 11's (`npm run
 // typecheck:consumer`): every published .d.ts must be valid under both.
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import {
   AuthModule,
   CurrentUser,
@@ -12,6 +12,8 @@ import {
   type AuthUser,
   type ResolvedAuthOptions,
 } from 'nest-oauth2-bearer';
+import { AuthIoAdapter } from 'nest-oauth2-bearer/socket.io';
+import { AuthWsAdapter } from 'nest-oauth2-bearer/ws';
 
 @Controller('api')
 @Scopes('read:messages')
@@ -37,3 +39,8 @@ export class MessagesController {
   controllers: [MessagesController],
 })
 export class AppModule {}
+
+/** The WebSocket adapters, from the package's subpaths (its exports map). */
+export function useAdapter(app: INestApplication, transport: 'socket.io' | 'ws'): void {
+  app.useWebSocketAdapter(transport === 'ws' ? new AuthWsAdapter(app) : new AuthIoAdapter(app));
+}
