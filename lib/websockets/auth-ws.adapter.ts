@@ -8,13 +8,11 @@ import { rememberUpgrade, upgradeTokenSource, wsAuthErrorData } from '../context
 import type { TokenSource } from '../token/extract-token';
 import { websocketsMajor } from '../guards/nest11-gateway-guards';
 import { HandshakeAuthenticator } from './handshake-authenticator';
+import { sendExceptionsOverTheWire, type ExceptionEmitter } from './nest11-ws-exceptions';
 
 /** The parts of a `ws` client the adapter uses. */
-interface WsClient {
+interface WsClient extends ExceptionEmitter {
   user?: AuthUser;
-  readyState: number;
-  emit(event: string, ...args: unknown[]): boolean;
-  send(data: string): void;
   close(code: number, reason: string): void;
   once(event: 'close', listener: () => void): unknown;
 }
@@ -121,19 +119,4 @@ export class AuthWsAdapter extends WsAdapter {
     );
     client.close(WS_AUTH_CLOSE_CODE_BASE + error.status, error.reason);
   }
-}
-
-/**
- * NestJS 11's exception filter for gateways calls `client.emit('exception', payload)`, which on a
- * `ws` client only fires a local event: a refused message (`insufficient_scope`) would never reach
- * the caller. NestJS 12 sends `{ event: 'exception', data }` instead; this gives ws clients on
- * NestJS 11 the same message. Only the `exception` event is touched.
- */
-function sendExceptionsOverTheWire(client: WsClient): void {
-  const emit = client.emit.bind(client);
-  client.emit = (event: string, ...args: unknown[]) => {
-    if (event === 'exception' && client.readyState === OPEN)
-      client.send(JSON.stringify({ event, data: args[0] }));
-    return emit(event, ...args);
-  };
 }
