@@ -37,6 +37,7 @@ describe('defaultRpcAuthorization', () => {
 
   it.each<[string, unknown]>([
     ['TCP without metadata', { getMetadata: () => undefined }],
+    ['TCP metadata whose entry is an empty list', { getMetadata: () => ({ authorization: [] }) }],
     ['gRPC metadata without the key', { getMap: () => ({}), get: () => [] }],
     ['NATS without the header', { getHeaders: () => ({ get: () => '' }) }],
     ['a Kafka message without headers', { getMessage: () => ({}) }],
