@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { Module, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication, type Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import {
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer as GatewayServer,
+} from '@nestjs/websockets';
 import { io, type Socket } from 'socket.io-client';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import {
   AuthModule,
   type AuthModuleOptions,
@@ -63,6 +68,8 @@ class OptionalGateway {
 
 @WebSocketGateway({ path: '/ws' })
 class WsGateway {
+  @GatewayServer() server!: WebSocketServer;
+
   @SubscribeMessage('whoami')
   whoami(@CurrentUser() user: AuthUser) {
     ran.whoami++;
@@ -74,6 +81,15 @@ class WsGateway {
   scoped() {
     ran.scoped++;
     return { event: 'scoped', data: { ok: true } };
+  }
+}
+
+@Public()
+@WebSocketGateway({ path: '/ws-open' })
+class OpenWsGateway {
+  @SubscribeMessage('ping')
+  ping(@CurrentUser() user?: AuthUser) {
+    return { event: 'pong', data: { sub: user?.sub ?? null } };
   }
 }
 
@@ -90,6 +106,7 @@ async function startApp(
   gateways: 'socket.io' | 'ws',
   platform: 'express' | 'fastify' = 'express',
   options: Partial<AuthModuleOptions> = {},
+  extraGateways: Type[] = [],
 ): Promise<{ app: INestApplication; url: string }> {
   @Module({
     imports: [
@@ -100,7 +117,12 @@ async function startApp(
         ...options,
       }),
     ],
-    providers: gateways === 'ws' ? [WsGateway] : [EventsGateway, OpenGateway, OptionalGateway],
+    providers: [
+      ...(gateways === 'ws'
+        ? [WsGateway, OpenWsGateway]
+        : [EventsGateway, OpenGateway, OptionalGateway]),
+      ...extraGateways,
+    ],
   })
   class GatewayModule {}
   const moduleRef = await Test.createTestingModule({ imports: [GatewayModule] }).compile();
@@ -109,7 +131,12 @@ async function startApp(
       ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: capturingLogger })
       : moduleRef.createNestApplication({ logger: capturingLogger });
   app.useWebSocketAdapter(gateways === 'ws' ? new AuthWsAdapter(app) : new AuthIoAdapter(app));
-  await app.listen(0, '127.0.0.1');
+  try {
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}` };
 }
@@ -267,8 +294,8 @@ describe('ws gateways', () => {
     await ks.stop();
   });
 
-  function open(token?: string): Promise<WebSocket> {
-    const client = new WebSocket(`${url}/ws`, {
+  function open(token?: string, path = '/ws'): Promise<WebSocket> {
+    const client = new WebSocket(`${url}${path}`, {
       headers: token ? { Authorization: `Bearer ${token}` } : {},
     });
     clients.push(client);
@@ -330,6 +357,48 @@ describe('ws gateways', () => {
       event: 'exception',
       data: { status: 403, error: 'insufficient_scope' },
     });
+  });
+
+  it('opens a @Public() ws gateway without a token, and without a user', async () => {
+    const client = await open(undefined, '/ws-open');
+    client.send(JSON.stringify({ event: 'ping', data: {} }));
+    expect(await nextMessage(client)).toEqual({ event: 'pong', data: { sub: null } });
+  });
+
+  it('closes a connection whose upgrade it never verified with 4401 missing_token', async () => {
+    // Another server's connection handed to the gateway's server (as code relaying upgrades
+    // would): it passed no verifyClient of the adapter, so even a valid token is not enough.
+    const relay = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    const gatewayServer = app.get(WsGateway).server;
+    relay.on('connection', (socket, request) => gatewayServer.emit('connection', socket, request));
+    try {
+      await once(relay, 'listening');
+      const { port } = relay.address() as AddressInfo;
+      const client = new WebSocket(`ws://127.0.0.1:${port}/ws`, {
+        headers: { Authorization: `Bearer ${ks.token()}` },
+      });
+      clients.push(client);
+      const before = ran.whoami;
+      client.once('open', () => client.send(JSON.stringify({ event: 'whoami', data: {} })));
+      const [code, reason] = (await once(client, 'close')) as [number, Buffer];
+      expect([code, reason.toString()]).toEqual([4401, 'missing_token']);
+      expect(ran.whoami).toBe(before);
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('refuses to start a ws gateway that brings its own verifyClient', async () => {
+    @WebSocketGateway({ path: '/own-verify', verifyClient: () => true })
+    class OwnVerifyClientGateway {
+      @SubscribeMessage('whoami')
+      whoami() {
+        return { event: 'whoami', data: {} };
+      }
+    }
+    await expect(startApp(ks, 'ws', 'express', {}, [OwnVerifyClientGateway])).rejects.toThrow(
+      'AuthWsAdapter verifies the upgrade itself: remove verifyClient from the gateway options.',
+    );
   });
 
   it('closes a connection when its token expires: exception, then 4401 token_expired', async () => {
