@@ -1,3 +1,4 @@
+import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import type { RpcAuthorization } from './contexts/rpc-authorization';
 
@@ -212,3 +213,32 @@ export interface AuthModuleExtras {
    */
   globalGuard?: boolean;
 }
+
+/**
+ * A class that makes the options, for `forRootAsync({ useClass })` or `{ useExisting }`: Nest
+ * creates (or finds) it with its dependencies injected and calls `createAuthOptions()` once.
+ *
+ * @example
+ * @Injectable()
+ * class AuthConfig implements AuthOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createAuthOptions(): AuthModuleOptions {
+ *     return { issuerUrl: this.config.getOrThrow('AUTH_ISSUER_URL'), audience: this.config.getOrThrow('AUTH_AUDIENCE') };
+ *   }
+ * }
+ * AuthModule.forRootAsync({ imports: [ConfigModule], useClass: AuthConfig })
+ */
+export interface AuthOptionsFactory {
+  createAuthOptions(): AuthModuleOptions | Promise<AuthModuleOptions>;
+}
+
+/**
+ * What `AuthModule.forRootAsync()` takes: one of `useFactory` (with `inject`), `useClass` or
+ * `useExisting` (an {@link AuthOptionsFactory}), `imports` for their dependencies, and the
+ * {@link AuthModuleExtras}.
+ */
+export type AuthModuleAsyncOptions = ConfigurableModuleAsyncOptions<
+  AuthModuleOptions,
+  'createAuthOptions'
+> &
+  Partial<AuthModuleExtras>;

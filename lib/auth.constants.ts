@@ -18,3 +18,5 @@ export const TOKEN_INFO_LIMITS = Symbol('nest-oauth2-bearer:token-info-limits');
 export const OPAQUE_LIMITER = Symbol('nest-oauth2-bearer:opaque-limiter');
 /** Injection token of the upstream budget of profile fetches for verified callers (private). */
 export const PROFILE_LIMITER = Symbol('nest-oauth2-bearer:profile-limiter');
+/** Injection token of the introspection client's credentials, secret included (private). */
+export const INTROSPECTION_CREDENTIALS = Symbol('nest-oauth2-bearer:introspection-credentials');

@@ -7,8 +7,13 @@ import { guardGatewaysOnNest11 } from './guards/nest11-gateway-guards';
 /** Its factory guards WebSocket gateways on NestJS 11, which skips global guards there. */
 const NEST11_GATEWAY_GUARDS = Symbol('NEST11_GATEWAY_GUARDS');
 
-const built = new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'Auth' })
+const built = new ConfigurableModuleBuilder<AuthModuleOptions>({
+  moduleName: 'Auth',
+  // A private token: the raw options hold the introspection secret; nothing outside injects them.
+  optionsInjectionToken: Symbol('nest-oauth2-bearer:module-options'),
+})
   .setClassMethodName('forRoot')
+  .setFactoryMethodName('createAuthOptions')
   .setExtras<Required<AuthModuleExtras>>(
     { isGlobal: true, globalGuard: true },
     (definition, extras) => ({
@@ -34,7 +39,7 @@ const built = new ConfigurableModuleBuilder<AuthModuleOptions>({ moduleName: 'Au
 export const ConfigurableAuthModule: ConfigurableModuleCls<
   AuthModuleOptions,
   'forRoot',
-  'create',
+  'createAuthOptions',
   Required<AuthModuleExtras>
 > = built.ConfigurableModuleClass;
 export const AUTH_MODULE_OPTIONS: string | symbol = built.MODULE_OPTIONS_TOKEN;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Logger, Module, type Provider } from '@nestjs/common';
 import type { AuthModuleOptions } from './auth-options.interface';
 import {
+  INTROSPECTION_CREDENTIALS,
   OPAQUE_CACHE,
   OPAQUE_LIMITER,
   PROFILE_LIMITER,
@@ -24,6 +25,7 @@ import { UserinfoService } from './opaque/userinfo.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { AccessTokenVerifier } from './verifier/access-token.verifier';
 import type { FetchLimits } from './issuer/fetch-json';
+import type { IntrospectionCredentials } from './opaque/introspection-client';
 import type { AuthUser } from './auth-user.interface';
 
 /** Body caps: discovery and JWKS documents; userinfo and introspection answers. */
@@ -61,6 +63,21 @@ const providers: Provider[] = [
     provide: RESOLVED_AUTH_OPTIONS,
     inject: [AUTH_MODULE_OPTIONS],
     useFactory: (options: AuthModuleOptions) => resolveAuthOptions(options),
+  },
+  {
+    // Validated with the other options (RESOLVED_AUTH_OPTIONS first), kept out of them.
+    provide: INTROSPECTION_CREDENTIALS,
+    inject: [AUTH_MODULE_OPTIONS, RESOLVED_AUTH_OPTIONS],
+    useFactory: (
+      raw: AuthModuleOptions,
+      options: ResolvedAuthOptions,
+    ): IntrospectionCredentials | undefined =>
+      options.introspection
+        ? {
+            clientId: options.introspection.clientId,
+            clientSecret: raw.introspection!.clientSecret,
+          }
+        : undefined,
   },
   {
     provide: IssuerDiscovery,
@@ -124,6 +141,7 @@ const providers: Provider[] = [
       OPAQUE_CACHE,
       OPAQUE_LIMITER,
       TOKEN_INFO_LIMITS,
+      INTROSPECTION_CREDENTIALS,
     ],
     useFactory: (
       options: ResolvedAuthOptions,
@@ -131,7 +149,8 @@ const providers: Provider[] = [
       cache: TokenResultCache<AuthUser>,
       limiter: UpstreamLimiter,
       limits: FetchLimits,
-    ) => new OpaqueTokenVerifier(options, discovery, cache, limiter, limits),
+      credentials: IntrospectionCredentials | undefined,
+    ) => new OpaqueTokenVerifier(options, discovery, cache, limiter, limits, credentials),
   },
   UserinfoService,
   AccessTokenVerifier,
@@ -151,17 +170,18 @@ const providers: Provider[] = [
  *   imports: [ConfigModule], inject: [ConfigService],
  *   useFactory: (config: ConfigService) => ({ issuerUrl: config.getOrThrow('AUTH_ISSUER_URL'), audience: config.getOrThrow('AUTH_AUDIENCE') }),
  * })
+ * AuthModule.forRootAsync({ imports: [ConfigModule], useClass: AuthConfig }) // an AuthOptionsFactory
  */
 @Module({
   providers,
+  // What other modules may inject: the public classes of lib/index.ts and the options (without
+  // secrets) behind @InjectAuthOptions(). Key store, discovery and caches stay internal.
   exports: [
     RESOLVED_AUTH_OPTIONS,
     AccessTokenGuard,
     AccessTokenStrategy,
     AccessTokenVerifier,
     GraphqlWsAuth,
-    JwksKeyStore,
-    OpaqueTokenVerifier,
     UserinfoService,
   ],
 })

@@ -100,11 +100,7 @@ describe('resolveAuthOptions', () => {
       jwksCooldownMs: 60_000,
       opaqueTokens: 'introspection',
       userinfoEndpoint: 'https://tenant.auth0.com/userinfo',
-      introspection: {
-        endpoint: 'https://tenant.auth0.com/introspect',
-        clientId: 'api',
-        clientSecret: 's',
-      },
+      introspection: { endpoint: 'https://tenant.auth0.com/introspect', clientId: 'api' },
       cache: { ttlMs: 60_000, failureTtlMs: 0, maxEntries: 5, maxBytes: 2048, storeTimeoutMs: 20 },
       upstream: {
         opaqueTokens: { maxConcurrent: 2, maxPerSecond: 3 },
@@ -181,6 +177,75 @@ describe('resolveAuthOptions', () => {
     const error = optionError(() => resolve({ [option]: value }));
     expect(error.message).toContain(`AuthModule option '${option}'`);
   });
+});
+
+describe('resolveAuthOptions with option names that are not options', () => {
+  it.each<[Record<string, unknown>, string, string]>([
+    [{ audiance: 'x' }, 'audiance', 'audience'],
+    [{ issuer: 'x' }, 'issuer', 'issuerUrl'],
+    [{ clockToleranceSeconds: 5 }, 'clockToleranceSeconds', 'clockTolerance'],
+    [{ jwksUrl: 'x' }, 'jwksUrl', 'jwksUri'],
+    [{ AllowQueryToken: true }, 'AllowQueryToken', 'allowQueryToken'],
+    [{ cache: { ttl: 5 } }, 'cache.ttl', 'cache.ttlSeconds'],
+    [{ cache: { maxEntry: 5 } }, 'cache.maxEntry', 'cache.maxEntries'],
+    [{ upstream: { profile: {} } }, 'upstream.profile', 'upstream.profiles'],
+    [
+      { upstream: { opaqueTokens: { maxConcurent: 1 } } },
+      'upstream.opaqueTokens.maxConcurent',
+      'upstream.opaqueTokens.maxConcurrent',
+    ],
+    [
+      {
+        opaqueTokens: 'introspection',
+        introspection: { clientId: 'a', clientSecret: 'b', endpont: 'https://tenant.auth0.com/i' },
+      },
+      'introspection.endpont',
+      'introspection.endpoint',
+    ],
+    [
+      { verifiedTokenCache: { maxBites: 2048 } },
+      'verifiedTokenCache.maxBites',
+      'verifiedTokenCache.maxBytes',
+    ],
+  ])('refuses %j at bootstrap, naming the nearest option', (overrides, option, nearest) => {
+    const { message } = optionError(() => resolve(overrides));
+    expect(message).toBe(
+      `AuthModule option '${option}': is not an option; did you mean '${nearest}'?`,
+    );
+  });
+
+  it('lists the options when no name is near', () => {
+    const { message } = optionError(() => resolve({ colour: 'blue' }));
+    expect(message).toContain(
+      "AuthModule option 'colour': is not an option; the options here are issuerUrl, audience",
+    );
+  });
+
+  it('says where the module extras go when a factory returns them', () => {
+    const { message } = optionError(() => resolve({ isGlobal: false }));
+    expect(message).toContain("AuthModule option 'isGlobal': shapes the module");
+  });
+
+  it.each([{ cache: 5 }, { cache: null }])('refuses a cache of the wrong type: %j', (overrides) => {
+    expect(optionError(() => resolve(overrides)).message).toContain("AuthModule option 'cache'");
+  });
+});
+
+describe('resolveAuthOptions for audience', () => {
+  it.each<unknown>([undefined, '', []])('says %p is required', (audience) => {
+    expect(optionError(() => resolve({ audience })).message).toContain(
+      "AuthModule option 'audience': is required",
+    );
+  });
+
+  it.each<unknown>([123, [42], ['https://api.example.com', ''], { id: 'api' }, true])(
+    'says %p must be a string or an array of strings',
+    (audience) => {
+      expect(optionError(() => resolve({ audience })).message).toContain(
+        "AuthModule option 'audience': must be a string or an array of strings",
+      );
+    },
+  );
 });
 
 describe('resolveAuthOptions with a stray newline from the environment', () => {

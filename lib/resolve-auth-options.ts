@@ -1,10 +1,20 @@
-import type { AuthModuleOptions, UpstreamOptions } from './auth-options.interface';
+import type {
+  AuthModuleExtras,
+  AuthModuleOptions,
+  CacheOptions,
+  IntrospectionOptions,
+  UpstreamBudget,
+  UpstreamOptions,
+} from './auth-options.interface';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import { defaultRpcAuthorization, type RpcAuthorization } from './contexts/rpc-authorization';
 import { checkProviderUrl } from './issuer/url-policy';
 import { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
 
-/** The options after validation, with every default filled in. */
+/**
+ * The options after validation, with every default filled in, as `@InjectAuthOptions()` hands them
+ * out. They hold no secret: the introspection client secret stays with the introspection client.
+ */
 export interface ResolvedAuthOptions {
   issuer: string;
   audiences: string[];
@@ -19,7 +29,8 @@ export interface ResolvedAuthOptions {
   jwksCooldownMs: number;
   opaqueTokens?: 'userinfo' | 'introspection';
   userinfoEndpoint?: string;
-  introspection?: { endpoint?: string; clientId: string; clientSecret: string };
+  /** Introspection's endpoint and client id; its secret is never part of the injectable options. */
+  introspection?: { endpoint?: string; clientId: string };
   cache: {
     ttlMs: number;
     failureTtlMs: number;
@@ -45,7 +56,7 @@ export interface ResolvedUpstreamBudget {
 /** An option of AuthModule is missing or wrong. */
 export class AuthOptionsError extends Error {
   constructor(option: string, problem: string) {
-    super(`AuthModule option '${option}': ${problem}.`);
+    super(`AuthModule option '${option}': ${problem}${/[.?]$/.test(problem) ? '' : '.'}`);
     this.name = this.constructor.name;
   }
 }
@@ -55,10 +66,125 @@ const SUPPORTED = new Set<string>(SUPPORTED_ALGORITHMS);
 /** Default bounds of the verified-token cache: about 64 MiB at most (see bench/RESULTS.md). */
 export const DEFAULT_VERIFIED_TOKEN_CACHE = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 };
 
+/** Every option's name, by object: a key not listed is refused, naming the nearest one. */
+const OPTION_NAMES = {
+  issuerUrl: true,
+  audience: true,
+  jwksUri: true,
+  algorithms: true,
+  clockTolerance: true,
+  allowQueryToken: true,
+  strict: true,
+  realm: true,
+  maxTokenLength: true,
+  httpTimeoutMs: true,
+  jwksCooldownSeconds: true,
+  opaqueTokens: true,
+  userinfoEndpoint: true,
+  introspection: true,
+  cache: true,
+  upstream: true,
+  verifiedTokenCache: true,
+  signatureChecks: true,
+  rpcAuthorization: true,
+} satisfies Record<keyof AuthModuleOptions, true>;
+const CACHE_OPTION_NAMES = {
+  ttlSeconds: true,
+  failureTtlSeconds: true,
+  maxEntries: true,
+  maxBytes: true,
+  store: true,
+  storeTimeoutMs: true,
+} satisfies Record<keyof CacheOptions, true>;
+const INTROSPECTION_OPTION_NAMES = {
+  endpoint: true,
+  clientId: true,
+  clientSecret: true,
+} satisfies Record<keyof IntrospectionOptions, true>;
+const UPSTREAM_OPTION_NAMES = {
+  opaqueTokens: true,
+  profiles: true,
+} satisfies Record<keyof UpstreamOptions, true>;
+const BUDGET_OPTION_NAMES = {
+  maxConcurrent: true,
+  maxPerSecond: true,
+} satisfies Record<keyof UpstreamBudget, true>;
+const VERIFIED_TOKEN_CACHE_OPTION_NAMES = { maxEntries: true, maxBytes: true };
+const EXTRAS_NAMES = {
+  isGlobal: true,
+  globalGuard: true,
+} satisfies Record<keyof AuthModuleExtras, true>;
+
+/**
+ * Refuses a key of `value` that is not an option, naming the nearest option: a typo such as
+ * `audiance` stops the application instead of leaving the option at its default.
+ */
+function refuseUnknownKeys(value: object, names: object, prefix: string): void {
+  for (const key of Object.keys(value)) {
+    if (Object.hasOwn(names, key)) continue;
+    const option = `${prefix}${key}`;
+    if (prefix === '' && Object.hasOwn(EXTRAS_NAMES, key)) {
+      throw new AuthOptionsError(
+        option,
+        'shapes the module: give it to forRoot() or forRootAsync() beside the options, not from ' +
+          'useFactory, useClass or useExisting',
+      );
+    }
+    const nearest = nearestName(key, Object.keys(names));
+    throw new AuthOptionsError(
+      option,
+      nearest
+        ? `is not an option; did you mean '${prefix}${nearest}'?`
+        : `is not an option; the options here are ${Object.keys(names).join(', ')}`,
+    );
+  }
+}
+
+/** The option name closest to `key` (case-insensitive edit distance), when it is close enough. */
+export function nearestName(key: string, names: readonly string[]): string | undefined {
+  const wanted = key.toLowerCase();
+  // A shortened or lengthened name (`issuer` for `issuerUrl`, `clockToleranceSeconds`).
+  const prefixed = names.find((name) => {
+    const lower = name.toLowerCase();
+    return wanted.length >= 3 && (lower.startsWith(wanted) || wanted.startsWith(lower));
+  });
+  if (prefixed) return prefixed;
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = editDistance(wanted, name.toLowerCase());
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  if (!best) return undefined;
+  const allowed = Math.max(2, Math.ceil(key.length / 3));
+  return best.distance <= allowed ? best.name : undefined;
+}
+
+/** Levenshtein distance, with adjacent transpositions counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0].push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let distance = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        distance = Math.min(distance, rows[i - 2][j - 2] + 1);
+      }
+      rows[i].push(distance);
+    }
+  }
+  return rows[a.length][b.length];
+}
+
 /** Validates the options once, at bootstrap, and fills in the defaults. */
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
   if (typeof options !== 'object' || options === null)
     throw new AuthOptionsError('options', 'an options object is required');
+  refuseUnknownKeys(options, OPTION_NAMES, '');
   const { issuerUrl, audience, jwksUri, algorithms } = options;
   if (typeof issuerUrl !== 'string' || issuerUrl === '') {
     throw new AuthOptionsError(
@@ -71,15 +197,14 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   providerUrl(jwksUri, 'jwksUri');
 
   const audiences = typeof audience === 'string' ? [audience] : audience;
-  if (
-    !Array.isArray(audiences) ||
-    audiences.length === 0 ||
-    !audiences.every((a) => typeof a === 'string' && a !== '')
-  ) {
+  if (audience === undefined || audience === '' || (Array.isArray(audience) && !audience.length)) {
     throw new AuthOptionsError(
       'audience',
       "is required: your API's identifier (Auth0: APIs > your API > Identifier)",
     );
+  }
+  if (!Array.isArray(audiences) || !audiences.every((a) => typeof a === 'string' && a !== '')) {
+    throw new AuthOptionsError('audience', 'must be a string or an array of strings (not empty)');
   }
 
   if (algorithms !== undefined) {
@@ -167,6 +292,7 @@ function resolveOpaque(options: AuthModuleOptions, jwksUri: string | undefined) 
         'needs { clientId, clientSecret } for opaqueTokens: introspection',
       );
     }
+    refuseUnknownKeys(introspection, INTROSPECTION_OPTION_NAMES, 'introspection.');
     const { clientId, clientSecret } = introspection;
     if (
       typeof clientId !== 'string' ||
@@ -183,9 +309,13 @@ function resolveOpaque(options: AuthModuleOptions, jwksUri: string | undefined) 
         'is required with jwksUri, since discovery is skipped',
       );
     }
-    resolvedIntrospection = { clientId, clientSecret, ...(endpoint ? { endpoint } : {}) };
+    resolvedIntrospection = { clientId, ...(endpoint ? { endpoint } : {}) };
   }
-  const cache = options.cache ?? {};
+  const cache = options.cache === undefined ? {} : options.cache;
+  if (typeof cache !== 'object' || cache === null) {
+    throw new AuthOptionsError('cache', 'must be an object of cache options');
+  }
+  refuseUnknownKeys(cache, CACHE_OPTION_NAMES, 'cache.');
   const upstream = options.upstream ?? {};
   const store = cache.store;
   if (
@@ -226,11 +356,13 @@ function resolveUpstream(upstream: UpstreamOptions): ResolvedAuthOptions['upstre
       );
     }
   }
+  refuseUnknownKeys(upstream, UPSTREAM_OPTION_NAMES, 'upstream.');
   const budget = (name: keyof UpstreamOptions): ResolvedUpstreamBudget => {
     const value = upstream[name] ?? {};
     if (typeof value !== 'object' || value === null) {
       throw new AuthOptionsError(`upstream.${name}`, 'must be { maxConcurrent, maxPerSecond }');
     }
+    refuseUnknownKeys(value, BUDGET_OPTION_NAMES, `upstream.${name}.`);
     return {
       maxConcurrent: number(value.maxConcurrent, `upstream.${name}.maxConcurrent`, 20, 1, 10_000),
       maxPerSecond: number(value.maxPerSecond, `upstream.${name}.maxPerSecond`, 50, 1, 100_000),
@@ -269,6 +401,7 @@ function resolveVerifiedTokenCache(
       'must be true, false or { maxEntries, maxBytes }',
     );
   }
+  refuseUnknownKeys(value, VERIFIED_TOKEN_CACHE_OPTION_NAMES, 'verifiedTokenCache.');
   return {
     maxEntries: number(
       value.maxEntries,

@@ -8,7 +8,7 @@ import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { copyJson } from '../token/copy-json';
 import { tokenHash } from '../token/token-hash';
 import { grantedScopes } from '../token/scopes';
-import { introspectToken } from './introspection-client';
+import { introspectToken, type IntrospectionCredentials } from './introspection-client';
 import { MalformedAnswerError } from './malformed-answer';
 import type { UpstreamLimiter } from './upstream-limiter';
 import { requestUserinfo } from './userinfo-client';
@@ -28,6 +28,8 @@ export class OpaqueTokenVerifier implements OnModuleInit {
     private readonly cache: TokenResultCache<AuthUser>,
     private readonly limiter: UpstreamLimiter,
     private readonly limits: FetchLimits,
+    /** The introspection client's credentials: kept here, never in the injectable options. */
+    private readonly credentials?: IntrospectionCredentials,
   ) {}
 
   /** Whether opaque tokens are accepted at all. */
@@ -65,12 +67,7 @@ export class OpaqueTokenVerifier implements OnModuleInit {
   private async ask(token: string, hash: string): Promise<LookupResult<AuthUser>> {
     if (this.options.opaqueTokens === 'introspection') {
       const endpoint = await endpointOf(this.discovery, 'introspectionEndpoint');
-      const response = await introspectToken(
-        endpoint,
-        token,
-        this.options.introspection!,
-        this.limits,
-      );
+      const response = await introspectToken(endpoint, token, this.credentials!, this.limits);
       const claims = validateIntrospection(response, this.options, Math.floor(Date.now() / 1000));
       return {
         value: {
