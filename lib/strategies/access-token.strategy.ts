@@ -40,6 +40,19 @@ interface PassportActions {
 }
 
 /**
+ * What the strategy inherits from passport-jwt's `Strategy` through `PassportStrategy`, spelled
+ * without passport-jwt's or Passport's types: the published declarations must compile in an app
+ * that has no `@types/passport-jwt` or `@types/passport` (TS7016 with `skipLibCheck` off).
+ */
+interface PassportJwtStrategy {
+  authenticate(request: object, authenticateOptions?: object): void;
+}
+
+const PassportJwtStrategy = PassportStrategy(Strategy, ACCESS_TOKEN_STRATEGY) as new (
+  options: object,
+) => PassportJwtStrategy;
+
+/**
  * The Passport JWT strategy, a thin face over {@link AccessTokenVerifier}: passport-jwt verifies
  * the signature (through jsonwebtoken) with the key the verifier found and checked; what
  * jsonwebtoken does not check (`typ`, `crit`, `b64`, key fitness, required `exp`, ID-token
@@ -60,7 +73,7 @@ interface PassportActions {
  * @Get('reports') reports(@Req() request: { user: AuthUser }) {}
  */
 @Injectable()
-export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_TOKEN_STRATEGY) {
+export class AccessTokenStrategy extends PassportJwtStrategy {
   constructor(
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly verifier: AccessTokenVerifier,
