@@ -14,6 +14,7 @@ import {
 } from 'nest-oauth2-bearer';
 import { AuthIoAdapter } from 'nest-oauth2-bearer/socket.io';
 import { AuthWsAdapter } from 'nest-oauth2-bearer/ws';
+import { TestIssuer, type MintAccessTokenOptions } from 'nest-oauth2-bearer/testing';
 
 @Controller('api')
 @Scopes('read:messages')
@@ -43,4 +44,13 @@ export class AppModule {}
 /** The WebSocket adapters, from the package's subpaths (its exports map). */
 export function useAdapter(app: INestApplication, transport: 'socket.io' | 'ws'): void {
   app.useWebSocketAdapter(transport === 'ws' ? new AuthWsAdapter(app) : new AuthIoAdapter(app));
+}
+
+/** The testing kit, from its own subpath: a module wired to a local issuer, and a token. */
+export async function testingKit(options: MintAccessTokenOptions): Promise<string> {
+  const issuer = await TestIssuer.start({ audience: 'api' });
+  AuthModule.forRoot(issuer.moduleOptions({ strict: true }));
+  const token = issuer.mintAccessToken(options);
+  await issuer.stop();
+  return token;
 }
