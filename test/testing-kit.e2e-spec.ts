@@ -1,4 +1,10 @@
-import { Controller, Get, type CanActivate, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  UseGuards,
+  type CanActivate,
+  type INestApplication,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
@@ -33,6 +39,16 @@ class MessagesController {
   @Get('me')
   me(@CurrentUser() user: AuthUser) {
     return { sub: user.sub, tokenType: user.tokenType, email: user.profile?.email };
+  }
+}
+
+/** Guarded where it is used, for `globalGuard: false`. */
+@Controller('guarded')
+@UseGuards(AccessTokenGuard)
+class GuardedController {
+  @Get()
+  get() {
+    return { ok: true };
   }
 }
 
@@ -167,20 +183,34 @@ describe('introspection with the kit', () => {
  * `overrideGuard(AccessTokenGuard)` does not reach. The kit's real tokens make overriding needless.
  */
 describe('overrideGuard(AccessTokenGuard) in a test', () => {
-  it('leaves the global guard active: the route still needs a token', async () => {
-    const issuer = await TestIssuer.start();
+  const compileWith = async (globalGuard: boolean, issuer: TestIssuer) => {
     const allowAll: CanActivate = { canActivate: () => true };
     const moduleRef = await Test.createTestingModule({
-      imports: [AuthModule.forRoot(issuer.moduleOptions())],
-      controllers: [MessagesController],
+      imports: [AuthModule.forRoot({ ...issuer.moduleOptions(), globalGuard })],
+      controllers: [MessagesController, GuardedController],
     })
       .overrideGuard(AccessTokenGuard)
       .useValue(allowAll)
       .compile();
-    const app = await createPlatformApp(moduleRef);
+    return createPlatformApp(moduleRef);
+  };
+
+  it('leaves the global guard active: the route still needs a token', async () => {
+    const issuer = await TestIssuer.start();
+    const app = await compileWith(true, issuer);
     try {
-      const res = await request(app.getHttpServer()).get('/messages');
-      expect(res.status).toBe(401);
+      expect((await request(app.getHttpServer()).get('/messages')).status).toBe(401);
+    } finally {
+      await app.close();
+      await issuer.stop();
+    }
+  });
+
+  it('replaces @UseGuards(AccessTokenGuard) when the module has globalGuard: false', async () => {
+    const issuer = await TestIssuer.start();
+    const app = await compileWith(false, issuer);
+    try {
+      expect((await request(app.getHttpServer()).get('/guarded')).status).toBe(200);
     } finally {
       await app.close();
       await issuer.stop();
