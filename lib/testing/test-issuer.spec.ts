@@ -1,5 +1,6 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { request, type Server } from 'node:http';
+import * as mainEntry from '../index';
 import { verifySignature } from '../token/verify-signature';
 import { TestingKitError } from './kit-checks';
 import { TestIssuer } from './test-issuer';
@@ -56,6 +57,12 @@ describe('TestIssuer', () => {
       expect(() => issuer.mintIdToken()).toThrow(refusal);
       expect(() => issuer.opaqueToken({ profile: { sub: 'x' } })).toThrow(refusal);
     });
+  });
+
+  it('is not reachable from the main entry: the kit ships only under ./testing', () => {
+    expect(Object.keys(mainEntry)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/TestIssuer|TestingKit|mint/i)]),
+    );
   });
 
   it('listens on 127.0.0.1 only, and has no option to listen elsewhere', async () => {
