@@ -1,5 +1,4 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { GraphQLError } from 'graphql';
 import { AuthError, InsufficientScopeError, InvalidRequestError } from '../errors/auth-error';
 import { authErrorAnswer } from '../errors/www-authenticate';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
@@ -55,16 +54,28 @@ export function graphqlErrorExtensions(
 }
 
 /**
+ * A refusal as GraphQL reports it: at run time a `GraphQLError` of the app's `graphql`, typed
+ * without graphql's types so that the declarations compile in apps without GraphQL.
+ */
+export interface GraphqlAuthError extends Error {
+  /** The refusal's HTTP answer, as GraphQL clients read it. */
+  readonly extensions: GraphqlAuthErrorExtensions;
+  /** The refusal itself. */
+  readonly originalError: AuthError;
+}
+
+/**
  * A refusal as the `GraphQLError` a resolver's guard throws: GraphQL reports it as a field error
  * with the field's `path`, and the rest of the answer stays intact. `graphql` is loaded here, on
  * the first refusal, so that apps without GraphQL need not install it.
  */
-export function graphqlAuthError(error: AuthError, realm: string): GraphQLError {
-  const { GraphQLError: GraphQLErrorClass } = loadGraphql();
-  return new GraphQLErrorClass(error.message, {
+export function graphqlAuthError(error: AuthError, realm: string): GraphqlAuthError {
+  const { GraphQLError } = loadGraphql();
+  // GraphQLError keeps the very extensions and originalError it is given: ours.
+  return new GraphQLError(error.message, {
     originalError: error,
     extensions: graphqlErrorExtensions(error, realm),
-  });
+  }) as unknown as GraphqlAuthError;
 }
 
 /** `graphql`, an optional peer: installed wherever resolvers run. */
