@@ -17,6 +17,7 @@ import { AccessTokenGuard } from './guards/access-token.guard';
 import { GraphqlWsAuth } from './contexts/graphql-ws-auth.service';
 import { GraphqlSetupCheck } from './contexts/graphql-setup.check';
 import { IssuerDiscovery } from './issuer/issuer-discovery';
+import { IssuerStartupCheck } from './issuer/issuer-startup-check';
 import { JwksKeyStore } from './issuer/jwks-key-store';
 import { resolveAuthOptions, type ResolvedAuthOptions } from './resolve-auth-options';
 import { OpaqueTokenVerifier } from './opaque/opaque-token.verifier';
@@ -93,6 +94,11 @@ const providers: Provider[] = [
         limits: { timeoutMs: options.httpTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES },
         maxAgeMs: 24 * 3600 * 1000,
       }),
+  },
+  {
+    provide: IssuerStartupCheck,
+    inject: [IssuerDiscovery],
+    useFactory: (discovery: IssuerDiscovery) => new IssuerStartupCheck(discovery),
   },
   {
     provide: JwksKeyStore,

@@ -1,16 +1,20 @@
 export { AuthModule } from './auth.module';
 export type {
+  AuthModuleAsyncOptions,
   AuthModuleExtras,
   AuthModuleOptions,
+  AuthOptionsFactory,
   CacheOptions,
   IntrospectionOptions,
   UpstreamBudget,
   UpstreamOptions,
 } from './auth-options.interface';
-export type { AuthUser } from './auth-user.interface';
+export type { AuthUser, JwtAuthUser, OpaqueAuthUser } from './auth-user.interface';
 export { AuthOptionsError, type ResolvedAuthOptions } from './resolve-auth-options';
 export { AccessTokenGuard } from './guards/access-token.guard';
 export type { GuardRequest, GuardResponse } from './guards/access-token.guard';
+export type { TokenSource } from './token/extract-token';
+export type { ScopeRequirement } from './token/scopes';
 export { AccessTokenStrategy } from './strategies/access-token.strategy';
 export { AccessTokenVerifier } from './verifier/access-token.verifier';
 export { GRAPHQL_WS_CLOSE_CODES, GraphqlWsAuth } from './contexts/graphql-ws-auth.service';
@@ -45,5 +49,5 @@ export type { AuthErrorCode, AuthErrorReason } from './errors/auth-error';
 export type { AuthErrorAnswer, AuthErrorBody } from './errors/www-authenticate';
 export { AuthHttpException } from './guards/auth-http-exception';
 export { AuthHttpExceptionFilter } from './guards/auth-http-exception.filter';
-export type { AccessTokenClaims } from './token/validate-claims';
+export type { AccessTokenClaims, OpaqueTokenClaims } from './token/validate-claims';
 export { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';

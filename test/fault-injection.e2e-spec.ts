@@ -117,8 +117,9 @@ describe.each(PLATFORMS)('fault injection (%s)', (platform) => {
   });
 
   it.each([null, [], 'text', 42])('answers 503 to a discovery document that is %j', async (doc) => {
-    await start();
+    // Set before the app starts: its startup check reads (and keeps) the discovery document.
     ks.discoveryOverride = doc;
+    await start();
     await expectQuick503(ks.token());
   });
 

@@ -90,7 +90,13 @@ describe.each(PLATFORMS)('JWKS fetching and outages (%s)', (platform) => {
   );
 
   it('answers 503 when discovery names another issuer (a misconfiguration, not the caller)', async () => {
+    // Set before the app starts: its startup check reads (and keeps) the discovery document.
+    await app.close();
     ks.publishedIssuer = 'https://evil.example/';
+    app = await createFixtureApp(
+      { issuerUrl: ks.issuer, audience: ks.audience, httpTimeoutMs: 500 },
+      { platform },
+    );
     expect((await get(ks.token())).status).toBe(503);
   });
 

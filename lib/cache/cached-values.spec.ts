@@ -32,7 +32,6 @@ describe('checkCachedUser', () => {
   it.each([
     ['a userinfo user', userinfoUser()],
     ['an introspected user', introspectedUser()],
-    ['an introspected user without sub', without(introspectedUser(), 'sub')],
     ['an introspected user whose claims have no exp', { ...introspectedUser(), claims: {} }],
     ['a user with members this version does not know', { ...userinfoUser(), extra: 1 }],
   ])('accepts %s', (_, user) => {

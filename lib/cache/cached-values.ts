@@ -14,9 +14,8 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
  */
 export function checkCachedUser(value: unknown, token: string): string | undefined {
   if (!isObject(value)) return 'the user is not an object';
-  // Introspection may answer without a sub; userinfo always has one.
-  if (value.sub !== undefined && !isNonEmptyString(value.sub))
-    return 'sub is not a non-empty string';
+  // Introspection answers without a sub are refused, userinfo always has one.
+  if (!isNonEmptyString(value.sub)) return 'sub is not a non-empty string';
   if (
     !Array.isArray(value.scopes) ||
     !value.scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope))

@@ -81,7 +81,7 @@ describe('VerifiedTokenCache', () => {
     const kept = user('a');
     admit(cache, 't', { user: kept, key: publicKey, expiresAt: Infinity });
     expect(Object.isFrozen(kept.claims)).toBe(true);
-    expect(Object.isFrozen((kept.claims as { nested: object }).nested)).toBe(true);
+    expect(Object.isFrozen(kept.claims.nested)).toBe(true);
     expect(Object.isFrozen(kept.scopes)).toBe(true);
     cache.delete('t');
     expect(cache.get('t')).toBeUndefined();

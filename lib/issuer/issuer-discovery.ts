@@ -1,8 +1,35 @@
+import { describeValue } from '../token/describe-value';
 import { fetchJson, RemoteFetchError, type FetchLimits } from './fetch-json';
 import { checkProviderUrl } from './url-policy';
 
 /** How often stale metadata is refreshed while the provider keeps failing. */
 const STALE_RETRY_MS = 30_000;
+
+/**
+ * The provider's discovery document names another issuer than `issuerUrl`: a configuration error
+ * (most often Auth0's trailing slash), which refuses every token with 503 until it is fixed.
+ */
+export class IssuerMismatchError extends RemoteFetchError {
+  constructor(
+    readonly configured: string,
+    readonly discovered: unknown,
+    url: string,
+  ) {
+    const published = describeValue(discovered);
+    const hint =
+      typeof discovered === 'string' && discovered === `${configured}/`
+        ? ' (Auth0 issuers end with a slash: add it)'
+        : typeof discovered === 'string' && `${discovered}/` === configured
+          ? ' (this issuer has no trailing slash: remove it)'
+          : '';
+    super(
+      'invalid_json',
+      `issuerUrl "${configured}" differs from the issuer "${published}" that the provider's ` +
+        `discovery document (${url}) names: every token is answered 503 until issuerUrl is ` +
+        `exactly "${published}"${hint}.`,
+    );
+  }
+}
 
 /** What the library uses of an issuer's OpenID Provider Metadata. */
 export interface IssuerMetadata {
@@ -85,13 +112,7 @@ function parseMetadata(doc: unknown, expectedIssuer: string, url: string): Issue
     userinfo_endpoint: userinfoEndpoint,
     introspection_endpoint: introspectionEndpoint,
   } = doc as Record<string, unknown>;
-  if (issuer !== expectedIssuer) {
-    throw new RemoteFetchError(
-      'invalid_json',
-      `${url} names the issuer "${String(issuer)}", not the configured "${expectedIssuer}". ` +
-        'Set issuerUrl to exactly the issuer the provider publishes (Auth0 issuers end with a slash).',
-    );
-  }
+  if (issuer !== expectedIssuer) throw new IssuerMismatchError(expectedIssuer, issuer, url);
   const problem = typeof jwksUri === 'string' ? checkProviderUrl(jwksUri) : 'jwks_uri is missing';
   if (problem) throw new RemoteFetchError('invalid_json', `${url}: ${problem}.`);
   return {

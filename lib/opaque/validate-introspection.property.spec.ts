@@ -64,7 +64,7 @@ const validResponse = fc.record(
     client_id: fc.constant('client-1'),
     token_type: fc.constantFrom('Bearer', 'access_token'),
   },
-  { requiredKeys: ['active', 'aud'] },
+  { requiredKeys: ['active', 'aud', 'sub'] },
 );
 
 /** A valid response with one or more members replaced (or removed, or added). */
@@ -129,6 +129,7 @@ function expectedOutcome(
   const { exp, nbf } = response as { exp?: number; nbf?: number };
   if (exp !== undefined && !(now < exp + options.clockToleranceSeconds)) return 'refused';
   if (nbf !== undefined && now + options.clockToleranceSeconds < nbf) return 'refused';
+  if (!response.sub) return 'refused';
   return 'accepted';
 }
 

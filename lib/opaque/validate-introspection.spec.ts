@@ -46,14 +46,31 @@ describe('validateIntrospection', () => {
 
   it.each([
     [
-      'without iss, aud array with the API, exp, sub, scope, client_id',
-      { active: true, aud: [API] },
+      'without iss, exp, scope, client_id, with an aud array naming the API',
+      { active: true, aud: [API], sub: 'auth0|123' },
     ],
     ['aud as an array with another audience and the API', { ...valid, aud: ['other', API] }],
     ['exp within the clock tolerance', { ...valid, exp: NOW - 4 }],
     ['exp huge', { ...valid, exp: 1e308 }],
   ])('accepts a response %s', (_, response) => {
     expect(validateIntrospection(response, options, NOW)).toBe(response);
+  });
+
+  it.each([
+    ['without sub', { ...valid, sub: undefined }],
+    ['with an empty sub', { ...valid, sub: '' }],
+  ])('refuses an active response %s with 401 missing_claim', (_, response) => {
+    const error = (() => {
+      try {
+        validateIntrospection(response, options, NOW);
+      } catch (caught) {
+        return caught as InvalidTokenError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    expect(error.reason).toBe('missing_claim');
+    expect(error.message).toContain('no sub claim');
   });
 
   it('accepts the second configured audience', () => {

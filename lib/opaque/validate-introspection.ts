@@ -6,6 +6,7 @@ import { formatNumericDate } from '../token/format-time';
 import {
   claimTypeProblem,
   issuerMismatch,
+  missingSubject,
   senderConstrained,
   tokenExpired,
 } from '../token/validate-claims';
@@ -14,7 +15,7 @@ import type { IntrospectionResponse } from './introspection-client';
 /** An active introspection response whose members have been checked. */
 export interface IntrospectedClaims extends IntrospectionResponse {
   active: true;
-  sub?: string;
+  sub: string;
   scope?: string;
   scp?: string | string[];
   permissions?: string[];
@@ -25,7 +26,8 @@ export interface IntrospectedClaims extends IntrospectionResponse {
 /**
  * Checks an introspection response (RFC 7662 §2.2) as strictly as a JWT's claims: `active`, member
  * types (a member of the wrong type is the provider's fault: {@link MalformedAnswerError}, 503),
- * then `iss` (when given), `aud` (must name this API), `exp` and `nbf` with the clock tolerance.
+ * then `iss` (when given), `aud` (must name this API), `exp` and `nbf` with the clock tolerance, and
+ * `sub` (required).
  */
 export function validateIntrospection(
   response: IntrospectionResponse,
@@ -63,5 +65,7 @@ export function validateIntrospection(
       `The access token is not valid before ${formatNumericDate(claims.nbf)}; check the clocks.`,
     );
   }
+  // RFC 7662 makes sub optional; the API needs it for every caller (AuthUser.sub is a string).
+  if (!claims.sub) throw missingSubject('The introspection answer for the token');
   return claims;
 }

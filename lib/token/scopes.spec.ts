@@ -1,4 +1,9 @@
-import { grantedScopes, unmetRequirements, type ScopeRequirement } from './scopes';
+import {
+  describeRequirement,
+  grantedScopes,
+  unmetRequirements,
+  type ScopeRequirement,
+} from './scopes';
 
 describe('grantedScopes', () => {
   it.each([
@@ -45,5 +50,19 @@ describe('unmetRequirements', () => {
 
   it('has nothing unmet without requirements', () => {
     expect(unmetRequirements(new Set(), [])).toEqual([]);
+  });
+});
+
+describe('describeRequirement', () => {
+  it.each<[ScopeRequirement, string]>([
+    [{ mode: 'all', scopes: ['read:messages'] }, 'the scope read:messages'],
+    [{ mode: 'any', scopes: ['read:messages'] }, 'the scope read:messages'],
+    [
+      { mode: 'all', scopes: ['read:messages', 'write:messages'] },
+      'the scopes read:messages and write:messages',
+    ],
+    [{ mode: 'any', scopes: ['read:messages', 'admin'] }, 'one of the scopes read:messages, admin'],
+  ])('says %j as %p', (requirement, words) => {
+    expect(describeRequirement(requirement)).toBe(words);
   });
 });

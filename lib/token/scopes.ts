@@ -39,3 +39,14 @@ export function unmetRequirements(
       : !req.scopes.some((s) => granted.has(s)),
   );
 }
+
+/**
+ * A scope requirement in words, for refusals: "the scope read:messages", "the scopes
+ * read:messages and write:messages", "one of the scopes read:messages, admin".
+ */
+export function describeRequirement({ mode, scopes }: ScopeRequirement): string {
+  if (scopes.length === 1) return `the scope ${scopes[0]}`;
+  return mode === 'all'
+    ? `the scopes ${scopes.join(' and ')}`
+    : `one of the scopes ${scopes.join(', ')}`;
+}

@@ -182,8 +182,27 @@ describe('validateClaims', () => {
       );
     });
 
-    it('does not require them outside strict mode', () => {
-      expect(validateClaims({ iss: ISSUER, aud: API, exp: NOW + 60 }, policy, NOW)).toBeDefined();
+    it('does not require client_id, iat and jti outside strict mode', () => {
+      const minimal = { iss: ISSUER, aud: API, exp: NOW + 60, sub: 'auth0|1' };
+      expect(validateClaims(minimal, policy, NOW)).toStrictEqual(minimal);
+    });
+  });
+
+  describe('sub (AuthUser.sub is always a string)', () => {
+    it('refuses a token without sub, in every mode, naming the claim', () => {
+      const error = refusal({ ...valid, sub: undefined });
+      expect(error.reason).toBe('missing_claim');
+      expect(error.message).toContain('no sub claim');
+    });
+
+    it.each([
+      ['an empty string', ''],
+      ['a number', 42],
+      ['null', null],
+    ])('refuses sub as %s as invalid_claim', (_, sub) => {
+      const error = refusal({ ...valid, sub });
+      expect(error.reason).toBe('invalid_claim');
+      expect(error.message).toContain('sub claim must be a');
     });
   });
 });

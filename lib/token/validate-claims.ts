@@ -2,12 +2,15 @@ import { InvalidTokenError } from '../errors/auth-error';
 import { describeValue } from './describe-value';
 import { formatNumericDate } from './format-time';
 
-/** The claims of a verified access token, checked by type. */
+/**
+ * The claims of a verified JWT access token, checked by type: `iss`, `aud`, `exp` and `sub` are
+ * always there. Extend it with your application's own claims for `AuthUser<TClaims>`.
+ */
 export interface AccessTokenClaims {
   iss: string;
   aud: string | string[];
   exp: number;
-  sub?: string;
+  sub: string;
   nbf?: number;
   iat?: number;
   scope?: string;
@@ -16,6 +19,15 @@ export interface AccessTokenClaims {
   client_id?: string;
   azp?: string;
   jti?: string;
+  [claim: string]: unknown;
+}
+
+/**
+ * What introspection or userinfo answered for an opaque token: `sub` is sure, the registered claims
+ * that are present have their types, the others may be missing.
+ */
+export interface OpaqueTokenClaims extends Partial<AccessTokenClaims> {
+  sub: string;
   [claim: string]: unknown;
 }
 
@@ -119,6 +131,8 @@ export function validateClaims(
   }
   const problem = claimTypeProblem(claims);
   if (problem) throw invalidClaim(problem.claim, problem.expected);
+  if (claims.sub === undefined) throw missingSubject('The token');
+  if (claims.sub === '') throw invalidClaim('sub', 'a non-empty string');
   if (policy.strict) {
     const missing = STRICT_CLAIMS.filter((name) => claims[name] === undefined);
     if (missing.length > 0) {
@@ -185,6 +199,17 @@ export function issuerMismatch(iss: unknown, expected: string): InvalidTokenErro
   return new InvalidTokenError(
     'issuer_mismatch',
     `The token was issued by "${describeValue(iss)}", but this API only accepts tokens from "${expected}".`,
+  );
+}
+
+/**
+ * The refusal of a token that names no subject: every access token names whom it is for (RFC 9068
+ * §2.2; Auth0 always sets `sub`), and `AuthUser.sub` is always a string.
+ */
+export function missingSubject(what: string): InvalidTokenError {
+  return new InvalidTokenError(
+    'missing_claim',
+    `${what} has no sub claim; this API identifies every caller by the subject of its access token.`,
   );
 }
 

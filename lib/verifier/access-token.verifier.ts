@@ -11,7 +11,12 @@ import { checkJwtHeader, type HeaderPolicy } from '../token/check-jwt-header';
 import { classifyToken } from '../token/classify-token';
 import { copyJson } from '../token/copy-json';
 import { decodeJwt, parsePayload } from '../token/decode-jwt';
-import { grantedScopes, unmetRequirements, type ScopeRequirement } from '../token/scopes';
+import {
+  describeRequirement,
+  grantedScopes,
+  unmetRequirements,
+  type ScopeRequirement,
+} from '../token/scopes';
 import { tokenHash } from '../token/token-hash';
 import { validateClaims, type ClaimPolicy } from '../token/validate-claims';
 import { verifySignature, verifySignatureInThreadPool } from '../token/verify-signature';
@@ -140,9 +145,7 @@ export class AccessTokenVerifier {
     const unmet = unmetRequirements(new Set(user.scopes), requirements);
     if (unmet.length === 0) return;
     const required = [...new Set(unmet.flatMap((r) => r.scopes))];
-    const wanted = unmet.map((r) =>
-      r.mode === 'all' ? r.scopes.join(' and ') : `one of ${r.scopes.join(', ')}`,
-    );
+    const wanted = unmet.map(describeRequirement);
     const granted = user.scopes.length > 0 ? user.scopes.join(' ') : 'none';
     const advice =
       user.tokenType === 'opaque' && this.options.opaqueTokens === 'userinfo'
@@ -151,7 +154,7 @@ export class AccessTokenVerifier {
         : `The token grants: ${granted}. Request the access token with the missing scope, and grant it to the caller.`;
     throw new InsufficientScopeError(
       required,
-      `This route requires the scope ${wanted.join('; and ')}. ${advice}`,
+      `This route requires ${wanted.join('; and ')}. ${advice}`,
     );
   }
 }

@@ -1,0 +1,33 @@
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { IssuerMismatchError, type IssuerDiscovery } from './issuer-discovery';
+
+/**
+ * Reads the provider's discovery document once at startup, in the background (startup never waits
+ * for it and never fails by it), so that an `issuerUrl` that differs from the published issuer is
+ * logged at error level when the application starts, not after the first request. The metadata it
+ * fetches is the one requests would fetch first: they find it cached.
+ */
+export class IssuerStartupCheck implements OnApplicationBootstrap, OnApplicationShutdown {
+  private stopped = false;
+  /** The check under way, for tests. */
+  done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly discovery: IssuerDiscovery,
+    private readonly logger: Pick<Logger, 'error'> = new Logger('AuthModule'),
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.done = this.discovery.getMetadata().then(
+      () => undefined,
+      (error: unknown) => {
+        // Other failures (the provider is down) are told by the first request that needs keys.
+        if (error instanceof IssuerMismatchError && !this.stopped) this.logger.error(error.message);
+      },
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+  }
+}

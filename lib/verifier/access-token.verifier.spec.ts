@@ -1,0 +1,60 @@
+import type { AuthUser } from '../auth-user.interface';
+import { InsufficientScopeError } from '../errors/auth-error';
+import type { JwksKeyStore } from '../issuer/jwks-key-store';
+import type { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
+import { resolveAuthOptions } from '../resolve-auth-options';
+import type { ScopeRequirement } from '../token/scopes';
+import { AccessTokenVerifier } from './access-token.verifier';
+
+const verifier = new AccessTokenVerifier(
+  resolveAuthOptions({ issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api' }),
+  {} as JwksKeyStore,
+  { enabled: false } as OpaqueTokenVerifier,
+);
+const user = (scopes: string[]): AuthUser => ({
+  sub: 'auth0|1',
+  scopes,
+  tokenType: 'jwt',
+  tokenHash: 'abc',
+  claims: { iss: 'https://tenant.auth0.com/', aud: 'https://api', exp: 2e9, sub: 'auth0|1' },
+});
+
+function refusal(scopes: string[], requirements: ScopeRequirement[]): InsufficientScopeError {
+  try {
+    verifier.checkScopes(user(scopes), requirements);
+  } catch (error) {
+    if (error instanceof InsufficientScopeError) return error;
+    throw error;
+  }
+  throw new Error('expected a 403');
+}
+
+describe('AccessTokenVerifier.checkScopes', () => {
+  it.each<[ScopeRequirement[], string]>([
+    [
+      [{ mode: 'any', scopes: ['read:messages', 'admin'] }],
+      'requires one of the scopes read:messages, admin.',
+    ],
+    [[{ mode: 'all', scopes: ['read:messages'] }], 'requires the scope read:messages.'],
+    [
+      [{ mode: 'all', scopes: ['read:messages', 'write:messages'] }],
+      'requires the scopes read:messages and write:messages.',
+    ],
+    [
+      [
+        { mode: 'all', scopes: ['write:messages'] },
+        { mode: 'any', scopes: ['admin', 'owner'] },
+      ],
+      'requires the scope write:messages; and one of the scopes admin, owner.',
+    ],
+  ])('describes %j in words', (requirements, words) => {
+    const error = refusal(['profile'], requirements);
+    expect(error.message).toContain(`This route ${words} The token grants: profile.`);
+  });
+
+  it('passes a caller that meets every requirement', () => {
+    expect(() =>
+      verifier.checkScopes(user(['admin']), [{ mode: 'any', scopes: ['read:messages', 'admin'] }]),
+    ).not.toThrow();
+  });
+});
