@@ -9,6 +9,9 @@ import {
   Public,
   Scopes,
   WithUserinfo,
+  type AccessTokenClaims,
+  type AuthModuleOptions,
+  type AuthOptionsFactory,
   type AuthUser,
   type ResolvedAuthOptions,
 } from 'nest-oauth2-bearer';
@@ -33,7 +36,27 @@ export class MessagesController {
   me(@CurrentUser() user: AuthUser, @CurrentUser('email') email?: unknown): string {
     return `${user.sub} ${String(email)}`;
   }
+
+  /** The application's own claim type: `sub` is a string, the roles claim keeps its type. */
+  @Get('roles')
+  roles(@CurrentUser() user: AuthUser<AppClaims>): { sub: string; roles: string[] } {
+    return { sub: user.sub, roles: user.claims['https://example.com/roles'] ?? [] };
+  }
 }
+
+interface AppClaims extends AccessTokenClaims {
+  'https://example.com/roles'?: string[];
+}
+
+/** Options from a class, for `forRootAsync({ useClass })` and `{ useExisting }`. */
+export class AuthConfig implements AuthOptionsFactory {
+  createAuthOptions(): AuthModuleOptions {
+    return { issuerUrl: 'https://issuer.example/', audience: 'api' };
+  }
+}
+
+@Module({ imports: [AuthModule.forRootAsync({ useClass: AuthConfig })] })
+export class AsyncAppModule {}
 
 @Module({
   imports: [AuthModule.forRoot({ issuerUrl: 'https://issuer.example', audience: 'api' })],
