@@ -101,6 +101,76 @@ for (const file of files) {
   }
 }
 
+// The declarations of each entry point, and those they import, name only packages its users have,
+// with types of their own (TS2307 or TS7016 with skipLibCheck off otherwise): dependencies and
+// required peers; a subpath (`/socket.io`, `/ws`, ...) may also name the optional peers it is for.
+const { builtinModules } = require('node:module');
+const optionalPeers = new Set(
+  Object.keys(manifest.peerDependenciesMeta ?? {}).filter(
+    (name) => manifest.peerDependenciesMeta[name].optional,
+  ),
+);
+const installedFor = new Set([
+  ...Object.keys(manifest.dependencies ?? {}),
+  ...Object.keys(manifest.peerDependencies ?? {}).filter((name) => !optionalPeers.has(name)),
+]);
+
+function shipsTypes(name) {
+  const dir = path.join(root, 'node_modules', name);
+  const own = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  return Boolean(
+    own.types ||
+    own.typings ||
+    JSON.stringify(own.exports ?? {}).includes('"types"') ||
+    fs.existsSync(path.join(dir, 'index.d.ts')),
+  );
+}
+
+function importedPackages(entry) {
+  const seen = new Set();
+  const packages = new Map();
+  const pending = [path.posix.normalize(entry)];
+  while (pending.length > 0) {
+    const file = pending.pop();
+    if (seen.has(file) || !files.has(file)) continue;
+    seen.add(file);
+    const text = fs.readFileSync(path.join(root, file), 'utf8');
+    const specifiers = text.matchAll(
+      /(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*|types=)["']([^"']+)["']/g,
+    );
+    for (const [, specifier] of specifiers) {
+      if (specifier.startsWith('.')) {
+        const base = path.posix.join(path.posix.dirname(file), specifier.replace(/\.js$/, ''));
+        pending.push(`${base}.d.ts`, `${base}/index.d.ts`);
+        continue;
+      }
+      const name = specifier.startsWith('@')
+        ? specifier.split('/').slice(0, 2).join('/')
+        : specifier.split('/')[0];
+      if (!packages.has(name)) packages.set(name, file);
+    }
+  }
+  return packages;
+}
+
+for (const [subpath, target] of Object.entries(manifest.exports)) {
+  const types = typeof target === 'object' ? target.types : undefined;
+  if (types === undefined) continue;
+  for (const [name, file] of importedPackages(types)) {
+    if (name.startsWith('node:') || builtinModules.includes(name)) continue;
+    const available = installedFor.has(name) || (subpath !== '.' && optionalPeers.has(name));
+    if (!available) {
+      problems.push(
+        `"${subpath}": ${file} imports ${name}, which its users need not have installed.`,
+      );
+    } else if (!shipsTypes(name)) {
+      problems.push(
+        `"${subpath}": ${file} imports ${name}, which has no types of its own (TS7016).`,
+      );
+    }
+  }
+}
+
 if (problems.length > 0) {
   console.error(`The package is not what users should get:\n- ${problems.join('\n- ')}`);
   process.exitCode = 1;
