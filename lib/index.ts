@@ -20,6 +20,7 @@ export { AccessTokenVerifier } from './verifier/access-token.verifier';
 export { GRAPHQL_WS_CLOSE_CODES, GraphqlWsAuth } from './contexts/graphql-ws-auth.service';
 export { graphqlAuthError } from './contexts/graphql.face';
 export type {
+  GraphqlAuthError,
   GraphqlAuthErrorCode,
   GraphqlAuthErrorExtensions,
   GraphqlWsContext,
