@@ -180,8 +180,10 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  // What other modules may inject: the public classes of lib/index.ts and the options (without
-  // secrets) behind @InjectAuthOptions(). Key store, discovery and caches stay internal.
+  // What other modules may inject: the public classes of lib/index.ts, the options (without
+  // secrets) behind @InjectAuthOptions(), and the key store for the health indicator of
+  // nest-oauth2-bearer/health (provided in the application's module). Discovery, the opaque-token
+  // verifier and the caches stay internal.
   exports: [
     RESOLVED_AUTH_OPTIONS,
     AccessTokenGuard,
@@ -189,6 +191,7 @@ const providers: Provider[] = [
     AccessTokenVerifier,
     GraphqlWsAuth,
     UserinfoService,
+    JwksKeyStore,
   ],
 })
 export class AuthModule extends ConfigurableAuthModule {}
