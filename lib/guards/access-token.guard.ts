@@ -1,6 +1,5 @@
 import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
 import {
   contextFace,
   registerContextFace,
@@ -19,11 +18,11 @@ import {
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, MissingTokenError, UnsupportedContextError } from '../errors/auth-error';
 import { authHttpException } from './auth-http-exception';
+import { readRouteAuth, type RouteAuth } from './route-auth';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { UserinfoService } from '../opaque/userinfo.service';
 import { attachToken } from '../token/attached-token';
 import { extractBearerToken, type TokenSource } from '../token/extract-token';
-import type { ScopeRequirement } from '../token/scopes';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
 // Resolvers of @nestjs/graphql (Apollo, Express or Fastify); `graphql` loads on the first refusal.
@@ -32,15 +31,6 @@ registerContextFace('graphql', graphqlFace);
 registerContextFace('rpc', rpcFace);
 // Gateways of @nestjs/websockets (socket.io and ws); `@nestjs/websockets` loads on the first refusal.
 registerContextFace('ws', wsFace);
-
-/** What a route's decorators ask of the guard. */
-interface RouteAuth {
-  isPublic: boolean;
-  /** `@OptionalAuth()` without `@Scopes()`: a call without a token goes through anonymously. */
-  anonymousAllowed: boolean;
-  scopes: ScopeRequirement[];
-  withUserinfo: boolean;
-}
 
 export type { GuardRequest, GuardResponse };
 
@@ -98,19 +88,7 @@ export class AccessTokenGuard implements CanActivate {
     let byController = this.routes.get(handler);
     let route = byController?.get(controller);
     if (route) return route;
-    const targets = [handler, controller];
-    const scopes = this.reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [];
-    const optional =
-      this.reflector.getAllAndOverride<boolean | undefined>(OPTIONAL_AUTH_KEY, targets) === true;
-    route = {
-      isPublic:
-        this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
-      // Scopes are asked of a caller: a route that requires some never serves anonymous ones.
-      anonymousAllowed: optional && scopes.length === 0,
-      scopes,
-      withUserinfo:
-        this.reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
-    };
+    route = readRouteAuth(this.reflector, handler, controller);
     if (!byController) this.routes.set(handler, (byController = new WeakMap()));
     byController.set(controller, route);
     return route;

@@ -47,6 +47,19 @@ export interface KeyStoreConfig {
   maxKeys: number;
 }
 
+/** What a readiness probe learns of the keys (`JwksKeyStore.health()`). */
+export interface KeyStoreHealth {
+  /** Whether tokens can be verified now: at least one key is in hand, fresh or kept while stale. */
+  usable: boolean;
+  keys: number;
+  /** Milliseconds since the key set was fetched, when there is one. */
+  ageMs?: number;
+  /** The set is older than `maxAgeMs`: the provider failed to answer its refresh. */
+  stale: boolean;
+  /** Why the last fetch failed, when this check made or shared one that failed. */
+  error?: string;
+}
+
 export interface KeyStoreLogger {
   warn(message: string): void;
 }
@@ -111,6 +124,32 @@ export class JwksKeyStore {
     }
     if (!found) throw unknownKid(header.kid, 'not even after a fresh fetch');
     return checkFit(found, header);
+  }
+
+  /**
+   * Whether tokens can be verified, for readiness probes. A fresh key set answers at once, without
+   * a request; otherwise this makes the fetch a token would (through discovery, shared with
+   * concurrent callers, under the same timeouts, size caps, cooldown and failure backoff).
+   */
+  async health(): Promise<KeyStoreHealth> {
+    let error: string | undefined;
+    if (!this.keys || this.needsRefresh(this.keys)) {
+      try {
+        await this.load();
+      } catch (failure) {
+        error = failure instanceof Error ? failure.message : String(failure);
+      }
+    }
+    const set = this.keys;
+    if (!set) return { usable: false, keys: 0, stale: false, ...(error ? { error } : {}) };
+    const ageMs = Date.now() - set.fetchedAt;
+    return {
+      usable: set.all.length > 0,
+      keys: set.all.length,
+      ageMs,
+      stale: ageMs > this.config.maxAgeMs,
+      ...(error ? { error } : {}),
+    };
   }
 
   private needsRefresh(set: KeySet): boolean {

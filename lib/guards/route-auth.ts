@@ -1,0 +1,35 @@
+import type { Reflector } from '@nestjs/core';
+import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
+import type { ScopeRequirement } from '../token/scopes';
+
+/** What a route's decorators ask of the guard. */
+export interface RouteAuth {
+  isPublic: boolean;
+  /** `@OptionalAuth()` without `@Scopes()`: a call without a token goes through anonymously. */
+  anonymousAllowed: boolean;
+  scopes: ScopeRequirement[];
+  withUserinfo: boolean;
+}
+
+/**
+ * Reads `@Public()`, `@OptionalAuth()`, `@Scopes()` and `@WithUserinfo()` of a handler and its
+ * class: the one reading the guard enforces and the OpenAPI document describes.
+ */
+export function readRouteAuth(
+  reflector: Reflector,
+  handler: object,
+  controller: object,
+): RouteAuth {
+  const targets = [handler, controller] as Parameters<Reflector['getAllAndMerge']>[1];
+  const scopes = reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [];
+  const optional =
+    reflector.getAllAndOverride<boolean | undefined>(OPTIONAL_AUTH_KEY, targets) === true;
+  return {
+    isPublic: reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
+    // Scopes are asked of a caller: a route that requires some never serves anonymous ones.
+    anonymousAllowed: optional && scopes.length === 0,
+    scopes,
+    withUserinfo:
+      reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
+  };
+}
