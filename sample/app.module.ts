@@ -3,12 +3,15 @@ import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { GraphQLModule } from '@nestjs/graphql';
+import { TerminusModule } from '@nestjs/terminus';
 import KeyvRedis from '@keyv/redis';
 import type { Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { AuthModule } from '../lib';
+import { IdentityProviderHealthIndicator } from '../lib/health/identity-provider.health';
 import { ApiController } from './api.controller';
 import { EventsGateway } from './events.gateway';
+import { HealthController } from './health.controller';
 import { MessagesResolver } from './messages.resolver';
 
 /**
@@ -60,9 +63,11 @@ export class AppModule {
           // Guards run on @ResolveField() methods too; AuthModule refuses to start without it.
           fieldResolverEnhancers: ['guards'],
         }),
+        // GET /health: the identity provider's readiness (@nestjs/terminus).
+        TerminusModule,
       ],
-      controllers: [ApiController],
-      providers: [MessagesResolver, EventsGateway],
+      controllers: [ApiController, HealthController],
+      providers: [MessagesResolver, EventsGateway, IdentityProviderHealthIndicator],
     };
   }
 }

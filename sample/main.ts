@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { applyAuthToOpenApi } from '../lib/openapi/auth-openapi';
 import { AuthIoAdapter } from '../lib/websockets/auth-io.adapter';
 import { AppModule } from './app.module';
 import {
@@ -43,6 +45,11 @@ export async function createSampleApp(
     allowedHeaders: 'Authorization, Content-Type',
     exposedHeaders: 'WWW-Authenticate, Retry-After',
   });
+  // Swagger UI at /docs and the document at /docs-json: each route's token requirement, scopes and
+  // refusals come from its decorators.
+  const config = new DocumentBuilder().setTitle('nest-oauth2-bearer sample').build();
+  const document = applyAuthToOpenApi(SwaggerModule.createDocument(app, config), app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }
 

@@ -1,4 +1,5 @@
 import { io } from 'socket.io-client';
+import { freePort } from '../support/free-port';
 import { printedExport, startSample, type SampleProcess } from '../support/sample-process';
 
 /** The built sample, run as a user runs it (`npm run sample`), with the embedded identity provider. */
@@ -102,6 +103,37 @@ describe('sample app (built, in its own process)', () => {
       headers: { Authorization: `Bearer ${opaque}` },
     });
     expect(scoped.status).toBe(403);
+  });
+
+  it("serves the OpenAPI document at /docs-json, with each route's token requirement, and Swagger UI at /docs", async () => {
+    const res = await call('/docs-json');
+    expect(res.status).toBe(200);
+    const document = (await res.json()) as {
+      paths: Record<string, Record<string, { security?: unknown; responses: object }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ scheme: 'bearer' });
+    expect(document.paths['/api/public'].get.security).toBeUndefined();
+    expect(document.paths['/api/private'].get.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.paths['/api/private-scoped'].get.security).toEqual([
+      { bearerAuth: ['read:messages'] },
+    ]);
+    expect(document.paths['/api/optional'].get.security).toEqual([{}, { bearerAuth: [] }]);
+    expect(document.paths['/health'].get.security).toBeUndefined();
+    expect(Object.keys(document.paths['/api/private-scoped'].get.responses)).toEqual(
+      expect.arrayContaining(['401', '403']),
+    );
+    const ui = await call('/docs');
+    expect([ui.status, await ui.text()]).toEqual([200, expect.stringContaining('swagger-ui')]);
+  });
+
+  it('answers GET /health 200 while the identity provider answers', async () => {
+    const res = await call('/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: 'ok',
+      info: { identityProvider: { status: 'up' } },
+    });
   });
 
   it('answers CORS preflights without a challenge, allowing Authorization', async () => {
@@ -234,6 +266,23 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
     ]);
   });
 
+  it('serves the OpenAPI document at /docs-json and Swagger UI at /docs, and GET /health', async () => {
+    const res = await call('/docs-json');
+    expect(res.status).toBe(200);
+    const document = (await res.json()) as {
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    };
+    expect(document.paths['/api/private-scoped'].get.security).toEqual([
+      { bearerAuth: ['read:messages'] },
+    ]);
+    expect(document.paths['/api/public'].get.security).toBeUndefined();
+    const ui = await call('/docs');
+    expect([ui.status, await ui.text()]).toEqual([200, expect.stringContaining('swagger-ui')]);
+    // Swagger UI's own files, served through @fastify/static.
+    expect((await call('/docs/swagger-ui-bundle.js')).status).toBe(200);
+    expect((await call('/health')).status).toBe(200);
+  });
+
   it('answers CORS preflights without a challenge, allowing Authorization', async () => {
     const res = await fetch(`${base}/api/private`, {
       method: 'OPTIONS',
@@ -246,6 +295,32 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type');
     expect(res.headers.get('www-authenticate')).toBeNull();
+  });
+});
+
+describe('sample app whose identity provider cannot be reached', () => {
+  it('answers GET /health 503, naming the provider as down', async () => {
+    const closedPort = await freePort();
+    const sample = await startSample({
+      NODE_ENV: 'development',
+      AUTH_ISSUER_URL: `http://127.0.0.1:${closedPort}/`,
+      AUTH_AUDIENCE: 'https://api.example.com',
+    });
+    try {
+      const base = `http://localhost:${sample.port}`;
+      const deadline = Date.now() + 15000;
+      while (!/API listening on/.test(sample.output()) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const res = await fetch(`${base}/health`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({
+        status: 'error',
+        error: { identityProvider: { status: 'down', keys: 0 } },
+      });
+    } finally {
+      await sample.stop();
+    }
   });
 });
 
