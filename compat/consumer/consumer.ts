@@ -18,6 +18,10 @@ import {
 import { AuthIoAdapter } from 'nest-oauth2-bearer/socket.io';
 import { AuthWsAdapter } from 'nest-oauth2-bearer/ws';
 import { TestIssuer, type MintAccessTokenOptions } from 'nest-oauth2-bearer/testing';
+import { applyAuthToOpenApi } from 'nest-oauth2-bearer/swagger';
+import { IdentityProviderHealthIndicator } from 'nest-oauth2-bearer/health';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 
 @Controller('api')
 @Scopes('read:messages')
@@ -76,4 +80,25 @@ export async function testingKit(options: MintAccessTokenOptions): Promise<strin
   const token = issuer.mintAccessToken(options);
   await issuer.stop();
   return token;
+}
+
+/** The OpenAPI document, from `nest-oauth2-bearer/swagger`. */
+export function openApi(app: INestApplication): OpenAPIObject {
+  const document = SwaggerModule.createDocument(app, new DocumentBuilder().build());
+  return applyAuthToOpenApi(document, app, { scheme: 'openIdConnect' });
+}
+
+/** The readiness check, from `nest-oauth2-bearer/health`. */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly identityProvider: IdentityProviderHealthIndicator,
+  ) {}
+
+  @Public()
+  @Get()
+  check(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.identityProvider.isHealthy('identityProvider')]);
+  }
 }
