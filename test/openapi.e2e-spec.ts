@@ -243,6 +243,28 @@ describe('applyAuthToOpenApi with globalGuard: false', () => {
   });
 });
 
+describe('applyAuthToOpenApi without AuthModule', () => {
+  it('says what is missing', async () => {
+    @Controller('plain')
+    class PlainController {
+      @Get()
+      get() {
+        return { ok: true };
+      }
+    }
+    @Module({ controllers: [PlainController] })
+    class NoAuthModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [NoAuthModule] }).compile();
+    const app = await createPlatformApp(moduleRef);
+    try {
+      const document = SwaggerModule.createDocument(app, new DocumentBuilder().build());
+      expect(() => applyAuthToOpenApi(document, app)).toThrow(/AuthModule is not part of this app/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('scopeAlternatives', () => {
   it('combines every "all" requirement with one choice of each "any" requirement', () => {
     expect(scopeAlternatives([])).toEqual([[]]);

@@ -140,8 +140,7 @@ function findRoutes(app: INestApplicationContext): Map<object, Route[]> {
   const routes = new Map<object, Route[]>();
   for (const module of app.get(ModulesContainer).values()) {
     for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as (new (...args: never[]) => unknown) | null;
-      if (typeof controller !== 'function') continue;
+      const controller = wrapper.metatype as new (...args: never[]) => unknown;
       const prototype = controller.prototype as Record<string, unknown>;
       for (const name of scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name] as object;
