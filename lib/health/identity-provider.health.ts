@@ -1,3 +1,6 @@
+// First: names the package to install when this entry's optional peer is missing.
+// oxlint-disable-next-line import/no-unassigned-import
+import '../peers/terminus.peer';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { JwksKeyStore } from '../issuer/jwks-key-store';

@@ -1,3 +1,6 @@
+// First: names the package to install when this entry's optional peer is missing.
+// oxlint-disable-next-line import/no-unassigned-import
+import '../peers/swagger.peer';
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import {

@@ -1,3 +1,6 @@
+// First: names the package to install when this entry's optional peer is missing.
+// oxlint-disable-next-line import/no-unassigned-import
+import '../peers/socket-io.peer';
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { AuthUser } from '../auth-user.interface';

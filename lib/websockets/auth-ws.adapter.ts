@@ -1,3 +1,6 @@
+// First: names the package to install when this entry's optional peer is missing.
+// oxlint-disable-next-line import/no-unassigned-import
+import '../peers/ws.peer';
 import type { IncomingMessage } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';

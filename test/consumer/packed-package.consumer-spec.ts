@@ -159,6 +159,25 @@ describe.each(APPS)('the packed package in a NestJS $name app', (app) => {
     expect(existsSync(join(dir, 'dist', 'main.js'))).toBe(true);
   });
 
+  it.each([
+    ['nest-oauth2-bearer/swagger', '@nestjs/swagger'],
+    ['nest-oauth2-bearer/health', '@nestjs/terminus'],
+    ['nest-oauth2-bearer/socket.io', '@nestjs/platform-socket.io'],
+    ['nest-oauth2-bearer/ws', '@nestjs/platform-ws'],
+  ])('stops %s with the install command when %s is missing', async (entry, peer) => {
+    const dir = await prepared.get(app.name)!;
+    expect(existsSync(join(dir, 'node_modules', ...peer.split('/')))).toBe(false);
+    const loaded = await run(process.execPath, ['-e', `require(${JSON.stringify(entry)})`], {
+      cwd: dir,
+    }).then(
+      () => 'loaded',
+      (error: { stderr: string }) => error.stderr,
+    );
+    expect(loaded).toContain(
+      `${entry} needs the optional peer dependency ${peer}, which is not installed: npm install ${peer}`,
+    );
+  });
+
   describe.each(app.mains)('on %s', (_platform, main) => {
     let running: RunningApp;
     const tokens: string[] = [];

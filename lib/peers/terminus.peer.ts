@@ -1,0 +1,3 @@
+import { ensurePeer } from './ensure-peer';
+
+ensurePeer('@nestjs/terminus', 'nest-oauth2-bearer/health');

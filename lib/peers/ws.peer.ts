@@ -1,0 +1,3 @@
+import { ensurePeer } from './ensure-peer';
+
+ensurePeer('@nestjs/platform-ws', 'nest-oauth2-bearer/ws');
