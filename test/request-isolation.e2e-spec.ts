@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
-import { Module, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import KeyvRedis from '@keyv/redis';
-import type { Cache } from 'cache-manager';
-import { Keyv } from 'keyv';
+import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { AuthModule, type AuthModuleOptions } from '../lib';
-import { createFixtureApp, createPlatformApp, PLATFORMS } from './fixtures/create-fixture-app';
+import type { AuthModuleOptions } from '../lib';
+import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { AdminController, FixtureController } from './fixtures/fixture.controllers';
 import { KeyServer } from './support/key-server';
 import { rememberToken } from './support/log-capture';
+import { redisBackedApp } from './support/redis-app';
 import { RedisServer } from './support/redis-server';
 
 /**
@@ -41,25 +37,8 @@ describe.each(PLATFORMS)('each request gets a user of its own (%s)', (platform) 
   const get = (path: string, token: string) =>
     request(app!.getHttpServer()).get(path).set('Authorization', `Bearer ${token}`);
 
-  /** An API instance sharing the test's Redis, wired as a user would (CacheModule, @keyv/redis). */
-  async function withRedis(options: AuthModuleOptions): Promise<INestApplication> {
-    @Module({
-      imports: [
-        CacheModule.register({
-          isGlobal: true,
-          stores: [new Keyv({ store: new KeyvRedis(redis.url, { throwOnConnectError: false }) })],
-        }),
-        AuthModule.forRootAsync({
-          inject: [CACHE_MANAGER],
-          useFactory: (cache: Cache) => ({ ...options, cache: { store: cache } }),
-        }),
-      ],
-      controllers: [FixtureController, AdminController],
-    })
-    class RedisInstanceModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [RedisInstanceModule] }).compile();
-    return createPlatformApp(moduleRef, platform);
-  }
+  const withRedis = (options: AuthModuleOptions) =>
+    redisBackedApp(redis.url, options, [FixtureController, AdminController], platform);
 
   function jwtWithProfile(): string {
     const token = ks.token({ permissions: ['read:messages'] });

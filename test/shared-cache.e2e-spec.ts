@@ -1,16 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
-import { Module, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import KeyvRedis, { createClient } from '@keyv/redis';
-import type { Cache } from 'cache-manager';
-import { Keyv } from 'keyv';
+import type { INestApplication } from '@nestjs/common';
+import { createClient } from '@keyv/redis';
 import request from 'supertest';
-import { AuthModule } from '../lib';
 import { tokenHash } from '../lib/token/token-hash';
-import { createPlatformApp, onExpressOnly, PLATFORMS } from './fixtures/create-fixture-app';
+import { onExpressOnly, PLATFORMS } from './fixtures/create-fixture-app';
 import { FixtureController } from './fixtures/fixture.controllers';
 import { KeyServer } from './support/key-server';
+import { redisBackedApp } from './support/redis-app';
 import { RedisServer } from './support/redis-server';
 import { capturedLogs, rememberToken } from './support/log-capture';
 
@@ -44,27 +40,13 @@ describe.each(PLATFORMS)('a shared cache in Redis (%s)', (platform) => {
 
   /** One instance of the API, as a user would wire it: CacheModule with @keyv/redis, CACHE_MANAGER. */
   async function instance(provider: KeyServer = ks): Promise<INestApplication> {
-    @Module({
-      imports: [
-        CacheModule.register({
-          isGlobal: true,
-          stores: [new Keyv({ store: new KeyvRedis(redis.url, { throwOnConnectError: false }) })],
-        }),
-        AuthModule.forRootAsync({
-          inject: [CACHE_MANAGER],
-          useFactory: (cache: Cache) => ({
-            issuerUrl: provider.issuer,
-            audience: provider.audience,
-            opaqueTokens: 'userinfo' as const,
-            cache: { store: cache, storeTimeoutMs: 100 },
-          }),
-        }),
-      ],
-      controllers: [FixtureController],
-    })
-    class InstanceModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [InstanceModule] }).compile();
-    const app = await createPlatformApp(moduleRef, platform);
+    const app = await redisBackedApp(
+      redis.url,
+      { issuerUrl: provider.issuer, audience: provider.audience, opaqueTokens: 'userinfo' },
+      [FixtureController],
+      platform,
+      { storeTimeoutMs: 100 },
+    );
     apps.push(app);
     return app;
   }
