@@ -1,12 +1,63 @@
-/** Each bench server reports its peak memory to the runner when asked (IPC). */
+import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
+import { Session } from 'node:inspector';
+
+/**
+ * What each bench server answers the runner (IPC):
+ * - 'memory': its peak RSS;
+ * - { rawVerify: { jwk, tokens } }: µs of its own CPU per raw RS256 `crypto.verify` with a parsed
+ *   key, run in this process while it serves nothing (the same figure as the idle verify process,
+ *   but with this server's heap and caches);
+ * - 'profile-start' / 'profile-stop': a V8 CPU profile of the steady state only (between the two);
+ * - 'exit': a clean exit.
+ */
 export function reportMemoryOnRequest(): void {
-  process.on('message', (message) => {
+  let session: Session | undefined;
+  process.on('message', (message: unknown) => {
     if (message === 'memory') {
       process.send?.({ maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+    } else if (message === 'profile-start') {
+      session ??= new Session();
+      session.connect();
+      session.post('Profiler.enable', () =>
+        session!.post('Profiler.setSamplingInterval', { interval: 100 }, () =>
+          session!.post('Profiler.start', () => process.send?.('profiling')),
+        ),
+      );
+    } else if (message === 'profile-stop') {
+      session?.post('Profiler.stop', (error, result) => {
+        session?.disconnect();
+        process.send?.({ profile: error ? null : result.profile });
+      });
+    } else if (typeof message === 'object' && message && 'rawVerify' in message) {
+      const { jwk, tokens } = (message as { rawVerify: { jwk: JsonWebKey; tokens: string[] } })
+        .rawVerify;
+      process.send?.({ rawVerifyMicros: rawVerifyMicros(jwk, tokens) });
     }
     // A clean exit, so that --cpu-prof can write its profile.
     if (message === 'exit') process.exit(0);
   });
+}
+
+/**
+ * CPU µs of this process per raw RS256 `crypto.verify` with a key parsed once: the limit. Median of
+ * three passes over `tokens` (after one pass of warm-up).
+ */
+export function rawVerifyMicros(jwk: JsonWebKey, tokens: string[]): number {
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  const parts = tokens.map((token) => {
+    const dot = token.lastIndexOf('.');
+    return [Buffer.from(token.slice(0, dot)), Buffer.from(token.slice(dot + 1), 'base64url')];
+  });
+  const passes: number[] = [];
+  for (let pass = 0; pass < 4; pass++) {
+    const before = process.cpuUsage();
+    for (const [data, signature] of parts) {
+      if (!verify('sha256', data, key, signature)) throw new Error('raw verify failed');
+    }
+    const used = process.cpuUsage(before);
+    if (pass > 0) passes.push((used.user + used.system) / parts.length);
+  }
+  return passes.sort((a, b) => a - b)[1];
 }
 
 /** Issuer, audience and port from the runner. */
