@@ -3,7 +3,7 @@ import { Session } from 'node:inspector';
 
 /**
  * What each bench server answers the runner (IPC):
- * - 'memory': its peak RSS;
+ * - 'memory': its peak RSS; 'usage': its process.memoryUsage();
  * - { rawVerify: { jwk, tokens } }: µs of its own CPU per raw RS256 `crypto.verify` with a parsed
  *   key, run in this process while it serves nothing (the same figure as the idle verify process,
  *   but with this server's heap and caches);
@@ -15,6 +15,8 @@ export function reportMemoryOnRequest(): void {
   process.on('message', (message: unknown) => {
     if (message === 'memory') {
       process.send?.({ maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+    } else if (message === 'usage') {
+      process.send?.({ usage: process.memoryUsage() });
     } else if (message === 'profile-start') {
       session ??= new Session();
       session.connect();

@@ -1,0 +1,106 @@
+/**
+ * `node dist/bench/soak.js`: resident memory of this library's server under a soak of new tokens,
+ * each used about ten times (a window of 1000 live tokens, each sent ten times, spread out), the
+ * server pinned to CPU 0 and autocannon to CPU 1. Every second: RSS from /proc/<pid>/status and the
+ * server's own process.memoryUsage(). A shortened form of issue 12's soak: no key rotation, no JWKS
+ * outage.
+ *
+ * Environment: BENCH_SOAK_SECONDS (60), BENCH_SOAK_TOKENS (distinct tokens, 24000),
+ * BENCH_CONNECTIONS (32), BENCH_NO_CACHE (passed to the server).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { KeyServer } from '../test/support/key-server';
+
+const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const TOKENS = Number(process.env.BENCH_SOAK_TOKENS ?? 24_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const WINDOW = 1000;
+const USES = 10;
+
+const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', resolve as never);
+    child.send(message as never);
+  });
+}
+
+async function main() {
+  spawnSync('taskset', ['-apc', '1', String(process.pid)], { stdio: 'ignore' });
+  const ks = await KeyServer.start();
+  const expiry = Math.floor(Date.now() / 1000) + 3600;
+  console.log(`Minting ${TOKENS} RS256 tokens...`);
+  const minted = Array.from({ length: TOKENS }, (_, i) => ks.token({ jti: `s-${i}`, exp: expiry }));
+  const port = 43198;
+  const child = spawn(
+    'taskset',
+    ['-c', '0', process.execPath, join(__dirname, 'servers', 'ours.js')],
+    {
+      env: {
+        ...process.env,
+        BENCH_ISSUER: ks.issuer,
+        BENCH_AUDIENCE: ks.audience,
+        BENCH_PORT: String(port),
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  await new Promise((resolve) => child.once('message', resolve));
+  const pid = child.pid!;
+  const samples: string[] = [];
+  const sample = async (second: number) => {
+    const usage = await ask<{ usage: NodeJS.MemoryUsage }>(child, 'usage');
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+    samples.push(
+      `| ${second} | ${rssMiB(pid).toFixed(0)} | ${mib(usage.usage.heapTotal)} | ${mib(usage.usage.heapUsed)} | ` +
+        `${mib(usage.usage.external)} | ${mib(usage.usage.arrayBuffers)} |`,
+    );
+  };
+  await sample(0);
+  let request = 0;
+  let second = 0;
+  const timer = setInterval(() => void sample(++second), 1000);
+  const token = () => {
+    const k = request++;
+    const base = Math.floor(k / (WINDOW * USES)) * WINDOW;
+    return minted[(base + (k % WINDOW)) % TOKENS];
+  };
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/private`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          headers: { ...req.headers, authorization: `Bearer ${token()}` },
+        }),
+      },
+    ],
+  });
+  clearInterval(timer);
+  await sample(++second);
+  child.send('exit');
+  await ks.stop();
+  const lines = [
+    `Soak (shortened): ${SECONDS} s, ${result.requests.total} requests (${result['2xx']} 2xx, ${result.errors} errors), ` +
+      `${Math.min(TOKENS, Math.ceil(request / USES))} distinct tokens each sent ${USES} times (window of ${WINDOW})` +
+      (request > TOKENS * USES ? ', the token list wrapped around' : '') +
+      `${process.env.BENCH_NO_CACHE ? ', verified-token cache off' : ''}.`,
+    '',
+    '| s | RSS MiB | V8 heap total | heap used | external | array buffers |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...samples.filter((_, i) => i % 5 === 0 || i === samples.length - 1),
+  ];
+  console.log(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
