@@ -9,11 +9,12 @@
  * Environment: BENCH_ROUNDS (8), BENCH_SLICE (requests per slice, 2000), BENCH_CONNECTIONS (32),
  * BENCH_NO_CACHE / BENCH_THREAD_POOL (passed to the server).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { KeyServer } from '../test/support/key-server';
+import { bearerRequests, startPinnedServer } from './pinned';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const SLICE = Number(process.env.BENCH_SLICE ?? 2000);
@@ -80,16 +81,7 @@ function load(url: string, amount: number, token?: () => string): Promise<number
         connections: CONNECTIONS,
         amount,
         sampleInt: 100,
-        requests: [
-          {
-            setupRequest: (request) => {
-              if (token) {
-                request.headers = { ...request.headers, authorization: `Bearer ${token()}` };
-              }
-              return request;
-            },
-          },
-        ],
+        requests: bearerRequests(token),
       },
       (error, result) => {
         if (error) return reject(error);
@@ -111,20 +103,7 @@ async function main() {
   const minted = Array.from({ length: count }, (_, i) => ks.token({ jti: `p-${i}`, exp: expiry }));
   const repeated = ks.token({ jti: 'repeated', exp: expiry });
   const port = 43199;
-  const child = spawn(
-    'taskset',
-    ['-c', '0', process.execPath, join(__dirname, 'servers', 'ours.js')],
-    {
-      env: {
-        ...process.env,
-        BENCH_ISSUER: ks.issuer,
-        BENCH_AUDIENCE: ks.audience,
-        BENCH_PORT: String(port),
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  await new Promise((resolve) => child.once('message', resolve));
+  const child = await startPinnedServer(ks, port);
   const url = `http://127.0.0.1:${port}`;
   let cursor = 0;
   const send = (scenario: Scenario, amount: number) =>

@@ -23,6 +23,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { KeyServer } from '../test/support/key-server';
+import { bearerRequests } from './pinned';
 import { measureCacheMemory } from './cache-memory';
 import { measureVerifyPaths } from './verify-paths';
 
@@ -152,16 +153,7 @@ function load(
         amount,
         // autocannon ends a run on its next sampling tick: 100 ms, not the default second.
         sampleInt: 100,
-        requests: [
-          {
-            setupRequest: (request) => {
-              if (token) {
-                request.headers = { ...request.headers, authorization: `Bearer ${token()}` };
-              }
-              return request;
-            },
-          },
-        ],
+        requests: bearerRequests(token),
       },
       (error, result) => {
         if (error) return reject(error);

@@ -8,11 +8,11 @@
  * Environment: BENCH_SOAK_SECONDS (60), BENCH_SOAK_TOKENS (distinct tokens, 24000),
  * BENCH_CONNECTIONS (32), BENCH_NO_CACHE (passed to the server).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { KeyServer } from '../test/support/key-server';
+import { startPinnedServer } from './pinned';
 
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 const TOKENS = Number(process.env.BENCH_SOAK_TOKENS ?? 24_000);
@@ -37,20 +37,7 @@ async function main() {
   console.log(`Minting ${TOKENS} RS256 tokens...`);
   const minted = Array.from({ length: TOKENS }, (_, i) => ks.token({ jti: `s-${i}`, exp: expiry }));
   const port = 43198;
-  const child = spawn(
-    'taskset',
-    ['-c', '0', process.execPath, join(__dirname, 'servers', 'ours.js')],
-    {
-      env: {
-        ...process.env,
-        BENCH_ISSUER: ks.issuer,
-        BENCH_AUDIENCE: ks.audience,
-        BENCH_PORT: String(port),
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  await new Promise((resolve) => child.once('message', resolve));
+  const child = await startPinnedServer(ks, port);
   const pid = child.pid!;
   const samples: string[] = [];
   const sample = async (second: number) => {
