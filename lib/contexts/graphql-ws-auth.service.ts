@@ -87,7 +87,7 @@ export class GraphqlWsAuth {
 
   /** Closes the connection with the refusal's close code and JSON reason. */
   protected refuse(context: GraphqlWsContext, error: AuthError): void {
-    const { code, error: errorCode, reason } = graphqlErrorExtensions(error, this.options.realm);
+    const { code, error: errorCode, reason } = graphqlErrorExtensions(error, this.options);
     this.logger.debug(`graphql-ws connection refused: ${reason}`);
     let message = JSON.stringify({ code, error: errorCode, reason });
     if (Buffer.byteLength(message) > MAX_CLOSE_REASON_BYTES) message = JSON.stringify({ code });

@@ -35,7 +35,7 @@ const wsContext = (connectionParams?: Record<string, unknown>): GraphqlWsContext
 describe('graphqlAuthError', () => {
   it('is a GraphQLError carrying the refusal as originalError and its HTTP answer in extensions', () => {
     const refusal = new InsufficientScopeError(['read:orders', 'admin'], 'scope missing');
-    const error = graphqlAuthError(refusal, 'api');
+    const error = graphqlAuthError(refusal, { realm: 'api' });
     expect(error).toBeInstanceOf(GraphQLError);
     expect(error.originalError).toBe(refusal);
     expect(error.message).toBe('scope missing');
@@ -49,14 +49,16 @@ describe('graphqlAuthError', () => {
   });
 
   it('maps 503 to SERVICE_UNAVAILABLE with retryAfter, and a missing token to UNAUTHENTICATED', () => {
-    expect(graphqlAuthError(new IssuerUnavailableError('down', 7), 'api').extensions).toEqual({
+    expect(
+      graphqlAuthError(new IssuerUnavailableError('down', 7), { realm: 'api' }).extensions,
+    ).toEqual({
       code: 'SERVICE_UNAVAILABLE',
       status: 503,
       error: 'issuer_unavailable',
       reason: 'issuer_unavailable',
       retryAfter: 7,
     });
-    expect(graphqlAuthError(new MissingTokenError(), 'api').extensions).toMatchObject({
+    expect(graphqlAuthError(new MissingTokenError(), { realm: 'api' }).extensions).toMatchObject({
       code: 'UNAUTHENTICATED',
       status: 401,
     });
@@ -71,7 +73,7 @@ describe('graphqlAuthError', () => {
       const isolated = jest.requireActual<typeof import('./graphql.face')>('./graphql.face');
       let thrown: unknown;
       try {
-        isolated.graphqlAuthError(new MissingTokenError(), 'api');
+        isolated.graphqlAuthError(new MissingTokenError(), { realm: 'api' });
       } catch (error) {
         thrown = error;
       }

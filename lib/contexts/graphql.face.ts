@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AuthError, InsufficientScopeError, InvalidRequestError } from '../errors/auth-error';
-import { authErrorAnswer } from '../errors/www-authenticate';
+import { authErrorAnswer, type ChallengeOptions } from '../errors/www-authenticate';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import type { TokenSource } from '../token/extract-token';
 import type { ContextFace, UserCarrier } from './context-face';
@@ -37,9 +37,9 @@ export interface GraphqlWsContext extends UserCarrier {
 /** The extensions of a refusal, built from its HTTP answer so that both always agree. */
 export function graphqlErrorExtensions(
   error: AuthError,
-  realm: string,
+  challenge: ChallengeOptions,
 ): GraphqlAuthErrorExtensions {
-  const { status, headers, body } = authErrorAnswer(error, realm);
+  const { status, headers, body } = authErrorAnswer(error, challenge);
   const code: GraphqlAuthErrorCode =
     status === 403 ? 'FORBIDDEN' : status === 503 ? 'SERVICE_UNAVAILABLE' : 'UNAUTHENTICATED';
   const extensions: GraphqlAuthErrorExtensions = {
@@ -69,12 +69,12 @@ export interface GraphqlAuthError extends Error {
  * with the field's `path`, and the rest of the answer stays intact. `graphql` is loaded here, on
  * the first refusal, so that apps without GraphQL need not install it.
  */
-export function graphqlAuthError(error: AuthError, realm: string): GraphqlAuthError {
+export function graphqlAuthError(error: AuthError, challenge: ChallengeOptions): GraphqlAuthError {
   const { GraphQLError } = loadGraphql();
   // GraphQLError keeps the very extensions and originalError it is given: ours.
   return new GraphQLError(error.message, {
     originalError: error,
-    extensions: graphqlErrorExtensions(error, realm),
+    extensions: graphqlErrorExtensions(error, challenge),
   }) as unknown as GraphqlAuthError;
 }
 
@@ -145,6 +145,6 @@ export const graphqlFace: ContextFace = {
   },
 
   refusal(error, _context, options) {
-    return graphqlAuthError(error, options.realm);
+    return graphqlAuthError(error, options);
   },
 };

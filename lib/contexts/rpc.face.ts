@@ -60,7 +60,7 @@ export const rpcFace: ContextFace = {
     return { authorization, authorizationHeaders: authorization === undefined ? 0 : 1 };
   },
   refusal(error: AuthError, _context: ExecutionContext, options: ResolvedAuthOptions): unknown {
-    const { status, body } = authErrorAnswer(error, options.realm);
+    const { status, body } = authErrorAnswer(error, options);
     const payload: RpcAuthErrorPayload = {
       status,
       error: body.error,

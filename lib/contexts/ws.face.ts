@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { WsException } from '@nestjs/websockets';
 import { AuthError, InvalidRequestError } from '../errors/auth-error';
-import { authErrorAnswer } from '../errors/www-authenticate';
+import { authErrorAnswer, type ChallengeOptions } from '../errors/www-authenticate';
 import type { TokenSource } from '../token/extract-token';
 import type { ContextFace, UserCarrier } from './context-face';
 import { countHeaders } from './http.face';
@@ -22,8 +22,8 @@ export interface WsAuthErrorData {
 }
 
 /** The refusal `error` as WebSocket clients receive it. */
-export function wsAuthErrorData(error: AuthError, realm: string): WsAuthErrorData {
-  const { status, body } = authErrorAnswer(error, realm);
+export function wsAuthErrorData(error: AuthError, challenge: ChallengeOptions): WsAuthErrorData {
+  const { status, body } = authErrorAnswer(error, challenge);
   return { status, error: body.error, reason: body.reason, message: body.message };
 }
 
@@ -113,6 +113,6 @@ export const wsFace: ContextFace = {
     isIoSocket(carrier) ? handshakeTokenSource(carrier) : (UPGRADES.get(carrier) ?? {}),
   refusal: (error, _context, options) => {
     const WsExceptionClass = loadWsException();
-    return new WsExceptionClass(wsAuthErrorData(error, options.realm));
+    return new WsExceptionClass(wsAuthErrorData(error, options));
   },
 };

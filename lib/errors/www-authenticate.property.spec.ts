@@ -41,7 +41,7 @@ const anyAuthError: fc.Arbitrary<AuthError> = fc.oneof(
 describe('buildChallenge (properties)', () => {
   it('answers a well-formed RFC 6750 challenge for any error text and realm', () => {
     const property = fc.property(anyAuthError, text, (error, realm) => {
-      const challenge = buildChallenge(error, realm);
+      const challenge = buildChallenge(error, { realm });
       if (!CHALLENGE.test(challenge)) return false;
       // Quoted values hold no '"' once the pattern matched, so this reads each parameter whole.
       const params = [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map(([, name, value]) => ({

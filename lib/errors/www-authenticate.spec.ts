@@ -56,12 +56,14 @@ describe('buildChallenge', () => {
     ['no token', new MissingTokenError()],
     ['an unreachable issuer', new IssuerUnavailableError('down', 30)],
   ])('answers %s with the bare realm and no error code', (_, error) => {
-    expect(buildChallenge(error, 'api')).toBe('Bearer realm="api"');
+    expect(buildChallenge(error, { realm: 'api' })).toBe('Bearer realm="api"');
   });
 
   it('gives invalid_token an error and an error_description', () => {
     expect(
-      buildChallenge(new InvalidTokenError('token_expired', 'The token expired.'), 'api'),
+      buildChallenge(new InvalidTokenError('token_expired', 'The token expired.'), {
+        realm: 'api',
+      }),
     ).toBe('Bearer realm="api", error="invalid_token", error_description="The token expired."');
   });
 
@@ -69,22 +71,26 @@ describe('buildChallenge', () => {
     new InvalidRequestError('multiple_token_methods', 'Two tokens.'),
     new UnsupportedContextError('ws'),
   ])('gives %p the invalid_request code', (error) => {
-    expect(buildChallenge(error, 'api')).toContain('error="invalid_request"');
+    expect(buildChallenge(error, { realm: 'api' })).toContain('error="invalid_request"');
   });
 
   it('lists the required scopes of insufficient_scope', () => {
-    expect(buildChallenge(new InsufficientScopeError(['a', 'b'], 'Needs a and b.'), 'api')).toBe(
+    expect(
+      buildChallenge(new InsufficientScopeError(['a', 'b'], 'Needs a and b.'), { realm: 'api' }),
+    ).toBe(
       'Bearer realm="api", error="insufficient_scope", error_description="Needs a and b.", scope="a b"',
     );
   });
 
   it('uses the configured realm', () => {
-    expect(buildChallenge(new MissingTokenError(), 'orders')).toBe('Bearer realm="orders"');
+    expect(buildChallenge(new MissingTokenError(), { realm: 'orders' })).toBe(
+      'Bearer realm="orders"',
+    );
   });
 
   it('replaces quotes, backslashes and non-ASCII in a description', () => {
     const error = new InvalidTokenError('issuer_mismatch', 'iss "x\\y" café\r\n');
-    expect(buildChallenge(error, 'api')).toBe(
+    expect(buildChallenge(error, { realm: 'api' })).toBe(
       `Bearer realm="api", error="invalid_token", error_description="iss 'x?y' caf???"`,
     );
   });
@@ -95,10 +101,12 @@ describe('buildChallenge', () => {
       const message = randomText(next);
       const scopes = [randomText(next), randomText(next)];
       const realm = randomText(next);
-      expect(buildChallenge(new InvalidTokenError('invalid_claim', message), realm)).toMatch(
+      expect(buildChallenge(new InvalidTokenError('invalid_claim', message), { realm })).toMatch(
         CHALLENGE,
       );
-      expect(buildChallenge(new InsufficientScopeError(scopes, message), realm)).toMatch(CHALLENGE);
+      expect(buildChallenge(new InsufficientScopeError(scopes, message), { realm })).toMatch(
+        CHALLENGE,
+      );
     }
   });
 });
@@ -124,7 +132,7 @@ describe('buildErrorBody', () => {
 describe('authErrorAnswer', () => {
   it('answers a refusal of the caller with its challenge, status and body', () => {
     const error = new InsufficientScopeError(['read'], 'Needs read.');
-    expect(authErrorAnswer(error, 'orders')).toStrictEqual({
+    expect(authErrorAnswer(error, { realm: 'orders' })).toStrictEqual({
       status: 403,
       headers: {
         'WWW-Authenticate':
@@ -135,10 +143,12 @@ describe('authErrorAnswer', () => {
   });
 
   it('answers an unreachable issuer with Retry-After and no challenge', () => {
-    expect(authErrorAnswer(new IssuerUnavailableError('down', 7), 'api')).toMatchObject({
+    expect(authErrorAnswer(new IssuerUnavailableError('down', 7), { realm: 'api' })).toMatchObject({
       status: 503,
       headers: { 'Retry-After': '7' },
     });
-    expect(authErrorAnswer(new IssuerUnavailableError('down'), 'api').headers).toStrictEqual({});
+    expect(
+      authErrorAnswer(new IssuerUnavailableError('down'), { realm: 'api' }).headers,
+    ).toStrictEqual({});
   });
 });

@@ -8,13 +8,22 @@ function quote(value: string): string {
 }
 
 /**
+ * What an app's challenges say beside each refusal: its realm (and, as features add them, the
+ * parameters every challenge carries). `ResolvedAuthOptions` is one; faces pass the app's options.
+ */
+export interface ChallengeOptions {
+  /** RFC 6750 §3 `realm`. */
+  realm: string;
+}
+
+/**
  * Builds the `WWW-Authenticate` value for a refusal (RFC 6750 §3).
  *
  * @example
- * buildChallenge(new MissingTokenError(), 'api') // 'Bearer realm="api"'
+ * buildChallenge(new MissingTokenError(), { realm: 'api' }) // 'Bearer realm="api"'
  */
-export function buildChallenge(error: AuthError, realm: string): string {
-  const params = [`realm=${quote(realm)}`];
+export function buildChallenge(error: AuthError, challenge: ChallengeOptions): string {
+  const params = [`realm=${quote(challenge.realm)}`];
   if (error.code !== 'missing_token' && error.code !== 'issuer_unavailable') {
     params.push(`error=${quote(error.code)}`, `error_description=${quote(error.message)}`);
   }
@@ -56,16 +65,16 @@ export interface AuthErrorAnswer {
  * a header.
  *
  * @example
- * authErrorAnswer(new MissingTokenError(), 'api')
+ * authErrorAnswer(new MissingTokenError(), { realm: 'api' })
  * // { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="api"' }, body: { ... } }
  */
-export function authErrorAnswer(error: AuthError, realm: string): AuthErrorAnswer {
+export function authErrorAnswer(error: AuthError, challenge: ChallengeOptions): AuthErrorAnswer {
   const headers: Record<string, string> = {};
   if (error instanceof IssuerUnavailableError) {
     if (error.retryAfterSeconds !== undefined)
       headers['Retry-After'] = String(error.retryAfterSeconds);
   } else {
-    headers['WWW-Authenticate'] = buildChallenge(error, realm);
+    headers['WWW-Authenticate'] = buildChallenge(error, challenge);
   }
   return { status: error.status, headers, body: buildErrorBody(error) };
 }

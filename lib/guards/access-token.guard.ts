@@ -128,7 +128,7 @@ export class AccessTokenGuard implements CanActivate {
   protected handleError(error: unknown, context: ExecutionContext): unknown {
     if (!(error instanceof AuthError)) return error;
     if (context.getType() === 'http')
-      return authHttpException(error, this.options.realm, this.getResponse(context));
+      return authHttpException(error, this.options, this.getResponse(context));
     return this.faceOf(context).refusal(error, context, this.options);
   }
 }

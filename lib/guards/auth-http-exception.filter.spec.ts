@@ -30,7 +30,9 @@ function recordingResponse(shape: 'express' | 'fastify') {
 
 describe('AuthHttpExceptionFilter', () => {
   const filter = new AuthHttpExceptionFilter();
-  const expired = authHttpException(new InvalidTokenError('token_expired', 'expired'), 'api');
+  const expired = authHttpException(new InvalidTokenError('token_expired', 'expired'), {
+    realm: 'api',
+  });
 
   it.each(['express', 'fastify'] as const)(
     'sends status, body and WWW-Authenticate on a %s response',
@@ -48,7 +50,7 @@ describe('AuthHttpExceptionFilter', () => {
   it('sends Retry-After with a 503', () => {
     const { response, sent } = recordingResponse('express');
     filter.catch(
-      authHttpException(new IssuerUnavailableError('down', 5), 'api'),
+      authHttpException(new IssuerUnavailableError('down', 5), { realm: 'api' }),
       hostOf('http', response),
     );
     expect([sent.status, sent.headers]).toEqual([503, { 'Retry-After': '5' }]);

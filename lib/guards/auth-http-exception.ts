@@ -1,6 +1,10 @@
 import { HttpException } from '@nestjs/common';
 import type { AuthError } from '../errors/auth-error';
-import { authErrorAnswer, type AuthErrorBody } from '../errors/www-authenticate';
+import {
+  authErrorAnswer,
+  type AuthErrorBody,
+  type ChallengeOptions,
+} from '../errors/www-authenticate';
 
 /** The parts of an HTTP response the library writes (Express `setHeader`, Fastify `header`). */
 export interface GuardResponse {
@@ -31,10 +35,10 @@ export class AuthHttpException extends HttpException {
  */
 export function authHttpException(
   error: AuthError,
-  realm: string,
+  challenge: ChallengeOptions,
   response?: GuardResponse,
 ): AuthHttpException {
-  const { status, headers, body } = authErrorAnswer(error, realm);
+  const { status, headers, body } = authErrorAnswer(error, challenge);
   if (response) {
     for (const [name, value] of Object.entries(headers)) {
       if (typeof response.setHeader === 'function') response.setHeader(name, value);

@@ -48,7 +48,7 @@ export class UserinfoService {
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       const response = attachedResponse(request) as GuardResponse | undefined;
-      throw authHttpException(error, this.options.realm, response);
+      throw authHttpException(error, this.options, response);
     }
   }
 

@@ -20,7 +20,11 @@ import {
   InvalidTokenError,
   IssuerUnavailableError,
 } from '../errors/auth-error';
-import { authErrorAnswer, type AuthErrorAnswer } from '../errors/www-authenticate';
+import {
+  authErrorAnswer,
+  type AuthErrorAnswer,
+  type ChallengeOptions,
+} from '../errors/www-authenticate';
 import { AccessTokenGuard } from '../guards/access-token.guard';
 import { readRouteAuth, type RouteAuth } from '../guards/route-auth';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
@@ -106,7 +110,7 @@ export function applyAuthToOpenApi(
         continue;
       }
       matched++;
-      describeRoute(operation, route, schemeName, authOptions.realm, document);
+      describeRoute(operation, route, schemeName, authOptions, document);
     }
   }
   if (unmatched.length > 0) {
@@ -237,7 +241,7 @@ function describeRoute(
   operation: OperationObject,
   route: Route,
   schemeName: string,
-  realm: string,
+  challenge: ChallengeOptions,
   document: OpenAPIObject,
 ): void {
   const { auth, guarded } = route;
@@ -258,7 +262,7 @@ function describeRoute(
       : 'No access token, or one that is malformed, expired, forged or not meant for this API.',
     authErrorAnswer(
       new InvalidTokenError('token_expired', 'The access token expired at 2030-01-01T00:00:00Z.'),
-      realm,
+      challenge,
     ),
   );
   if (auth.scopes.length > 0) {
@@ -267,7 +271,7 @@ function describeRoute(
       `The access token lacks a required scope: this route requires ${wanted}.`,
       authErrorAnswer(
         new InsufficientScopeError(alternatives[0], `This route requires ${wanted}.`),
-        realm,
+        challenge,
       ),
     );
   }
@@ -278,7 +282,7 @@ function describeRoute(
         'The identity provider could not be reached to fetch its signing keys; try again shortly.',
         1,
       ),
-      realm,
+      challenge,
     ),
   );
 }

@@ -143,7 +143,7 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
   private refuse(actions: PassportActions, request: object, error: unknown): void {
     if (!(error instanceof AuthError)) return actions.error(error);
     const response = attachedResponse(request) ?? (request as { res?: object }).res;
-    actions.error(authHttpException(error, this.options.realm, response as GuardResponse));
+    actions.error(authHttpException(error, this.options, response as GuardResponse));
   }
 
   /** Called by passport-jwt with the payload of a token whose signature is valid. */

@@ -88,7 +88,7 @@ export class AuthIoAdapter extends IoAdapter {
       if (accepted) this.accepted.set(socket, accepted);
       next();
     } catch (error) {
-      const data = wsAuthErrorData(this.handshakes.refusalOf(error), this.handshakes.realm);
+      const data = wsAuthErrorData(this.handshakes.refusalOf(error), this.handshakes.challenge);
       next(Object.assign(new Error(data.message), { data }));
     }
   }
@@ -106,7 +106,7 @@ export class AuthIoAdapter extends IoAdapter {
 
   /** Ends a connection whose token is no longer valid, saying why first. */
   protected expire(socket: IoSocket, error: AuthError): void {
-    socket.emit('exception', wsAuthErrorData(error, this.handshakes.realm));
+    socket.emit('exception', wsAuthErrorData(error, this.handshakes.challenge));
     socket.disconnect();
   }
 }

@@ -90,8 +90,8 @@ export class AuthWsAdapter extends WsAdapter {
       done(true);
     } catch (error) {
       const refusal = this.handshakes.refusalOf(error);
-      const { status, headers } = authErrorAnswer(refusal, this.handshakes.realm);
-      const body = JSON.stringify(wsAuthErrorData(refusal, this.handshakes.realm));
+      const { status, headers } = authErrorAnswer(refusal, this.handshakes.challenge);
+      const body = JSON.stringify(wsAuthErrorData(refusal, this.handshakes.challenge));
       done(false, status, body, { ...headers, 'Content-Type': 'application/json' });
     }
   }
@@ -118,7 +118,10 @@ export class AuthWsAdapter extends WsAdapter {
   protected expire(client: WsClient, error: AuthError): void {
     if (client.readyState !== OPEN) return;
     client.send(
-      JSON.stringify({ event: 'exception', data: wsAuthErrorData(error, this.handshakes.realm) }),
+      JSON.stringify({
+        event: 'exception',
+        data: wsAuthErrorData(error, this.handshakes.challenge),
+      }),
     );
     client.close(WS_AUTH_CLOSE_CODE_BASE + error.status, error.reason);
   }

@@ -3,6 +3,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, RESOLVED_AUTH_OPTIONS } from '../auth.constants';
 import type { AuthUser } from '../auth-user.interface';
 import { AuthError, IssuerUnavailableError, MissingTokenError } from '../errors/auth-error';
+import type { ChallengeOptions } from '../errors/www-authenticate';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { extractBearerToken, type TokenSource } from '../token/extract-token';
 import { tokenExpired } from '../token/validate-claims';
@@ -118,9 +119,9 @@ export class HandshakeAuthenticator {
     return new IssuerUnavailableError('The handshake could not be authenticated; retry later.');
   }
 
-  /** The realm of the app's challenges. */
-  get realm(): string {
-    return this.parts.options.realm;
+  /** What the app's challenges carry (realm, ...). */
+  get challenge(): ChallengeOptions {
+    return this.parts.options;
   }
 
   /**
