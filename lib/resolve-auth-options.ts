@@ -415,7 +415,8 @@ function resolveVerifiedTokenCache(
       'verifiedTokenCache.maxBytes',
       DEFAULT_VERIFIED_TOKEN_CACHE.maxBytes,
       1024,
-      2 ** 40,
+      // One store of this size is allocated outside the V8 heap (resident as it is written).
+      2 ** 30,
     ),
   };
 }

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { AuthUser } from '../auth-user.interface';
-import { tokenHash } from '../token/token-hash';
+import { tokenDigest, tokenHash } from '../token/token-hash';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token-cache';
 
 const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -11,29 +11,36 @@ const user = (sub: string, token = `token-of-${sub}`): AuthUser => ({
   tokenHash: tokenHash(token),
   claims: { iss: 'https://issuer/', aud: 'api', exp: 2_000_000_000, sub, nested: { list: [1] } },
 });
+const entryOf = (sub: string, token: string, expiresAt = Infinity): VerifiedToken => ({
+  user: user(sub, token),
+  key: publicKey,
+  expiresAt,
+});
 
 /** Offers the token twice: the doorkeeper admits a token on its second use. */
-function admit(cache: VerifiedTokenCache, token: string, entry: VerifiedToken): void {
-  cache.set(token, entry);
-  cache.set(token, entry);
+function admit(cache: VerifiedTokenCache, token: string, entry: VerifiedToken): boolean {
+  cache.set(tokenDigest(token), entry);
+  return cache.set(tokenDigest(token), entry);
 }
+
+const get = (cache: VerifiedTokenCache, token: string, now?: number) =>
+  cache.get(tokenDigest(token), now);
 
 describe('VerifiedTokenCache', () => {
   it('keeps a token from its second use on, not its first', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
-    const entry = { user: user('a', 't1'), key: publicKey, expiresAt: Infinity };
-    expect(cache.set('t1', entry)).toBe(false);
-    expect(cache.get('t1')).toBeUndefined();
-    expect(Object.isFrozen(entry.user.claims)).toBe(false);
-    expect(cache.set('t1', entry)).toBe(true);
-    expect(cache.get('t1')?.user.sub).toBe('a');
+    const entry = entryOf('a', 't1');
+    expect(cache.set(tokenDigest('t1'), entry)).toBe(false);
+    expect(get(cache, 't1')).toBeUndefined();
+    expect(cache.set(tokenDigest('t1'), entry)).toBe(true);
+    expect(get(cache, 't1')).toEqual(entry);
   });
 
   it('never lets a flood of tokens used once into the cache', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 });
     for (let i = 0; i < 20_000; i++) {
       const token = `once-${i}`;
-      cache.set(token, { user: user(String(i), token), key: publicKey, expiresAt: Infinity });
+      cache.set(tokenDigest(token), entryOf(String(i), token));
     }
     // Only 16-bit slot and 32-bit fingerprint collisions could let one in.
     expect(cache.size).toBe(0);
@@ -41,49 +48,97 @@ describe('VerifiedTokenCache', () => {
 
   it('forgets a first use once another token takes its slot', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
-    const first = { user: user('a', 't1'), key: publicKey, expiresAt: Infinity };
-    const slot = first.user.tokenHash.slice(0, 4);
+    const slot = tokenDigest('t1').slice(0, 4);
     let other = 0;
-    while (tokenHash(`t-${other}`).slice(0, 4) !== slot) other++;
-    const rival = { user: user('b', `t-${other}`), key: publicKey, expiresAt: Infinity };
-    cache.set('t1', first);
-    cache.set(`t-${other}`, rival);
-    expect(cache.set('t1', first)).toBe(false);
-    expect(cache.set('t1', first)).toBe(true);
+    while (tokenDigest(`t-${other}`).slice(0, 4) !== slot) other++;
+    cache.set(tokenDigest('t1'), entryOf('a', 't1'));
+    cache.set(tokenDigest(`t-${other}`), entryOf('b', `t-${other}`));
+    expect(cache.set(tokenDigest('t1'), entryOf('a', 't1'))).toBe(false);
+    expect(cache.set(tokenDigest('t1'), entryOf('a', 't1'))).toBe(true);
   });
 
   it('answers until expiresAt, then forgets the entry', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
-    admit(cache, 't1', { user: user('a'), key: publicKey, expiresAt: 2000 });
-    expect(cache.get('t1', 1999)?.user.sub).toBe('a');
-    expect(cache.get('t1', 2000)).toBeUndefined();
+    admit(cache, 't1', entryOf('a', 't1', 2000));
+    expect(get(cache, 't1', 1999)?.user.sub).toBe('a');
+    expect(get(cache, 't1', 2000)).toBeUndefined();
     expect(cache.size).toBe(0);
   });
 
-  it('is bounded by entries and by bytes', () => {
-    const byEntries = new VerifiedTokenCache({ maxEntries: 3, maxBytes: 1_000_000 });
-    const byBytes = new VerifiedTokenCache({
-      maxEntries: 1000,
-      maxBytes: 4 * 1000 + 512 * 2 + 100,
-    });
-    for (let i = 0; i < 50; i++) {
-      const token = `${'x'.repeat(1000 - String(i).length)}${i}`;
-      const entry = { user: user(String(i), token), key: publicKey, expiresAt: Infinity };
-      admit(byEntries, token, entry);
-      admit(byBytes, token, entry);
-    }
-    expect(byEntries.size).toBe(3);
-    expect(byBytes.size).toBeLessThanOrEqual(2);
+  it('is bounded by entries', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 3, maxBytes: 1_000_000 });
+    for (let i = 0; i < 50; i++) admit(cache, `token-${i}`, entryOf(String(i), `token-${i}`));
+    expect(cache.size).toBe(3);
+    expect(get(cache, 'token-49')?.user.sub).toBe('49');
+    expect(get(cache, 'token-46')).toBeUndefined();
   });
 
-  it('freezes what it keeps, so that no request can change the next one', () => {
+  it('keeps entries in one store of maxBytes: an entry written over since is a miss', () => {
+    const one = JSON.stringify(entryOf('00', 'token-00').user).length;
+    // Room for seven entries and a half: the eighth wraps to the start and ends the first.
+    const cache = new VerifiedTokenCache({ maxEntries: 1000, maxBytes: Math.floor(one * 7.5) });
+    for (let i = 10; i < 18; i++) admit(cache, `token-${i}`, entryOf(String(i), `token-${i}`));
+    expect(get(cache, 'token-10')).toBeUndefined();
+    for (let i = 11; i < 18; i++) expect(get(cache, `token-${i}`)?.user.sub).toBe(String(i));
+    admit(cache, 'token-18', entryOf('18', 'token-18'));
+    expect(get(cache, 'token-11')).toBeUndefined();
+    expect(get(cache, 'token-12')?.user.sub).toBe('12');
+    // Many rounds around the ring: whatever is answered is the token's own user.
+    const answered: string[] = [];
+    const wrong: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      const token = `token-${100 + (i % 37)}`;
+      admit(cache, token, entryOf(String(100 + (i % 37)), token));
+      for (let j = 0; j < 37; j++) {
+        const found = get(cache, `token-${100 + j}`)?.user.sub;
+        if (found !== undefined) answered.push(found);
+        if (found !== undefined && found !== String(100 + j)) wrong.push(`${100 + j}: ${found}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(answered.length).toBeGreaterThan(1000);
+  });
+
+  it('does not keep an entry larger than a quarter of the store', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 2048 });
+    const big = entryOf('big', 't-big');
+    big.user.claims.padding = 'x'.repeat(600);
+    expect(admit(cache, 't-big', big)).toBe(false);
+    expect(get(cache, 't-big')).toBeUndefined();
+  });
+
+  it('gives each lookup a user of its own, and keeps a copy of what it is given', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
-    const kept = user('a');
+    const kept = user('a', 't');
     admit(cache, 't', { user: kept, key: publicKey, expiresAt: Infinity });
-    expect(Object.isFrozen(kept.claims)).toBe(true);
-    expect(Object.isFrozen(kept.claims.nested)).toBe(true);
-    expect(Object.isFrozen(kept.scopes)).toBe(true);
-    cache.delete('t');
-    expect(cache.get('t')).toBeUndefined();
+    kept.scopes.push('admin');
+    (kept.claims.nested as { list: number[] }).list.push(2);
+    const first = get(cache, 't')!.user;
+    expect(first.scopes).toEqual(['read:messages']);
+    first.scopes.push('admin');
+    first.claims.sub = 'mallory';
+    const second = get(cache, 't')!.user;
+    expect(second).toEqual(user('a', 't'));
+    expect(second).not.toBe(first);
+    cache.delete(tokenDigest('t'));
+    expect(get(cache, 't')).toBeUndefined();
+  });
+
+  it('gives back every string as it was, non-ASCII and lone surrogates included', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    const entry = entryOf('é', 't');
+    entry.user.claims.name = 'Zoë 山田 😀 \ud800 "quoted" \\ \u2028 \n';
+    Object.defineProperty(entry.user.claims, '__proto__', {
+      value: { admin: true },
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    admit(cache, 't', entry);
+    const found = get(cache, 't')!.user;
+    expect(found.claims.name).toBe(entry.user.claims.name);
+    expect(Object.getPrototypeOf(found.claims)).toBe(Object.prototype);
+    expect(Object.prototype.hasOwnProperty.call(found.claims, '__proto__')).toBe(true);
+    expect((found.claims as { admin?: unknown }).admin).toBeUndefined();
   });
 });

@@ -12,18 +12,39 @@ export interface VerifiedToken {
 
 export interface VerifiedTokenCacheConfig {
   maxEntries: number;
+  /** The size of the entries' store, allocated once outside the V8 heap. */
   maxBytes: number;
+}
+
+/** Where an entry's user lies in the store, and what else a hit needs. */
+interface Slot {
+  /** Bytes written to the store before this entry (its offset modulo the store's size). */
+  position: number;
+  length: number;
+  key: KeyObject;
+  expiresAt: number;
 }
 
 /**
  * In-process memory of tokens that passed every check, so that a client reusing its token (as
  * clients do for the token's whole lifetime) costs a map lookup instead of a signature check.
- * Keyed by the whole token (never shared outside the process), bounded by entries and bytes,
- * successes only, admitted on a token's second use; an entry ends at the token's `exp` or when
- * its key leaves the JWKS.
+ *
+ * Bounded in resident memory, not only in entries: each user is kept as JSON in one store of
+ * `maxBytes` allocated outside the V8 heap and written as a ring, so that the entries' bytes are
+ * exactly that store (pages are only resident once written) and no cached object lives on, or
+ * grows, the garbage-collected heap. The heap holds an index only: the token's SHA-256 (never the
+ * token itself), the entry's place in the store, its key and its end; bounded by `maxEntries`.
+ * An entry the ring has written over since is a miss. Every hit parses the user anew, so each
+ * request gets a user of its own.
+ *
+ * Successes only, admitted on a token's second use; an entry ends at the token's `exp` or when its
+ * key leaves the JWKS (the caller checks the key).
  */
 export class VerifiedTokenCache {
-  private readonly entries: LRUCache<string, VerifiedToken>;
+  private readonly index: LRUCache<string, Slot>;
+  private readonly store: Buffer;
+  /** Bytes written since the start: an entry at `position` is intact while `written - position <= store.length`. */
+  private written = 0;
   /**
    * The doorkeeper: a fixed table of fingerprints of tokens seen once. A token enters the cache on
    * its second use, so that tokens used once (a new token per call) never churn it; 256 KiB, and
@@ -32,62 +53,80 @@ export class VerifiedTokenCache {
   private readonly seenOnce = new Uint32Array(DOORKEEPER_SLOTS);
 
   constructor(config: VerifiedTokenCacheConfig) {
-    this.entries = new LRUCache<string, VerifiedToken>({
-      max: config.maxEntries,
-      maxSize: config.maxBytes,
-      sizeCalculation: (entry, token) => estimateBytes(token, entry),
-    });
-  }
-
-  /** The still-valid entry for `token`, if any. */
-  get(token: string, now = Date.now()): VerifiedToken | undefined {
-    const entry = this.entries.get(token);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt > now) return entry;
-    this.entries.delete(token);
-    return undefined;
+    this.index = new LRUCache<string, Slot>({ max: config.maxEntries });
+    // Uninitialised and untouched: resident only as entries are written. Never read before written.
+    this.store = Buffer.allocUnsafeSlow(config.maxBytes);
   }
 
   /**
-   * Offers a token that passed every check. It is kept from its second offer on (within the
-   * doorkeeper's memory); returns whether it was kept.
+   * The still-valid entry for the token whose SHA-256 (hex) is `digest`, with a user of its own.
    */
-  set(token: string, entry: VerifiedToken): boolean {
-    // user.tokenHash is 12 hex digits of the token's SHA-256: 16 bits pick the slot, 32 are kept.
-    const slot = parseInt(entry.user.tokenHash.slice(0, 4), 16) & (DOORKEEPER_SLOTS - 1);
-    const fingerprint = parseInt(entry.user.tokenHash.slice(4, 12), 16);
+  get(digest: string, now = Date.now()): VerifiedToken | undefined {
+    const slot = this.index.get(digest);
+    if (slot === undefined) return undefined;
+    if (slot.expiresAt <= now || this.written - slot.position > this.store.length) {
+      this.index.delete(digest);
+      return undefined;
+    }
+    const offset = slot.position % this.store.length;
+    const user = JSON.parse(
+      this.store.toString('latin1', offset, offset + slot.length),
+    ) as AuthUser;
+    return { user, key: slot.key, expiresAt: slot.expiresAt };
+  }
+
+  /**
+   * Offers a token that passed every check, by its SHA-256 (hex) `digest`, whose first 12 digits
+   * are `user.tokenHash`. It is kept from its second offer on (within the doorkeeper's memory);
+   * returns whether it was kept. The cache keeps a copy: `entry.user` stays the caller's.
+   */
+  set(digest: string, entry: VerifiedToken): boolean {
+    // 16 bits of the digest pick the slot, the next 32 are kept.
+    const slot = parseInt(digest.slice(0, 4), 16) & (DOORKEEPER_SLOTS - 1);
+    const fingerprint = parseInt(digest.slice(4, 12), 16);
     if (this.seenOnce[slot] !== fingerprint) {
       this.seenOnce[slot] = fingerprint;
       return false;
     }
-    deepFreeze(entry.user.claims);
-    Object.freeze(entry.user.scopes);
-    this.entries.set(token, entry);
+    // JSON with every non-ASCII character escaped, so that one byte holds one character.
+    const json = asciiJson(entry.user);
+    const size = this.store.length;
+    if (json.length > size / 4) return false;
+    let offset = this.written % size;
+    // An entry never wraps: the rest of the store is skipped (and counted as written).
+    if (offset + json.length > size) {
+      this.written += size - offset;
+      offset = 0;
+    }
+    this.store.write(json, offset, 'latin1');
+    this.index.set(digest, {
+      position: this.written,
+      length: json.length,
+      key: entry.key,
+      expiresAt: entry.expiresAt,
+    });
+    this.written += json.length;
     return true;
   }
 
-  delete(token: string): void {
-    this.entries.delete(token);
+  delete(digest: string): void {
+    this.index.delete(digest);
   }
 
+  /** Entries in the index (some may have been written over, and are dropped when asked for). */
   get size(): number {
-    return this.entries.size;
+    return this.index.size;
   }
 }
 
 const DOORKEEPER_SLOTS = 65_536;
 
-/**
- * Bytes an entry holds, estimated without serialising anything: the token string, the claims
- * decoded from its payload (at most as long as the token), and a fixed overhead. Measured: a
- * million entries stay within the documented bound (bench/RESULTS.md).
- */
-function estimateBytes(token: string, _entry: VerifiedToken): number {
-  return 4 * token.length + 512;
-}
+const HAS_NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII = /[\u0080-\uffff]/g;
 
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const member of Object.values(value)) deepFreeze(member);
+function asciiJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return HAS_NON_ASCII.test(json)
+    ? json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : json;
 }

@@ -9,7 +9,6 @@ import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { checkJwtHeader, type HeaderPolicy } from '../token/check-jwt-header';
 import { classifyToken } from '../token/classify-token';
-import { copyJson } from '../token/copy-json';
 import { decodeJwt, parsePayload } from '../token/decode-jwt';
 import {
   describeRequirement,
@@ -17,7 +16,7 @@ import {
   unmetRequirements,
   type ScopeRequirement,
 } from '../token/scopes';
-import { tokenHash } from '../token/token-hash';
+import { tokenDigest, tokenHash } from '../token/token-hash';
 import { validateClaims, type ClaimPolicy } from '../token/validate-claims';
 import { verifySignature, verifySignatureInThreadPool } from '../token/verify-signature';
 
@@ -80,7 +79,8 @@ export class AccessTokenVerifier {
    * `signatureChecks: 'thread-pool'`), through the verified-token cache.
    */
   async verifyJwt(token: string): Promise<AuthUser> {
-    const cached = this.cachedUser(token);
+    const digest = this.verified ? tokenDigest(token) : undefined;
+    const cached = digest === undefined ? undefined : this.cachedByDigest(digest);
     if (cached) return cached;
     const jwt = decodeJwt(token);
     const header = checkJwtHeader(jwt.header, this.headerPolicy);
@@ -94,7 +94,7 @@ export class AccessTokenVerifier {
         "The token's signature does not verify with the issuer's key: it was forged or altered.",
       );
     }
-    return this.acceptVerifiedPayload(token, parsePayload(jwt.payloadText), key);
+    return this.acceptVerifiedPayload(token, parsePayload(jwt.payloadText), key, digest);
   }
 
   /**
@@ -108,20 +108,28 @@ export class AccessTokenVerifier {
 
   /**
    * Checks the claims of a token whose signature `key` verified, and remembers it when it passes.
-   * The user is the request's own: the cache keeps a copy.
+   * The user is the request's own: the cache keeps a copy. `digest` is the token's `tokenDigest`
+   * when the caller has it.
    */
-  acceptVerifiedPayload(token: string, payload: unknown, key: KeyObject | undefined): AuthUser {
+  acceptVerifiedPayload(
+    token: string,
+    payload: unknown,
+    key: KeyObject | undefined,
+    digest?: string,
+  ): AuthUser {
     const claims = validateClaims(payload, this.claimPolicy, Math.floor(Date.now() / 1000));
+    if (this.verified) digest ??= tokenDigest(token);
     const user: AuthUser = {
       sub: claims.sub,
       scopes: [...grantedScopes(claims)],
       tokenType: 'jwt',
-      tokenHash: tokenHash(token),
+      tokenHash: digest === undefined ? tokenHash(token) : digest.slice(0, 12),
       claims,
     };
-    if (!this.verified || !key) return user;
+    if (!this.verified || !key || digest === undefined) return user;
     const expiresAt = (claims.exp + this.claimPolicy.clockToleranceSeconds) * 1000;
-    return this.verified.set(token, { user, key, expiresAt }) ? copyJson(user) : user;
+    this.verified.set(digest, { user, key, expiresAt });
+    return user;
   }
 
   /**
@@ -130,13 +138,17 @@ export class AccessTokenVerifier {
    * A copy of its own for each request, as on a first use.
    */
   cachedUser(token: string): AuthUser | undefined {
-    const entry = this.verified?.get(token);
+    return this.verified ? this.cachedByDigest(tokenDigest(token)) : undefined;
+  }
+
+  private cachedByDigest(digest: string): AuthUser | undefined {
+    const entry = this.verified?.get(digest);
     if (!entry) return undefined;
     if (!this.keyStore.isCurrent(entry.key)) {
-      this.verified!.delete(token);
+      this.verified!.delete(digest);
       return undefined;
     }
-    return copyJson(entry.user);
+    return entry.user;
   }
 
   /** Refuses `user` with 403 `insufficient_scope` unless it meets every requirement. */
