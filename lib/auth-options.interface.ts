@@ -1,6 +1,7 @@
 import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import type { RpcAuthorization } from './contexts/rpc-authorization';
+import type { ProtectedResourceOptions } from './resource-metadata/protected-resource-options';
 
 /**
  * Options of {@link AuthModule}. Validated once at bootstrap; an invalid value stops the
@@ -117,6 +118,13 @@ export interface AuthModuleOptions {
    * rpcAuthorization: (data) => (data as { meta?: { auth?: string } }).meta?.auth
    */
   rpcAuthorization?: RpcAuthorization;
+  /**
+   * RFC 9728 protected resource metadata, served at `/.well-known/oauth-protected-resource` (and
+   * its path-suffixed form) without a token, readable cross-origin; every challenge then names it
+   * in `resource_metadata`. MCP clients require both. `false` turns both off.
+   * @default { resource: the first audience }: on when that audience is an https URL
+   */
+  protectedResource?: false | ProtectedResourceOptions;
 }
 
 /** Credentials and endpoint of RFC 7662 token introspection. */

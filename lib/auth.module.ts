@@ -21,6 +21,8 @@ import { IssuerStartupCheck } from './issuer/issuer-startup-check';
 import { JwksKeyStore } from './issuer/jwks-key-store';
 import { resolveAuthOptions, type ResolvedAuthOptions } from './resolve-auth-options';
 import { OpaqueTokenVerifier } from './opaque/opaque-token.verifier';
+import { ProtectedResourceController } from './resource-metadata/protected-resource.controller';
+import { ProtectedResourceMetadata } from './resource-metadata/protected-resource-metadata';
 import { UpstreamLimiter } from './opaque/upstream-limiter';
 import { UserinfoService } from './opaque/userinfo.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
@@ -164,6 +166,7 @@ const providers: Provider[] = [
   AccessTokenGuard,
   GraphqlWsAuth,
   GraphqlSetupCheck,
+  ProtectedResourceMetadata,
 ];
 
 /**
@@ -180,6 +183,8 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
+  // GET /.well-known/oauth-protected-resource (RFC 9728); 404 when protectedResource is off.
+  controllers: [ProtectedResourceController],
   // What other modules may inject: the public classes of lib/index.ts, the options (without
   // secrets) behind @InjectAuthOptions(), and the key store for the health indicator of
   // nest-oauth2-bearer/health (provided in the application's module). Discovery, the opaque-token

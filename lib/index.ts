@@ -52,3 +52,6 @@ export { AuthHttpException } from './guards/auth-http-exception';
 export { AuthHttpExceptionFilter } from './guards/auth-http-exception.filter';
 export type { AccessTokenClaims, OpaqueTokenClaims } from './token/validate-claims';
 export { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
+export { PROTECTED_RESOURCE_METADATA_ROUTES } from './resource-metadata/protected-resource.controller';
+export type { ProtectedResourceMetadataDocument } from './resource-metadata/protected-resource-metadata';
+export type { ProtectedResourceOptions } from './resource-metadata/protected-resource-options';

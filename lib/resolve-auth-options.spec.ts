@@ -45,6 +45,13 @@ describe('resolveAuthOptions', () => {
       verifiedTokenCache: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 },
       signatureChecks: 'event-loop',
       rpcAuthorization: defaultRpcAuthorization,
+      protectedResource: {
+        enabled: true,
+        resource: 'https://api.example.com',
+        metadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource',
+        paths: ['/.well-known/oauth-protected-resource'],
+      },
+      resourceMetadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource',
     });
   });
 
@@ -85,6 +92,7 @@ describe('resolveAuthOptions', () => {
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
       signatureChecks: 'thread-pool',
       rpcAuthorization,
+      protectedResource: { resource: 'https://api.example.com/orders', resourceName: 'Orders' },
     });
     expect(resolved).toStrictEqual({
       issuer: 'https://tenant.auth0.com/',
@@ -109,6 +117,17 @@ describe('resolveAuthOptions', () => {
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
       signatureChecks: 'thread-pool',
       rpcAuthorization,
+      protectedResource: {
+        enabled: true,
+        resource: 'https://api.example.com/orders',
+        metadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource/orders',
+        paths: [
+          '/.well-known/oauth-protected-resource/orders',
+          '/.well-known/oauth-protected-resource',
+        ],
+        resourceName: 'Orders',
+      },
+      resourceMetadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource/orders',
     });
     expect(resolved.audiences).not.toBe(audience);
     expect(resolved.algorithms).not.toBe(algorithms);

@@ -9,6 +9,11 @@ import type {
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import { defaultRpcAuthorization, type RpcAuthorization } from './contexts/rpc-authorization';
 import { checkProviderUrl } from './issuer/url-policy';
+import {
+  PROTECTED_RESOURCE_OPTION_NAMES,
+  resolveProtectedResource,
+  type ResolvedProtectedResource,
+} from './resource-metadata/protected-resource-options';
 import { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
 
 /**
@@ -45,6 +50,10 @@ export interface ResolvedAuthOptions {
   signatureChecks: 'thread-pool' | 'event-loop';
   /** Where RPC messages carry their credentials (`defaultRpcAuthorization` unless set). */
   rpcAuthorization: RpcAuthorization;
+  /** RFC 9728 metadata: the document's resource and URL, or why none is served. */
+  protectedResource: ResolvedProtectedResource;
+  /** `resource_metadata` of every challenge (RFC 9728 §5.1): the document's absolute URL. */
+  resourceMetadataUrl?: string;
 }
 
 /** A budget of upstream calls, with its defaults filled in. */
@@ -87,6 +96,7 @@ const OPTION_NAMES = {
   verifiedTokenCache: true,
   signatureChecks: true,
   rpcAuthorization: true,
+  protectedResource: true,
 } satisfies Record<keyof AuthModuleOptions, true>;
 const CACHE_OPTION_NAMES = {
   ttlSeconds: true,
@@ -236,6 +246,22 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     verifiedTokenCache: resolveVerifiedTokenCache(options.verifiedTokenCache),
     signatureChecks: resolveSignatureChecks(options.signatureChecks),
     rpcAuthorization: resolveRpcAuthorization(options.rpcAuthorization),
+    ...resolveResourceMetadata(options.protectedResource, audiences),
+  };
+}
+
+function resolveResourceMetadata(
+  value: AuthModuleOptions['protectedResource'],
+  audiences: string[],
+): Pick<ResolvedAuthOptions, 'protectedResource' | 'resourceMetadataUrl'> {
+  if (typeof value === 'object' && value !== null)
+    refuseUnknownKeys(value, PROTECTED_RESOURCE_OPTION_NAMES, 'protectedResource.');
+  const resolved = resolveProtectedResource(value, audiences, (option, problem) => {
+    throw new AuthOptionsError(option, problem);
+  });
+  return {
+    protectedResource: resolved,
+    ...(resolved.enabled ? { resourceMetadataUrl: resolved.metadataUrl } : {}),
   };
 }
 

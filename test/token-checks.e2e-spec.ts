@@ -42,7 +42,9 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
     expect({ status: res.status, reason: res.body.reason }).toEqual({ status, reason });
     const code = status === 400 ? 'invalid_request' : 'invalid_token';
     expect(res.headers['www-authenticate']).toMatch(
-      new RegExp(`^Bearer realm="api", error="${code}", error_description="[^"]+"$`),
+      new RegExp(
+        `^Bearer realm="api", error="${code}", error_description="[^"]+", ${ks.resourceMetadata}$`,
+      ),
     );
     return res;
   }
@@ -362,7 +364,7 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
     it('answers a bare challenge when no token is sent', async () => {
       for (const res of [await raw(), await raw('Basic dXNlcjpwYXNz')]) {
         expect(res.status).toBe(401);
-        expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+        expect(res.headers['www-authenticate']).toBe(`Bearer realm="api", ${ks.resourceMetadata}`);
         expect(res.body).toMatchObject({ statusCode: 401, error: 'missing_token' });
       }
     });
@@ -390,7 +392,10 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
 
     it('ignores a query-string token by default', async () => {
       const res = await raw(undefined, `?access_token=${ks.token()}`);
-      expect([res.status, res.headers['www-authenticate']]).toEqual([401, 'Bearer realm="api"']);
+      expect([res.status, res.headers['www-authenticate']]).toEqual([
+        401,
+        `Bearer realm="api", ${ks.resourceMetadata}`,
+      ]);
     });
 
     it('accepts a query-string token when allowed, and refuses two token methods', async () => {
@@ -437,7 +442,9 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
       expect(res.status).toBe(403);
       expect(res.body.error).toBe('insufficient_scope');
       expect(res.headers['www-authenticate']).toMatch(
-        /^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="read:messages"$/,
+        new RegExp(
+          `^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="read:messages", ${ks.resourceMetadata}$`,
+        ),
       );
     });
 

@@ -334,7 +334,7 @@ describe('ws gateways', () => {
     const before = { ...ran };
     expect(await refusedUpgrade({})).toMatchObject({
       status: 401,
-      challenge: 'Bearer realm="api"',
+      challenge: `Bearer realm="api", ${ks.resourceMetadata}`,
       body: { status: 401, error: 'missing_token', reason: 'missing_token' },
     });
     const forged = ks.token({}, {}, { ...generateKey('RS256'), kid: ks.key.kid });

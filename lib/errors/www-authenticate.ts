@@ -14,6 +14,8 @@ function quote(value: string): string {
 export interface ChallengeOptions {
   /** RFC 6750 §3 `realm`. */
   realm: string;
+  /** RFC 9728 §5.1 `resource_metadata`: the absolute URL of the protected resource metadata. */
+  resourceMetadataUrl?: string;
 }
 
 /**
@@ -29,6 +31,9 @@ export function buildChallenge(error: AuthError, challenge: ChallengeOptions): s
   }
   if (error instanceof InsufficientScopeError) {
     params.push(`scope=${quote(error.requiredScopes.join(' '))}`);
+  }
+  if (challenge.resourceMetadataUrl !== undefined) {
+    params.push(`resource_metadata=${quote(challenge.resourceMetadataUrl)}`);
   }
   return `Bearer ${params.join(', ')}`;
 }

@@ -210,7 +210,9 @@ describe.each(APPS)('the packed package in a NestJS $name app', (app) => {
     it('answers a request without a token with 401 and the bare challenge', async () => {
       const response = await get('/messages');
       expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+      expect(response.headers.get('www-authenticate')).toMatch(
+        /^Bearer realm="api", resource_metadata="https:\/\/[^"]+\/\.well-known\/oauth-protected-resource"(, |$)/,
+      );
     });
 
     it('answers a valid token with 200 and the user', async () => {

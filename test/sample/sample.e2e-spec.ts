@@ -235,10 +235,11 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
     expect((await call('/api/public')).status).toBe(200);
     expect((await call('/api/private', token)).status).toBe(200);
     const missing = await call('/api/private');
-    expect([missing.status, missing.headers.get('www-authenticate')]).toEqual([
-      401,
-      'Bearer realm="api"',
-    ]);
+    expect(missing.status).toBe(401);
+    // RFC 9728: every challenge names the metadata document of the resource (the audience).
+    expect(missing.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="api", resource_metadata="https:\/\/api\.example\.com\/\.well-known\/oauth-protected-resource"(, |$)/,
+    );
     expect(await missing.json()).toMatchObject({ statusCode: 401, error: 'missing_token' });
     expect(missing.headers.get('access-control-expose-headers')).toBe(
       'WWW-Authenticate, Retry-After',
@@ -246,7 +247,7 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
     const scoped = await call('/api/private-scoped', opaque);
     expect(scoped.status).toBe(403);
     expect(scoped.headers.get('www-authenticate')).toMatch(
-      /^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="read:messages"$/,
+      /^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="read:messages", resource_metadata="https:\/\/api\.example\.com\/\.well-known\/oauth-protected-resource"$/,
     );
   });
 

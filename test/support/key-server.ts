@@ -127,6 +127,9 @@ export function signRaw(
  */
 export class KeyServer {
   readonly audience = 'https://api.test.local';
+  /** What every challenge of an app of this audience ends with (RFC 9728 `resource_metadata`). */
+  readonly resourceMetadata =
+    'resource_metadata="https://api.test.local/.well-known/oauth-protected-resource"';
   keys: TestKey[] = [];
   mode: ServerMode = 'ok';
   /** Overrides the published JWKS document when set. */
