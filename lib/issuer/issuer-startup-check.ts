@@ -13,24 +13,18 @@ export class IssuerStartupCheck implements OnApplicationBootstrap, OnApplication
   done: Promise<void> = Promise.resolve();
 
   constructor(
-    /** Every trusted issuer's discovery (none with a secret and no opaque tokens). */
-    private readonly discoveries: readonly IssuerDiscovery[],
+    private readonly discovery: IssuerDiscovery,
     private readonly logger: Pick<Logger, 'error'> = new Logger('AuthModule'),
   ) {}
 
   onApplicationBootstrap(): void {
-    this.done = Promise.all(
-      this.discoveries.map((discovery) =>
-        discovery.getMetadata().then(
-          () => undefined,
-          (error: unknown) => {
-            // Other failures (the provider is down) are told by the first request that needs keys.
-            if (error instanceof IssuerMismatchError && !this.stopped)
-              this.logger.error(error.message);
-          },
-        ),
-      ),
-    ).then(() => undefined);
+    this.done = this.discovery.getMetadata().then(
+      () => undefined,
+      (error: unknown) => {
+        // Other failures (the provider is down) are told by the first request that needs keys.
+        if (error instanceof IssuerMismatchError && !this.stopped) this.logger.error(error.message);
+      },
+    );
   }
 
   onApplicationShutdown(): void {

@@ -6,6 +6,7 @@ import {
   NotFoundException,
   Options,
   Req,
+  SetMetadata,
   VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { Public } from '../decorators/public.decorator';
@@ -41,8 +42,15 @@ interface RequestWithUrl {
   url?: string;
 }
 
-/** Serves the RFC 9728 document: public, readable cross-origin, outside any version. */
+/** `@ApiExcludeController()` of @nestjs/swagger (an optional peer), by its metadata key. */
+const SWAGGER_EXCLUDE_CONTROLLER = 'swagger/apiExcludeController';
+
+/**
+ * Serves the RFC 9728 document: public, readable cross-origin, outside any version, and left out of
+ * the app's OpenAPI document (it describes the API's own routes).
+ */
 @Public()
+@SetMetadata(SWAGGER_EXCLUDE_CONTROLLER, [true])
 @Controller({ version: VERSION_NEUTRAL })
 export class ProtectedResourceController {
   constructor(private readonly metadata: ProtectedResourceMetadata) {}

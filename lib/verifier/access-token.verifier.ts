@@ -4,11 +4,10 @@ import type { AuthUser } from '../auth-user.interface';
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, InsufficientScopeError, InvalidTokenError } from '../errors/auth-error';
-import { verifyHmac } from '../hmac/hmac-secret';
-import { TrustedIssuers } from '../issuer/trusted-issuers';
+import { JwksKeyStore } from '../issuer/jwks-key-store';
 import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
-import { checkJwtHeader, isHmacAlgorithm, type HeaderPolicy } from '../token/check-jwt-header';
+import { checkJwtHeader, type HeaderPolicy } from '../token/check-jwt-header';
 import { classifyToken } from '../token/classify-token';
 import { decodeJwt, parsePayload } from '../token/decode-jwt';
 import {
@@ -40,7 +39,7 @@ export class AccessTokenVerifier {
 
   constructor(
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
-    private readonly issuers: TrustedIssuers,
+    private readonly keyStore: JwksKeyStore,
     private readonly opaque: OpaqueTokenVerifier,
   ) {
     const { issuer, audiences, clockToleranceSeconds, strict } = options;
@@ -48,7 +47,6 @@ export class AccessTokenVerifier {
     this.headerPolicy = {
       ...(options.algorithms ? { algorithms: options.algorithms } : {}),
       strict: options.strict,
-      ...(options.keySource === 'secret' ? { hmac: true } : {}),
     };
     this.inThreadPool = options.signatureChecks === 'thread-pool';
     if (options.verifiedTokenCache)
@@ -86,23 +84,17 @@ export class AccessTokenVerifier {
     if (cached) return cached;
     const jwt = decodeJwt(token);
     const header = checkJwtHeader(jwt.header, this.headerPolicy);
-    // With several issuers, the unverified iss only chooses whose keys check the signature.
-    const payload = this.issuers.several ? parsePayload(jwt.payloadText) : undefined;
-    const issuer = this.issuers.select(payload);
-    const key = this.issuers.cachedKey(issuer, header) ?? (await this.issuers.key(issuer, header));
-    const { alg } = header;
-    const valid = isHmacAlgorithm(alg)
-      ? verifyHmac(alg, key, jwt.signingInput, jwt.signature)
-      : this.inThreadPool
-        ? await verifySignatureInThreadPool(alg, key, jwt.signingInput, jwt.signature)
-        : verifySignature(alg, key, jwt.signingInput, jwt.signature);
+    const key = this.keyStore.getCachedKey(header) ?? (await this.keyStore.getKey(header));
+    const valid = this.inThreadPool
+      ? await verifySignatureInThreadPool(header.alg, key, jwt.signingInput, jwt.signature)
+      : verifySignature(header.alg, key, jwt.signingInput, jwt.signature);
     if (!valid) {
       throw new InvalidTokenError(
         'signature_invalid',
         "The token's signature does not verify with the issuer's key: it was forged or altered.",
       );
     }
-    return this.acceptVerifiedPayload(token, payload ?? parsePayload(jwt.payloadText), key, digest);
+    return this.acceptVerifiedPayload(token, parsePayload(jwt.payloadText), key, digest);
   }
 
   /**
@@ -110,10 +102,8 @@ export class AccessTokenVerifier {
    * `crit`, `b64`, key fitness): for signature checks made elsewhere (passport-jwt).
    */
   keyFor(token: string): Promise<KeyObject> {
-    const jwt = decodeJwt(token);
-    const header = checkJwtHeader(jwt.header, this.headerPolicy);
-    const issuer = this.issuers.select(this.issuers.several ? parsePayload(jwt.payloadText) : {});
-    return this.issuers.key(issuer, header);
+    const header = checkJwtHeader(decodeJwt(token).header, this.headerPolicy);
+    return this.keyStore.getKey(header);
   }
 
   /**
@@ -127,8 +117,7 @@ export class AccessTokenVerifier {
     key: KeyObject | undefined,
     digest?: string,
   ): AuthUser {
-    const { policy } = this.issuers.select(payload);
-    const claims = validateClaims(payload, policy, Math.floor(Date.now() / 1000));
+    const claims = validateClaims(payload, this.claimPolicy, Math.floor(Date.now() / 1000));
     if (this.verified) digest ??= tokenDigest(token);
     const user: AuthUser = {
       sub: claims.sub,
@@ -155,7 +144,7 @@ export class AccessTokenVerifier {
   private cachedByDigest(digest: string): AuthUser | undefined {
     const entry = this.verified?.get(digest);
     if (!entry) return undefined;
-    if (!this.issuers.isCurrent(entry.user.claims.iss, entry.key)) {
+    if (!this.keyStore.isCurrent(entry.key)) {
       this.verified!.delete(digest);
       return undefined;
     }
