@@ -2,7 +2,7 @@
  * NestJS 12, jose and oidc-provider ship ESM only: Jest transforms them (with SWC) to CommonJS.
  * @type {import('jest').Config}
  */
-const esmPackages = ['@nestjs', 'jose', 'oidc-provider'];
+const esmPackages = ['@nestjs', 'jose', 'oidc-provider', 'dpop'];
 
 module.exports = {
   testEnvironment: 'node',

@@ -1,6 +1,7 @@
 import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import type { RpcAuthorization } from './contexts/rpc-authorization';
+import type { DpopOptions } from './dpop/dpop-options';
 import type { ProtectedResourceOptions } from './resource-metadata/protected-resource-options';
 
 /**
@@ -15,21 +16,42 @@ export interface AuthModuleOptions {
    * The issuer, exactly as the provider publishes it (Auth0: `https://TENANT.auth0.com/`, with the
    * trailing slash). Keys are found through `/.well-known/openid-configuration` unless `jwksUri`
    * is set. Must be https, or http on a loopback host.
+   *
+   * A list accepts tokens of several issuers (custom domains of one Auth0 tenant, several tenants,
+   * a migration between providers): each has its own discovery and keys, fetched on its first
+   * token, and a token is verified only with the keys of the issuer its `iss` names (exactly).
+   * A token of an issuer not listed is refused without any call to the network. An entry may be
+   * an {@link IssuerOptions} object with its own audience and JWKS URL.
+   * @example
+   * issuerUrl: ['https://login.example.com/', { url: 'https://other.eu.auth0.com/', audience: 'https://api-eu.example.com' }]
    */
-  issuerUrl: string;
-  /** The API identifier(s): a token's `aud` must contain one of them. */
+  issuerUrl: string | readonly (string | IssuerOptions)[];
+  /**
+   * The API identifier(s): a token's `aud` must contain one of them (for an issuer listed with
+   * its own `audience`, that one instead).
+   */
   audience: string | string[];
   /**
-   * The issuer's JWKS URL. Set it to skip discovery.
+   * The issuer's JWKS URL. Set it to skip discovery. With several issuers, set it per issuer
+   * (`issuerUrl: [{ url, jwksUri }]`).
    * @default discovered from the issuer
    */
   jwksUri?: string;
   /**
    * Allowed signature algorithms, compared case-sensitively. Only asymmetric algorithms
-   * (RS*, PS*, ES*) are supported; `none` and HMAC never are.
-   * @default every supported algorithm that fits the issuer's key named by the token
+   * (RS*, PS*, ES*) are supported; `none` never is, and HMAC (HS256, HS384, HS512) only with
+   * `secret`, and then only HMAC.
+   * @default every supported algorithm that fits the issuer's key named by the token; with `secret`, `['HS256']`
    */
   algorithms?: string[];
+  /**
+   * The API's HMAC signing secret, for APIs whose tokens are signed with HS256 (Auth0: APIs > your
+   * API > Settings > Signing Algorithm HS256; the secret is on the same page). At least 32 bytes.
+   * With it, only HMAC tokens signed with this secret are accepted (no JWKS, no discovery for
+   * keys); without it, every HMAC token is refused. It is kept out of the injectable options.
+   * @default none: tokens are verified with the issuer's public keys
+   */
+  secret?: string | Uint8Array;
   /**
    * Seconds of clock skew tolerated on `exp` and `nbf`.
    * @default 5
@@ -119,12 +141,36 @@ export interface AuthModuleOptions {
    */
   rpcAuthorization?: RpcAuthorization;
   /**
+   * DPoP-bound tokens (RFC 9449): `Authorization: DPoP <token>` with a `DPoP` proof, checked in
+   * full, with replay protection (shared through `cache.store` when set) and optional nonces.
+   * @default { mode: 'allowed' }: DPoP and unbound bearer tokens are both accepted
+   * @example
+   * dpop: { mode: 'required', nonce: { secret: process.env.DPOP_NONCE_SECRET! } }
+   */
+  dpop?: DpopOptions;
+  /**
    * RFC 9728 protected resource metadata, served at `/.well-known/oauth-protected-resource` (and
    * its path-suffixed form) without a token, readable cross-origin; every challenge then names it
    * in `resource_metadata`. MCP clients require both. `false` turns both off.
    * @default { resource: the first audience }: on when that audience is an https URL
    */
   protectedResource?: false | ProtectedResourceOptions;
+}
+
+/** One issuer of `issuerUrl`'s list, with settings of its own. */
+export interface IssuerOptions {
+  /** The issuer, exactly as the provider publishes it (the token's `iss`). */
+  url: string;
+  /**
+   * The API identifier(s) that tokens of this issuer must name in `aud`.
+   * @default the module's `audience`
+   */
+  audience?: string | string[];
+  /**
+   * This issuer's JWKS URL, to skip its discovery.
+   * @default discovered from the issuer
+   */
+  jwksUri?: string;
 }
 
 /** Credentials and endpoint of RFC 7662 token introspection. */

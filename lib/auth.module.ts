@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { Logger, Module, type Provider } from '@nestjs/common';
 import type { AuthModuleOptions } from './auth-options.interface';
 import {
@@ -19,6 +19,9 @@ import { GraphqlSetupCheck } from './contexts/graphql-setup.check';
 import { IssuerDiscovery } from './issuer/issuer-discovery';
 import { IssuerStartupCheck } from './issuer/issuer-startup-check';
 import { JwksKeyStore } from './issuer/jwks-key-store';
+import type { ResolvedIssuer } from './issuer/resolve-issuers';
+import { TrustedIssuers } from './issuer/trusted-issuers';
+import { HMAC_SECRET, resolveHmacSecret } from './hmac/hmac-secret';
 import { resolveAuthOptions, type ResolvedAuthOptions } from './resolve-auth-options';
 import { OpaqueTokenVerifier } from './opaque/opaque-token.verifier';
 import { ProtectedResourceController } from './resource-metadata/protected-resource.controller';
@@ -27,6 +30,7 @@ import { UpstreamLimiter } from './opaque/upstream-limiter';
 import { UserinfoService } from './opaque/userinfo.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { AccessTokenVerifier } from './verifier/access-token.verifier';
+import { SenderConstraint } from './dpop/sender-constraint';
 import type { FetchLimits } from './issuer/fetch-json';
 import type { IntrospectionCredentials } from './opaque/introspection-client';
 import type { AuthUser } from './auth-user.interface';
@@ -83,41 +87,70 @@ const providers: Provider[] = [
         : undefined,
   },
   {
+    // Validated with the other options (RESOLVED_AUTH_OPTIONS first), kept out of them.
+    provide: HMAC_SECRET,
+    inject: [AUTH_MODULE_OPTIONS, RESOLVED_AUTH_OPTIONS],
+    useFactory: (raw: AuthModuleOptions, options: ResolvedAuthOptions) =>
+      options.keySource === 'secret' ? resolveHmacSecret(raw.secret) : undefined,
+  },
+  {
+    provide: TrustedIssuers,
+    inject: [RESOLVED_AUTH_OPTIONS, HMAC_SECRET],
+    useFactory: (options: ResolvedAuthOptions, secret: KeyObject | undefined) =>
+      new TrustedIssuers(
+        options,
+        {
+          discovery: (issuer: ResolvedIssuer) =>
+            new IssuerDiscovery({
+              issuer: issuer.issuer,
+              ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}),
+              // Only with one issuer (several refuse them): that issuer's endpoints.
+              ...(options.userinfoEndpoint ? { userinfoEndpoint: options.userinfoEndpoint } : {}),
+              ...(options.introspection?.endpoint
+                ? { introspectionEndpoint: options.introspection.endpoint }
+                : {}),
+              limits: { timeoutMs: options.httpTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES },
+              maxAgeMs: 24 * 3600 * 1000,
+            }),
+          keyStore: (discovery: IssuerDiscovery) =>
+            new JwksKeyStore(
+              discovery,
+              {
+                limits: { timeoutMs: options.httpTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES },
+                refetchBurst: 3,
+                refetchCooldownMs: options.jwksCooldownMs,
+                maxAgeMs: 10 * 60 * 1000,
+                failureBackoffMs: 1000,
+                maxKeys: 100,
+              },
+              new Logger('JwksKeyStore'),
+            ),
+        },
+        secret,
+      ),
+  },
+  {
+    // The first issuer's (the only one's, unless several are listed): for opaque tokens.
     provide: IssuerDiscovery,
-    inject: [RESOLVED_AUTH_OPTIONS],
-    useFactory: (options: ResolvedAuthOptions) =>
-      new IssuerDiscovery({
-        issuer: options.issuer,
-        ...(options.jwksUri ? { jwksUri: options.jwksUri } : {}),
-        ...(options.userinfoEndpoint ? { userinfoEndpoint: options.userinfoEndpoint } : {}),
-        ...(options.introspection?.endpoint
-          ? { introspectionEndpoint: options.introspection.endpoint }
-          : {}),
-        limits: { timeoutMs: options.httpTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES },
-        maxAgeMs: 24 * 3600 * 1000,
-      }),
+    inject: [TrustedIssuers],
+    useFactory: (issuers: TrustedIssuers) => issuers.first.discovery,
   },
   {
     provide: IssuerStartupCheck,
-    inject: [IssuerDiscovery],
-    useFactory: (discovery: IssuerDiscovery) => new IssuerStartupCheck(discovery),
+    inject: [RESOLVED_AUTH_OPTIONS, TrustedIssuers],
+    useFactory: (options: ResolvedAuthOptions, issuers: TrustedIssuers) =>
+      new IssuerStartupCheck(
+        // With a secret, discovery serves opaque tokens only: nothing to check unless they are on.
+        options.keySource === 'secret' && !options.opaqueTokens
+          ? []
+          : issuers.all.map((issuer) => issuer.discovery),
+      ),
   },
   {
+    // The first issuer's key store (the only one's, unless several are listed).
     provide: JwksKeyStore,
-    inject: [RESOLVED_AUTH_OPTIONS, IssuerDiscovery],
-    useFactory: (options: ResolvedAuthOptions, discovery: IssuerDiscovery) =>
-      new JwksKeyStore(
-        discovery,
-        {
-          limits: { timeoutMs: options.httpTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES },
-          refetchBurst: 3,
-          refetchCooldownMs: options.jwksCooldownMs,
-          maxAgeMs: 10 * 60 * 1000,
-          failureBackoffMs: 1000,
-          maxKeys: 100,
-        },
-        new Logger('JwksKeyStore'),
-      ),
+    inject: [TrustedIssuers],
+    useFactory: (issuers: TrustedIssuers) => issuers.first.keys,
   },
   {
     provide: TOKEN_INFO_LIMITS,
@@ -160,6 +193,13 @@ const providers: Provider[] = [
       credentials: IntrospectionCredentials | undefined,
     ) => new OpaqueTokenVerifier(options, discovery, cache, limiter, limits, credentials),
   },
+  {
+    // The DPoP nonce secret comes from the raw options and stays out of the injectable ones.
+    provide: SenderConstraint,
+    inject: [AUTH_MODULE_OPTIONS, RESOLVED_AUTH_OPTIONS],
+    useFactory: (raw: AuthModuleOptions, options: ResolvedAuthOptions) =>
+      new SenderConstraint(options, raw.dpop?.nonce?.secret),
+  },
   UserinfoService,
   AccessTokenVerifier,
   AccessTokenStrategy,
@@ -186,8 +226,8 @@ const providers: Provider[] = [
   // GET /.well-known/oauth-protected-resource (RFC 9728); 404 when protectedResource is off.
   controllers: [ProtectedResourceController],
   // What other modules may inject: the public classes of lib/index.ts, the options (without
-  // secrets) behind @InjectAuthOptions(), and the key store for the health indicator of
-  // nest-oauth2-bearer/health (provided in the application's module). Discovery, the opaque-token
+  // secrets) behind @InjectAuthOptions(), and the trusted issuers (their key stores) for the health
+  // indicator of nest-oauth2-bearer/health (provided in the application's module). Discovery, the opaque-token
   // verifier and the caches stay internal.
   exports: [
     RESOLVED_AUTH_OPTIONS,
@@ -196,7 +236,7 @@ const providers: Provider[] = [
     AccessTokenVerifier,
     GraphqlWsAuth,
     UserinfoService,
-    JwksKeyStore,
+    TrustedIssuers,
   ],
 })
 export class AuthModule extends ConfigurableAuthModule {}

@@ -23,6 +23,9 @@ describe('resolveAuthOptions', () => {
   it('fills in the defaults', () => {
     expect(resolveAuthOptions(base)).toStrictEqual({
       issuer: 'https://tenant.auth0.com/',
+      issuers: ['https://tenant.auth0.com/'],
+      perIssuer: [{ issuer: 'https://tenant.auth0.com/', audiences: ['https://api.example.com'] }],
+      keySource: 'jwks',
       audiences: ['https://api.example.com'],
       clockToleranceSeconds: 5,
       allowQueryToken: false,
@@ -52,6 +55,14 @@ describe('resolveAuthOptions', () => {
         paths: ['/.well-known/oauth-protected-resource'],
       },
       resourceMetadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource',
+      dpop: {
+        mode: 'allowed',
+        algorithms: ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
+        iatWindowSeconds: 300,
+        nonce: false,
+        trustForwardedHeaders: false,
+        maxReplayEntries: 100_000,
+      },
     });
   });
 
@@ -93,9 +104,27 @@ describe('resolveAuthOptions', () => {
       signatureChecks: 'thread-pool',
       rpcAuthorization,
       protectedResource: { resource: 'https://api.example.com/orders', resourceName: 'Orders' },
+      dpop: {
+        mode: 'required',
+        algorithms: ['ES256'],
+        iatWindowSeconds: 60,
+        nonce: { secret: 'n'.repeat(32), rotateSeconds: 30 },
+        publicBaseUrl: 'https://api.example.com/v1/',
+        trustForwardedHeaders: true,
+        maxReplayEntries: 1000,
+      },
     });
     expect(resolved).toStrictEqual({
       issuer: 'https://tenant.auth0.com/',
+      issuers: ['https://tenant.auth0.com/'],
+      perIssuer: [
+        {
+          issuer: 'https://tenant.auth0.com/',
+          audiences: audience,
+          jwksUri: 'https://tenant.auth0.com/.well-known/jwks.json',
+        },
+      ],
+      keySource: 'jwks',
       audiences: audience,
       jwksUri: 'https://tenant.auth0.com/.well-known/jwks.json',
       algorithms,
@@ -128,7 +157,17 @@ describe('resolveAuthOptions', () => {
         resourceName: 'Orders',
       },
       resourceMetadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource/orders',
+      dpop: {
+        mode: 'required',
+        algorithms: ['ES256'],
+        iatWindowSeconds: 60,
+        nonce: { rotateSeconds: 30 },
+        publicBaseUrl: 'https://api.example.com/v1',
+        trustForwardedHeaders: true,
+        maxReplayEntries: 1000,
+      },
     });
+    expect(JSON.stringify(resolved)).not.toContain('nnnn');
     expect(resolved.audiences).not.toBe(audience);
     expect(resolved.algorithms).not.toBe(algorithms);
   });

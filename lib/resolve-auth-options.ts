@@ -8,7 +8,10 @@ import type {
 } from './auth-options.interface';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import { defaultRpcAuthorization, type RpcAuthorization } from './contexts/rpc-authorization';
+import { resolveHmacAlgorithms, resolveHmacSecret } from './hmac/hmac-secret';
+import { resolveIssuers, type ResolvedIssuer } from './issuer/resolve-issuers';
 import { checkProviderUrl } from './issuer/url-policy';
+import { resolveDpopOptions, type ResolvedDpopOptions } from './dpop/dpop-options';
 import {
   PROTECTED_RESOURCE_OPTION_NAMES,
   resolveProtectedResource,
@@ -21,7 +24,14 @@ import { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
  * out. They hold no secret: the introspection client secret stays with the introspection client.
  */
 export interface ResolvedAuthOptions {
+  /** The first issuer of `issuers` (the only one, unless `issuerUrl` lists several). */
   issuer: string;
+  /** Every trusted issuer, in the order of `issuerUrl`: exactly the `iss` values accepted. */
+  issuers: string[];
+  /** Each issuer's audiences and JWKS URL, in the order of `issuers`. */
+  perIssuer: ResolvedIssuer[];
+  /** Where signature keys come from: the issuers' JWKS, or the HMAC `secret` (never in here). */
+  keySource: 'jwks' | 'secret';
   audiences: string[];
   jwksUri?: string;
   algorithms?: string[];
@@ -50,6 +60,8 @@ export interface ResolvedAuthOptions {
   signatureChecks: 'thread-pool' | 'event-loop';
   /** Where RPC messages carry their credentials (`defaultRpcAuthorization` unless set). */
   rpcAuthorization: RpcAuthorization;
+  /** DPoP (RFC 9449): mode, proof algorithms, `iat` window, nonces (without their secret). */
+  dpop: ResolvedDpopOptions;
   /** RFC 9728 metadata: the document's resource and URL, or why none is served. */
   protectedResource: ResolvedProtectedResource;
   /** `resource_metadata` of every challenge (RFC 9728 §5.1): the document's absolute URL. */
@@ -81,6 +93,7 @@ const OPTION_NAMES = {
   audience: true,
   jwksUri: true,
   algorithms: true,
+  secret: true,
   clockTolerance: true,
   allowQueryToken: true,
   strict: true,
@@ -96,6 +109,7 @@ const OPTION_NAMES = {
   verifiedTokenCache: true,
   signatureChecks: true,
   rpcAuthorization: true,
+  dpop: true,
   protectedResource: true,
 } satisfies Record<keyof AuthModuleOptions, true>;
 const CACHE_OPTION_NAMES = {
@@ -129,7 +143,7 @@ const EXTRAS_NAMES = {
  * Refuses a key of `value` that is not an option, naming the nearest option: a typo such as
  * `audiance` stops the application instead of leaving the option at its default.
  */
-function refuseUnknownKeys(value: object, names: object, prefix: string): void {
+export function refuseUnknownKeys(value: object, names: object, prefix: string): void {
   for (const key of Object.keys(value)) {
     if (Object.hasOwn(names, key)) continue;
     const option = `${prefix}${key}`;
@@ -195,15 +209,14 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   if (typeof options !== 'object' || options === null)
     throw new AuthOptionsError('options', 'an options object is required');
   refuseUnknownKeys(options, OPTION_NAMES, '');
-  const { issuerUrl, audience, jwksUri, algorithms } = options;
-  if (typeof issuerUrl !== 'string' || issuerUrl === '') {
+  const { issuerUrl, audience, jwksUri } = options;
+  let { algorithms } = options;
+  if (typeof issuerUrl !== 'string' && !Array.isArray(issuerUrl)) {
     throw new AuthOptionsError(
       'issuerUrl',
       'is required (for Auth0: https://YOUR_TENANT.auth0.com/)',
     );
   }
-  const issuerProblem = checkProviderUrl(issuerUrl);
-  if (issuerProblem) throw new AuthOptionsError('issuerUrl', issuerProblem);
   providerUrl(jwksUri, 'jwksUri');
 
   const audiences = typeof audience === 'string' ? [audience] : audience;
@@ -216,8 +229,20 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   if (!Array.isArray(audiences) || !audiences.every((a) => typeof a === 'string' && a !== '')) {
     throw new AuthOptionsError('audience', 'must be a string or an array of strings (not empty)');
   }
-
-  if (algorithms !== undefined) {
+  const perIssuer = resolveIssuers(options, [...audiences], jwksUri);
+  // Validated here, kept out of the result: the key object lives in its own provider.
+  const hmac = resolveHmacSecret(options.secret) !== undefined;
+  if (hmac) {
+    const keyed = perIssuer.find((i) => i.jwksUri !== undefined);
+    if (keyed) {
+      throw new AuthOptionsError(
+        jwksUri !== undefined ? 'jwksUri' : `issuerUrl[${perIssuer.indexOf(keyed)}].jwksUri`,
+        'cannot be set with secret: HMAC tokens are verified with the secret only, never mixed ' +
+          'with JWKS keys. Remove one of them',
+      );
+    }
+    algorithms = resolveHmacAlgorithms(algorithms);
+  } else if (algorithms !== undefined) {
     if (!Array.isArray(algorithms) || algorithms.length === 0) {
       throw new AuthOptionsError('algorithms', 'must be a non-empty array when set');
     }
@@ -225,13 +250,17 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     if (unsupported.length > 0) {
       throw new AuthOptionsError(
         'algorithms',
-        `${unsupported.join(', ')} not supported; choose from ${SUPPORTED_ALGORITHMS.join(', ')} (never none or HMAC)`,
+        `${unsupported.join(', ')} not supported; choose from ${SUPPORTED_ALGORITHMS.join(', ')} ` +
+          '(never none; HMAC only with secret)',
       );
     }
   }
 
   return {
-    issuer: issuerUrl,
+    issuer: perIssuer[0].issuer,
+    issuers: perIssuer.map((i) => i.issuer),
+    perIssuer,
+    keySource: hmac ? 'secret' : 'jwks',
     audiences: [...audiences],
     ...(jwksUri !== undefined ? { jwksUri } : {}),
     ...(algorithms !== undefined ? { algorithms: [...algorithms] } : {}),
@@ -242,10 +271,11 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     maxTokenLength: number(options.maxTokenLength, 'maxTokenLength', 8192, 256, 65536),
     httpTimeoutMs: number(options.httpTimeoutMs, 'httpTimeoutMs', 5000, 100, 60000),
     jwksCooldownMs: number(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 30, 1, 3600) * 1000,
-    ...resolveOpaque(options, jwksUri),
+    ...resolveOpaque(options, perIssuer[0].jwksUri),
     verifiedTokenCache: resolveVerifiedTokenCache(options.verifiedTokenCache),
     signatureChecks: resolveSignatureChecks(options.signatureChecks),
     rpcAuthorization: resolveRpcAuthorization(options.rpcAuthorization),
+    dpop: resolveDpop(options.dpop),
     ...resolveResourceMetadata(options.protectedResource, audiences),
   };
 }
@@ -403,6 +433,12 @@ function resolveSignatureChecks(value: unknown): ResolvedAuthOptions['signatureC
     throw new AuthOptionsError('signatureChecks', "must be 'thread-pool' or 'event-loop'");
   }
   return value;
+}
+
+function resolveDpop(value: unknown): ResolvedDpopOptions {
+  const resolved = resolveDpopOptions(value);
+  if (Array.isArray(resolved)) throw new AuthOptionsError(...resolved);
+  return resolved;
 }
 
 function resolveRpcAuthorization(value: unknown): RpcAuthorization {

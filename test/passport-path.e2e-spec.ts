@@ -87,7 +87,7 @@ describe('Passport path and direct path agree', () => {
 
   it.each(cases)('for %s', async (_name, make) => {
     const token = make();
-    const direct = await outcome(() => verifier.verifyJwt(token));
+    const direct = await outcome(() => verifier.verify(token));
     const request = { headers: { authorization: `Bearer ${token}` } };
     attachToken(request, token);
     const viaPassport = await outcome(() => strategy.authenticateWithPassport(request, {}));

@@ -267,10 +267,13 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
       expect(res.headers['www-authenticate']).toContain('ID token');
     });
 
-    it.each([{ jkt: 'thumbprint' }, { 'x5t#S256': 'hash' }])(
+    it.each([
+      [{ jkt: 'thumbprint' }, 'sender_constrained_token'],
+      [{ 'x5t#S256': 'hash' }, 'unsupported_cnf'],
+    ])(
       'refuses a sender-constrained token (cnf %j) sent as a bearer token',
-      async (cnf) => {
-        await expectRefused(ks.token({ cnf }), 'sender_constrained_token');
+      async (cnf, reason) => {
+        await expectRefused(ks.token({ cnf }), reason);
       },
     );
 
@@ -364,7 +367,7 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
     it('answers a bare challenge when no token is sent', async () => {
       for (const res of [await raw(), await raw('Basic dXNlcjpwYXNz')]) {
         expect(res.status).toBe(401);
-        expect(res.headers['www-authenticate']).toBe(`Bearer realm="api", ${ks.resourceMetadata}`);
+        expect(res.headers['www-authenticate']).toBe(ks.bareChallenge);
         expect(res.body).toMatchObject({ statusCode: 401, error: 'missing_token' });
       }
     });
@@ -392,10 +395,7 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
 
     it('ignores a query-string token by default', async () => {
       const res = await raw(undefined, `?access_token=${ks.token()}`);
-      expect([res.status, res.headers['www-authenticate']]).toEqual([
-        401,
-        `Bearer realm="api", ${ks.resourceMetadata}`,
-      ]);
+      expect([res.status, res.headers['www-authenticate']]).toEqual([401, ks.bareChallenge]);
     });
 
     it('accepts a query-string token when allowed, and refuses two token methods', async () => {

@@ -267,6 +267,25 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   token_inactive: true,
   userinfo_subject_mismatch: true,
   sender_constrained_token: true,
+  // Checks of how the token was presented (lib/dpop), made after the cache: never cached.
+  dpop_required: false,
+  dpop_token_not_bound: false,
+  unsupported_cnf: false,
+  dpop_proof_missing: false,
+  dpop_proof_multiple: false,
+  dpop_proof_malformed: false,
+  dpop_proof_typ: false,
+  dpop_proof_alg: false,
+  dpop_proof_jwk: false,
+  dpop_proof_signature: false,
+  dpop_proof_htm: false,
+  dpop_proof_htu: false,
+  dpop_proof_iat: false,
+  dpop_proof_jti: false,
+  dpop_proof_replayed: false,
+  dpop_proof_ath: false,
+  dpop_key_mismatch: false,
+  dpop_nonce_required: false,
 };
 
 /** An entry's size as JSON; one that cannot be measured counts as too large to keep. */

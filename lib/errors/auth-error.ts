@@ -8,7 +8,9 @@ export type AuthErrorCode =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'issuer_unavailable';
+  | 'issuer_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 /**
  * A finer, stable reason for a refusal: for logs, metrics and tests. Never shown as the RFC 6750
@@ -45,7 +47,25 @@ export type AuthErrorReason =
   | 'token_rejected_by_issuer'
   | 'token_inactive'
   | 'userinfo_subject_mismatch'
-  | 'sender_constrained_token';
+  | 'sender_constrained_token'
+  | 'dpop_required'
+  | 'dpop_token_not_bound'
+  | 'unsupported_cnf'
+  | 'dpop_proof_missing'
+  | 'dpop_proof_multiple'
+  | 'dpop_proof_malformed'
+  | 'dpop_proof_typ'
+  | 'dpop_proof_alg'
+  | 'dpop_proof_jwk'
+  | 'dpop_proof_signature'
+  | 'dpop_proof_htm'
+  | 'dpop_proof_htu'
+  | 'dpop_proof_iat'
+  | 'dpop_proof_jti'
+  | 'dpop_proof_replayed'
+  | 'dpop_proof_ath'
+  | 'dpop_key_mismatch'
+  | 'dpop_nonce_required';
 
 const STATUS: Record<AuthErrorCode, number> = {
   missing_token: 401,
@@ -53,6 +73,8 @@ const STATUS: Record<AuthErrorCode, number> = {
   invalid_token: 401,
   insufficient_scope: 403,
   issuer_unavailable: 503,
+  invalid_dpop_proof: 401,
+  use_dpop_nonce: 401,
 };
 
 /** Base class of every refusal the library produces. */
@@ -125,5 +147,23 @@ export class UnsupportedContextError extends AuthError {
       `The access-token guard does not support the '${contextType}' execution context yet; ` +
         'the handler was refused. Mark it @Public() or protect it with a guard of your own.',
     );
+  }
+}
+
+/** The DPoP proof of the request fails a check of RFC 9449 §4.3: 401 `invalid_dpop_proof`. */
+export class InvalidDpopProofError extends AuthError {
+  constructor(reason: AuthErrorReason, message: string, options?: { cause?: unknown }) {
+    super('invalid_dpop_proof', reason, message, options);
+  }
+}
+
+/** The DPoP proof lacks the server's current nonce (RFC 9449 §9): 401 `use_dpop_nonce`. */
+export class UseDpopNonceError extends AuthError {
+  constructor(
+    /** The nonce to send in the `DPoP-Nonce` header, for the client's next proof. */
+    readonly nonce: string,
+    message: string,
+  ) {
+    super('use_dpop_nonce', 'dpop_nonce_required', message);
   }
 }

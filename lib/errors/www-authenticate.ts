@@ -1,4 +1,9 @@
-import { AuthError, InsufficientScopeError, IssuerUnavailableError } from './auth-error';
+import {
+  AuthError,
+  InsufficientScopeError,
+  IssuerUnavailableError,
+  UseDpopNonceError,
+} from './auth-error';
 
 /** Characters RFC 6750 allows in `error_description` and `scope`: %x20-21 / %x23-5B / %x5D-7E. */
 const NOT_QUOTABLE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
@@ -16,7 +21,16 @@ export interface ChallengeOptions {
   realm: string;
   /** RFC 9728 §5.1 `resource_metadata`: the absolute URL of the protected resource metadata. */
   resourceMetadataUrl?: string;
+  /**
+   * The DPoP challenge (RFC 9449 §7.1), on HTTP answers when DPoP is on: its `algs`, whether the
+   * API requires DPoP (no Bearer challenge then), and whether the refused request used the DPoP
+   * scheme (its error goes in the DPoP challenge).
+   */
+  dpopChallenge?: { algorithms: readonly string[]; required: boolean; presented?: boolean };
 }
+
+/** Errors about the proof itself, answered in a DPoP challenge whatever the scheme (§7.1). */
+const DPOP_ERRORS = new Set<string>(['invalid_dpop_proof', 'use_dpop_nonce']);
 
 /**
  * Builds the `WWW-Authenticate` value for a refusal (RFC 6750 §3).
@@ -34,6 +48,16 @@ export function buildChallenge(error: AuthError, challenge: ChallengeOptions): s
   }
   if (challenge.resourceMetadataUrl !== undefined) {
     params.push(`resource_metadata=${quote(challenge.resourceMetadataUrl)}`);
+  }
+  const dpop = challenge.dpopChallenge;
+  if (!dpop) return `Bearer ${params.join(', ')}`;
+  const algs = `algs=${quote(dpop.algorithms.join(' '))}`;
+  if (dpop.required || dpop.presented || DPOP_ERRORS.has(error.code)) {
+    return `DPoP ${[...params, algs].join(', ')}`;
+  }
+  // RFC 9449 §7.2: a request without credentials learns both schemes it may use.
+  if (error.code === 'missing_token') {
+    return `Bearer ${params.join(', ')}, DPoP ${[...params, algs].join(', ')}`;
   }
   return `Bearer ${params.join(', ')}`;
 }
@@ -81,5 +105,6 @@ export function authErrorAnswer(error: AuthError, challenge: ChallengeOptions): 
   } else {
     headers['WWW-Authenticate'] = buildChallenge(error, challenge);
   }
+  if (error instanceof UseDpopNonceError) headers['DPoP-Nonce'] = error.nonce;
   return { status: error.status, headers, body: buildErrorBody(error) };
 }

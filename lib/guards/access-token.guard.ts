@@ -18,11 +18,14 @@ import {
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, MissingTokenError, UnsupportedContextError } from '../errors/auth-error';
 import { authHttpException } from './auth-http-exception';
+import type { ChallengeOptions } from '../errors/www-authenticate';
 import { readRouteAuth, type RouteAuth } from './route-auth';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { UserinfoService } from '../opaque/userinfo.service';
 import { attachToken } from '../token/attached-token';
-import { extractBearerToken, type TokenSource } from '../token/extract-token';
+import { extractAccessToken, type TokenSource } from '../token/extract-token';
+import { httpPresentation, type TokenPresentation } from '../dpop/token-presentation';
+import { writeHeader } from '../dpop/write-header';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
 // Resolvers of @nestjs/graphql (Apollo, Express or Fastify); `graphql` loads on the first refusal.
@@ -45,6 +48,8 @@ export type { GuardRequest, GuardResponse };
 export class AccessTokenGuard implements CanActivate {
   private readonly logger = new Logger('AccessTokenGuard');
   private readonly routes = new WeakMap<object, WeakMap<object, RouteAuth>>();
+  /** The scheme of each HTTP request's token, for the challenge of its refusal. */
+  private readonly schemes = new WeakMap<object, 'Bearer' | 'DPoP'>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -63,14 +68,21 @@ export class AccessTokenGuard implements CanActivate {
       const source = face
         ? face.tokenSource(carrier, context, this.options)
         : this.getTokenSource(carrier as GuardRequest);
-      const token = extractBearerToken(source, this.options);
-      if (token === undefined) {
+      const dpopScheme = !face && this.options.dpop.mode !== 'disabled';
+      const { allowQueryToken, maxTokenLength } = this.options;
+      const extracted = extractAccessToken(source, { allowQueryToken, maxTokenLength, dpopScheme });
+      const token = extracted?.token;
+      if (extracted === undefined || token === undefined) {
         // Only a call with no token at all: a token that fails is refused on every route.
         if (anonymousAllowed) return true;
         throw new MissingTokenError();
       }
       attachToken(carrier, token, face ? face.response?.(context) : this.getResponse(context));
-      const user = await this.verifier.verify(token);
+      if (!face) this.schemes.set(carrier, extracted.scheme);
+      const presentation = face
+        ? undefined
+        : this.getPresentation(carrier as GuardRequest, extracted.scheme, context);
+      const user = await this.verifier.verify(token, presentation);
       carrier.user = user;
       this.verifier.checkScopes(user, scopes);
       // After the scope check: a caller that gets 403 costs no userinfo call.
@@ -122,13 +134,41 @@ export class AccessTokenGuard implements CanActivate {
   }
 
   /**
+   * How an HTTP request presented its token (scheme, DPoP proof, URL), for the DPoP checks. Override
+   * it when a proxy changes the URL in a way `dpop.publicBaseUrl` cannot say.
+   */
+  protected getPresentation(
+    request: GuardRequest,
+    scheme: 'Bearer' | 'DPoP',
+    context: ExecutionContext,
+  ): TokenPresentation {
+    return {
+      ...httpPresentation(request, scheme, this.options.dpop),
+      sendNonce: (nonce) => writeHeader(this.getResponse(context), 'DPoP-Nonce', nonce),
+    };
+  }
+
+  /** The challenge options of an HTTP refusal: the app's, plus DPoP's where it is on. */
+  private httpChallenge(context: ExecutionContext): ChallengeOptions {
+    const { dpop } = this.options;
+    if (dpop.mode === 'disabled') return this.options;
+    const presented = this.schemes.get(this.getRequest(context)) === 'DPoP';
+    const dpopChallenge = {
+      algorithms: dpop.algorithms,
+      required: dpop.mode === 'required',
+      presented,
+    };
+    return { ...this.options, dpopChallenge };
+  }
+
+  /**
    * Turns a refusal into the answer of its context: over HTTP the RFC 6750 challenge header and
    * Nest's JSON error body. Errors that are not refusals (bugs) are passed on unchanged.
    */
   protected handleError(error: unknown, context: ExecutionContext): unknown {
     if (!(error instanceof AuthError)) return error;
     if (context.getType() === 'http')
-      return authHttpException(error, this.options, this.getResponse(context));
+      return authHttpException(error, this.httpChallenge(context), this.getResponse(context));
     return this.faceOf(context).refusal(error, context, this.options);
   }
 }

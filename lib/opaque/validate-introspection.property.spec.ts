@@ -119,9 +119,7 @@ function expectedOutcome(
   if (response.active !== true) return 'refused';
   if (Object.entries(MEMBER_TYPES).some(([name, fits]) => has(name) && !fits(response[name])))
     return 'malformed';
-  if (has('cnf')) return 'refused';
-  if (typeof response.token_type === 'string' && response.token_type.toLowerCase() === 'dpop')
-    return 'refused';
+  // cnf and token_type DPoP are for the binding checks (lib/dpop).
   if (has('iss') && response.iss !== options.issuer) return 'refused';
   const aud = (typeof response.aud === 'string' ? [response.aud] : response.aud) as
     string[] | undefined;

@@ -7,7 +7,6 @@ import {
   claimTypeProblem,
   issuerMismatch,
   missingSubject,
-  senderConstrained,
   tokenExpired,
 } from '../token/validate-claims';
 import type { IntrospectionResponse } from './introspection-client';
@@ -43,8 +42,7 @@ export function validateIntrospection(
   const problem = claimTypeProblem(response);
   if (problem) throw new MalformedAnswerError('introspection', problem);
   const claims = response as IntrospectedClaims;
-  const tokenType = typeof claims.token_type === 'string' ? claims.token_type.toLowerCase() : '';
-  if (claims.cnf !== undefined || tokenType === 'dpop') throw senderConstrained();
+  // cnf and token_type DPoP are checked against how the token came: lib/dpop.
   if (claims.iss !== undefined && claims.iss !== options.issuer) {
     throw issuerMismatch(claims.iss, options.issuer);
   }

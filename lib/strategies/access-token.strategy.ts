@@ -124,7 +124,14 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
       return this.refuse(actions, request, error);
     }
     const cached = this.verifier.cachedUser(token);
-    if (cached) return actions.success(cached);
+    if (cached) {
+      // Passport's path takes bearer tokens only: a key-bound token is refused (lib/dpop).
+      void this.verifier.senders.checkBinding(cached, undefined, undefined).then(
+        () => actions.success(cached),
+        (error: unknown) => this.refuse(actions, request, error),
+      );
+      return;
+    }
     if (classifyToken(token) !== 'jwt') {
       this.verifier.verify(token).then(
         (user) => actions.success(user),
@@ -147,12 +154,15 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
   }
 
   /** Called by passport-jwt with the payload of a token whose signature is valid. */
-  validate(request: object, payload: unknown): AuthUser {
-    return this.verifier.acceptVerifiedPayload(
+  async validate(request: object, payload: unknown): Promise<AuthUser> {
+    const user = this.verifier.acceptVerifiedPayload(
       attachedToken(request) ?? '',
       payload,
       (request as KeyCarrier)[VERIFYING_KEY],
     );
+    // Passport's path takes bearer tokens only: a key-bound token is refused (lib/dpop).
+    await this.verifier.senders.checkBinding(user, undefined, undefined);
+    return user;
   }
 
   /**

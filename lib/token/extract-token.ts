@@ -4,6 +4,8 @@ import { InvalidRequestError } from '../errors/auth-error';
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** The Bearer scheme followed by white space or nothing; `1*SP` is then required before the token. */
 const BEARER_SCHEME = /^bearer(?=\s|$)/i;
+/** The DPoP scheme (RFC 9449 §7.1), recognised where DPoP is on. */
+const DPOP_SCHEME = /^dpop(?=\s|$)/i;
 const SEPARATOR = /^ +/;
 
 /** Where a request may carry its token, reduced to what extraction needs. */
@@ -24,6 +26,14 @@ export interface ExtractOptions {
   allowQueryToken: boolean;
   /** Longest token accepted, in characters. */
   maxTokenLength: number;
+  /** Recognise `Authorization: DPoP <token>` too (HTTP, where DPoP is on). */
+  dpopScheme?: boolean;
+}
+
+/** A token and the `Authorization` scheme it came with (the query parameter is Bearer). */
+export interface ExtractedToken {
+  token: string;
+  scheme: 'Bearer' | 'DPoP';
 }
 
 /**
@@ -34,6 +44,17 @@ export function extractBearerToken(
   source: TokenSource,
   options: ExtractOptions,
 ): string | undefined {
+  return extractAccessToken(source, { ...options, dpopScheme: false })?.token;
+}
+
+/**
+ * Finds the access token of a request and its scheme (Bearer, or DPoP with `dpopScheme`), or
+ * `undefined` when it carries none. Throws {@link InvalidRequestError} on broken syntax.
+ */
+export function extractAccessToken(
+  source: TokenSource,
+  options: ExtractOptions,
+): ExtractedToken | undefined {
   const header = source.authorization;
   // RFC 6750 §2: one method, one token. Proxies may pick another of repeated headers than Node.
   if ((source.authorizationHeaders ?? 0) > 1) multiple();
@@ -42,7 +63,9 @@ export function extractBearerToken(
     ? parseQueryToken(source.queryToken, options)
     : undefined;
   if (fromHeader !== undefined && fromQuery !== undefined) multiple();
-  return fromHeader ?? fromQuery;
+  return (
+    fromHeader ?? (fromQuery === undefined ? undefined : { token: fromQuery, scheme: 'Bearer' })
+  );
 }
 
 function multiple(): never {
@@ -52,18 +75,21 @@ function multiple(): never {
   );
 }
 
-function parseAuthorization(header: string, options: ExtractOptions): string | undefined {
-  const scheme = BEARER_SCHEME.exec(header);
-  // Another scheme (Basic, DPoP, ...) carries no bearer credentials: RFC 6750 §3.1.
+function parseAuthorization(header: string, options: ExtractOptions): ExtractedToken | undefined {
+  const dpop = options.dpopScheme ? DPOP_SCHEME.exec(header) : null;
+  const scheme = dpop ?? BEARER_SCHEME.exec(header);
+  // Another scheme (Basic, DPoP where it is off, ...) carries no bearer credentials: RFC 6750 §3.1.
   if (!scheme) return undefined;
+  const name = dpop ? 'DPoP' : 'Bearer';
   const rest = header.slice(scheme[0].length);
   const separator = SEPARATOR.exec(rest)?.[0] ?? '';
   // A tab or no separator at all leaves a non-token68 character or an empty token: 400.
-  return checkToken(
+  const token = checkToken(
     separator ? rest.slice(separator.length) : rest,
     options,
-    'Authorization: Bearer',
+    `Authorization: ${name}`,
   );
+  return { token, scheme: name };
 }
 
 function parseQueryToken(value: unknown, options: ExtractOptions): string | undefined {

@@ -94,7 +94,8 @@ function acceptable(payload: unknown, policy: ClaimPolicy, now: number): boolean
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
   const claims = payload as Record<string, unknown>;
   const has = (name: string) => claims[name] !== undefined;
-  if (['nonce', 'at_hash', 'c_hash', 's_hash', 'cnf'].some(has)) return false;
+  // cnf is for the binding checks (lib/dpop), which know how the token was presented.
+  if (['nonce', 'at_hash', 'c_hash', 's_hash'].some(has)) return false;
   if (claims.iss !== policy.issuer) return false;
   const aud = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
   if (!isStringArray(aud) || !aud.some((a) => policy.audiences.includes(a))) return false;

@@ -80,7 +80,7 @@ export function validateClaims(
   const apiAudience = policy.audiences[0];
 
   if (ID_TOKEN_CLAIMS.some((name) => claims[name] !== undefined)) throw idToken(apiAudience);
-  if (claims.cnf !== undefined) throw senderConstrained();
+  // cnf (a sender-constrained token) is checked against how the token came: lib/dpop.
 
   if (claims.iss !== policy.issuer) throw issuerMismatch(claims.iss, policy.issuer);
 
@@ -180,18 +180,6 @@ export function claimTypeProblem(claims: Record<string, unknown>): ClaimTypeProb
     if (value !== undefined && !test(value)) return { claim, expected };
   }
   return undefined;
-}
-
-/**
- * The refusal of a sender-constrained token (`cnf`: DPoP, RFC 9449 §7.1; mTLS, RFC 8705) sent as
- * a plain bearer token: whoever holds only the token must not be able to use it.
- */
-export function senderConstrained(): InvalidTokenError {
-  return new InvalidTokenError(
-    'sender_constrained_token',
-    'The access token is bound to a key (cnf: DPoP or mutual TLS) and cannot be used as a bearer ' +
-      'token; this API accepts bearer tokens only.',
-  );
 }
 
 /** The refusal of a token from another issuer. */

@@ -1,13 +1,16 @@
 import type { KeyObject } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { AuthUser } from '../auth-user.interface';
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, InsufficientScopeError, InvalidTokenError } from '../errors/auth-error';
-import { JwksKeyStore } from '../issuer/jwks-key-store';
+import { verifyHmac } from '../hmac/hmac-secret';
+import { TrustedIssuers } from '../issuer/trusted-issuers';
+import { SenderConstraint } from '../dpop/sender-constraint';
+import type { TokenPresentation } from '../dpop/token-presentation';
 import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
-import { checkJwtHeader, type HeaderPolicy } from '../token/check-jwt-header';
+import { checkJwtHeader, isHmacAlgorithm, type HeaderPolicy } from '../token/check-jwt-header';
 import { classifyToken } from '../token/classify-token';
 import { decodeJwt, parsePayload } from '../token/decode-jwt';
 import {
@@ -36,17 +39,22 @@ export class AccessTokenVerifier {
   private readonly headerPolicy: HeaderPolicy;
   private readonly verified?: VerifiedTokenCache;
   private readonly inThreadPool: boolean;
+  /** DPoP proofs and the binding of tokens to their senders (`cnf`). */
+  readonly senders: SenderConstraint;
 
   constructor(
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
-    private readonly keyStore: JwksKeyStore,
+    private readonly issuers: TrustedIssuers,
     private readonly opaque: OpaqueTokenVerifier,
+    @Optional() senderConstraint?: SenderConstraint,
   ) {
+    this.senders = senderConstraint ?? new SenderConstraint(options);
     const { issuer, audiences, clockToleranceSeconds, strict } = options;
     this.claimPolicy = { issuer, audiences, clockToleranceSeconds, strict };
     this.headerPolicy = {
       ...(options.algorithms ? { algorithms: options.algorithms } : {}),
       strict: options.strict,
+      ...(options.keySource === 'secret' ? { hmac: true } : {}),
     };
     this.inThreadPool = options.signatureChecks === 'thread-pool';
     if (options.verifiedTokenCache)
@@ -56,22 +64,31 @@ export class AccessTokenVerifier {
   /**
    * The user of an access token: a JWT verified with the issuer's keys, or an opaque token the
    * provider vouches for (when `opaqueTokens` is set). Each call returns a user of its own.
+   * `presentation` says how an HTTP request presented it (scheme, DPoP proof): without it the token
+   * is a bearer token, and a token bound to a key (`cnf`) is refused.
    */
-  async verify(token: string): Promise<AuthUser> {
+  async verify(token: string, presentation?: TokenPresentation): Promise<AuthUser> {
     try {
-      if (classifyToken(token) === 'jwt') return await this.verifyJwt(token);
-      if (this.opaque.enabled) return await this.opaque.verify(token);
-      throw new InvalidTokenError(
-        'not_a_jwt',
-        'The access token is not a JWT but an opaque or encrypted token, which this API cannot verify. ' +
-          'Auth0 issues such tokens when the client does not ask for an audience: request the access ' +
-          `token with audience=${this.options.audiences[0]}.`,
-      );
+      const proof = await this.senders.checkProof(token, presentation);
+      const user = await this.verifyToken(token);
+      await this.senders.checkBinding(user, presentation, proof);
+      return user;
     } catch (error) {
       const reason = error instanceof AuthError ? error.reason : 'error';
       this.logger.debug(`Refused token ${tokenHash(token)}: ${reason}`);
       throw error;
     }
+  }
+
+  private async verifyToken(token: string): Promise<AuthUser> {
+    if (classifyToken(token) === 'jwt') return await this.verifyJwt(token);
+    if (this.opaque.enabled) return await this.opaque.verify(token);
+    throw new InvalidTokenError(
+      'not_a_jwt',
+      'The access token is not a JWT but an opaque or encrypted token, which this API cannot verify. ' +
+        'Auth0 issues such tokens when the client does not ask for an audience: request the access ' +
+        `token with audience=${this.options.audiences[0]}.`,
+    );
   }
 
   /**
@@ -84,17 +101,23 @@ export class AccessTokenVerifier {
     if (cached) return cached;
     const jwt = decodeJwt(token);
     const header = checkJwtHeader(jwt.header, this.headerPolicy);
-    const key = this.keyStore.getCachedKey(header) ?? (await this.keyStore.getKey(header));
-    const valid = this.inThreadPool
-      ? await verifySignatureInThreadPool(header.alg, key, jwt.signingInput, jwt.signature)
-      : verifySignature(header.alg, key, jwt.signingInput, jwt.signature);
+    // With several issuers, the unverified iss only chooses whose keys check the signature.
+    const payload = this.issuers.several ? parsePayload(jwt.payloadText) : undefined;
+    const issuer = this.issuers.select(payload);
+    const key = this.issuers.cachedKey(issuer, header) ?? (await this.issuers.key(issuer, header));
+    const { alg } = header;
+    const valid = isHmacAlgorithm(alg)
+      ? verifyHmac(alg, key, jwt.signingInput, jwt.signature)
+      : this.inThreadPool
+        ? await verifySignatureInThreadPool(alg, key, jwt.signingInput, jwt.signature)
+        : verifySignature(alg, key, jwt.signingInput, jwt.signature);
     if (!valid) {
       throw new InvalidTokenError(
         'signature_invalid',
         "The token's signature does not verify with the issuer's key: it was forged or altered.",
       );
     }
-    return this.acceptVerifiedPayload(token, parsePayload(jwt.payloadText), key, digest);
+    return this.acceptVerifiedPayload(token, payload ?? parsePayload(jwt.payloadText), key, digest);
   }
 
   /**
@@ -102,8 +125,10 @@ export class AccessTokenVerifier {
    * `crit`, `b64`, key fitness): for signature checks made elsewhere (passport-jwt).
    */
   keyFor(token: string): Promise<KeyObject> {
-    const header = checkJwtHeader(decodeJwt(token).header, this.headerPolicy);
-    return this.keyStore.getKey(header);
+    const jwt = decodeJwt(token);
+    const header = checkJwtHeader(jwt.header, this.headerPolicy);
+    const issuer = this.issuers.select(this.issuers.several ? parsePayload(jwt.payloadText) : {});
+    return this.issuers.key(issuer, header);
   }
 
   /**
@@ -117,7 +142,8 @@ export class AccessTokenVerifier {
     key: KeyObject | undefined,
     digest?: string,
   ): AuthUser {
-    const claims = validateClaims(payload, this.claimPolicy, Math.floor(Date.now() / 1000));
+    const { policy } = this.issuers.select(payload);
+    const claims = validateClaims(payload, policy, Math.floor(Date.now() / 1000));
     if (this.verified) digest ??= tokenDigest(token);
     const user: AuthUser = {
       sub: claims.sub,
@@ -144,7 +170,7 @@ export class AccessTokenVerifier {
   private cachedByDigest(digest: string): AuthUser | undefined {
     const entry = this.verified?.get(digest);
     if (!entry) return undefined;
-    if (!this.keyStore.isCurrent(entry.key)) {
+    if (!this.issuers.isCurrent(entry.user.claims.iss, entry.key)) {
       this.verified!.delete(digest);
       return undefined;
     }

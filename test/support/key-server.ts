@@ -130,6 +130,10 @@ export class KeyServer {
   /** What every challenge of an app of this audience ends with (RFC 9728 `resource_metadata`). */
   readonly resourceMetadata =
     'resource_metadata="https://api.test.local/.well-known/oauth-protected-resource"';
+  /** The challenge to a request without a token, DPoP allowed (RFC 9449 §7.2: both schemes). */
+  readonly bareChallenge =
+    `Bearer realm="api", ${this.resourceMetadata}, ` +
+    `DPoP realm="api", ${this.resourceMetadata}, algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`;
   keys: TestKey[] = [];
   mode: ServerMode = 'ok';
   /** Overrides the published JWKS document when set. */

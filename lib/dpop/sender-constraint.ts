@@ -1,0 +1,202 @@
+import { Logger } from '@nestjs/common';
+import type { AuthUser } from '../auth-user.interface';
+import { InvalidDpopProofError, InvalidTokenError, UseDpopNonceError } from '../errors/auth-error';
+import type { SharedCacheStore } from '../cache/shared-cache-store.interface';
+import { describeValue } from '../token/describe-value';
+import { checkDpopProof, type CheckedProof } from './check-dpop-proof';
+import { resolveDpopOptions, type ResolvedDpopOptions } from './dpop-options';
+import { DpopNonces } from './dpop-nonces';
+import { DpopReplayCache, type ReplayLogger } from './dpop-replay-cache';
+import type { TokenPresentation } from './token-presentation';
+
+/** What the sender-constraint checks need of the resolved options. */
+export interface SenderConstraintOptions {
+  /** @default DPoP's defaults (`allowed`) */
+  dpop?: ResolvedDpopOptions;
+  clockToleranceSeconds: number;
+  cache: { store?: SharedCacheStore; storeTimeoutMs: number };
+}
+
+/** The `cnf` members (RFC 7800) this API can check. */
+const SUPPORTED_CNF = new Set(['jkt']);
+
+/**
+ * The checks that tie a token to its sender (RFC 9449 DPoP): the proof of a DPoP request before
+ * the token is verified, then the token's `cnf` against how it was presented, and the proof's
+ * `jti` recorded against replays. A token presented without a {@link TokenPresentation} (WebSocket,
+ * RPC, GraphQL over WebSocket, Passport) is a bearer token: a bound one is refused.
+ */
+export class SenderConstraint {
+  private readonly replays: DpopReplayCache;
+  private readonly nonces?: DpopNonces;
+  private readonly dpop: ResolvedDpopOptions;
+
+  constructor(
+    private readonly options: SenderConstraintOptions,
+    nonceSecret?: string | Uint8Array,
+    logger: ReplayLogger = new Logger('DPoP'),
+  ) {
+    const dpop = (this.dpop =
+      options.dpop ?? (resolveDpopOptions(undefined) as ResolvedDpopOptions));
+    const { cache } = options;
+    this.replays = new DpopReplayCache(
+      {
+        maxEntries: dpop.maxReplayEntries,
+        storeTimeoutMs: cache.storeTimeoutMs,
+        ...(cache.store ? { store: cache.store } : {}),
+      },
+      logger,
+    );
+    if (dpop.nonce && nonceSecret !== undefined) {
+      this.nonces = new DpopNonces(nonceSecret, dpop.nonce.rotateSeconds);
+    }
+  }
+
+  /** The nonce clients should put in their proofs now, when nonces are on. */
+  currentNonce(): string | undefined {
+    return this.nonces?.current();
+  }
+
+  /**
+   * Before the token is verified: refuses a bearer token where DPoP is required, and checks the
+   * proof of a DPoP request (every check of RFC 9449 §4.3 but replay), nonce included.
+   */
+  async checkProof(
+    token: string,
+    presentation: TokenPresentation | undefined,
+  ): Promise<CheckedProof | undefined> {
+    const { dpop } = this;
+    if (presentation?.scheme !== 'DPoP') {
+      if (dpop.mode === 'required') {
+        throw new InvalidTokenError(
+          'dpop_required',
+          'This API accepts only DPoP-bound access tokens: send Authorization: DPoP <token> with a ' +
+            'DPoP proof header (RFC 9449), and request the token with a DPoP proof.',
+        );
+      }
+      return undefined;
+    }
+    const proofs = presentation.dpopProofs;
+    if (proofs.length === 0) {
+      throw new InvalidDpopProofError(
+        'dpop_proof_missing',
+        'The request uses the DPoP scheme but has no DPoP header: send a DPoP proof made for this request.',
+      );
+    }
+    if (proofs.length > 1) {
+      throw new InvalidDpopProofError(
+        'dpop_proof_multiple',
+        `The request carries ${proofs.length} DPoP headers; send exactly one proof.`,
+      );
+    }
+    const url = presentation.url();
+    if (url === undefined) {
+      throw new InvalidDpopProofError(
+        'dpop_proof_htu',
+        "The request's URL cannot be told (no Host header), so the proof's htu cannot be checked.",
+      );
+    }
+    const proof = await checkDpopProof(proofs[0], {
+      method: presentation.method,
+      url,
+      accessToken: token,
+      algorithms: dpop.algorithms,
+      nowSeconds: Date.now() / 1000,
+      iatWindowSeconds: dpop.iatWindowSeconds,
+      leewaySeconds: this.options.clockToleranceSeconds,
+    });
+    if (this.nonces && (proof.nonce === undefined || !this.nonces.accepts(proof.nonce))) {
+      throw new UseDpopNonceError(
+        this.nonces.current(),
+        proof.nonce === undefined
+          ? 'This API requires a server nonce in DPoP proofs: make a new proof with the nonce of the DPoP-Nonce header.'
+          : "The DPoP proof's nonce is unknown or expired: make a new proof with the nonce of the DPoP-Nonce header.",
+      );
+    }
+    return proof;
+  }
+
+  /**
+   * After the token is verified: its `cnf` must fit how it was presented (a key-bound token only
+   * with a proof made with that key), then the proof's `jti` is recorded: a second use is a replay.
+   */
+  async checkBinding(
+    user: AuthUser,
+    presentation: TokenPresentation | undefined,
+    proof: CheckedProof | undefined,
+  ): Promise<void> {
+    const jkt = boundKey(user);
+    if (!proof) {
+      if (jkt !== undefined) {
+        throw new InvalidTokenError(
+          'sender_constrained_token',
+          'The access token is bound to a DPoP key (cnf.jkt) and cannot be used as a bearer token: ' +
+            'send it as Authorization: DPoP <token> with a DPoP proof made with that key.',
+        );
+      }
+      return;
+    }
+    if (jkt === undefined) {
+      throw new InvalidTokenError(
+        'dpop_token_not_bound',
+        'The access token is not bound to a DPoP key (no cnf.jkt), so it cannot be sent with the ' +
+          'DPoP scheme: send it as Authorization: Bearer, or request a DPoP-bound token.',
+      );
+    }
+    if (jkt !== proof.jkt) {
+      throw new InvalidDpopProofError(
+        'dpop_key_mismatch',
+        'The DPoP proof is signed with another key than the one the access token is bound to (cnf.jkt): ' +
+          'sign proofs with the key the token was requested with.',
+      );
+    }
+    const { iatWindowSeconds } = this.dpop;
+    const until = (proof.iat + iatWindowSeconds + this.options.clockToleranceSeconds) * 1000;
+    if (!(await this.replays.firstUse(proof.jkt, proof.jti, until - Date.now()))) {
+      throw new InvalidDpopProofError(
+        'dpop_proof_replayed',
+        'The DPoP proof was used before (same jti): make a new proof, with a new jti, for every request.',
+      );
+    }
+    if (this.nonces && presentation?.sendNonce && !this.nonces.isCurrent(proof.nonce!)) {
+      presentation.sendNonce(this.nonces.current());
+    }
+  }
+}
+
+/**
+ * The DPoP key a token is bound to (`cnf.jkt`), or `undefined` for an unbound token. Refuses a
+ * `cnf` this API cannot check, and an introspection answer that calls the token DPoP without
+ * saying to which key.
+ */
+function boundKey(user: AuthUser): string | undefined {
+  const cnf: unknown = user.claims.cnf;
+  const tokenType = user.claims.token_type;
+  const saysDpop = typeof tokenType === 'string' && tokenType.toLowerCase() === 'dpop';
+  if (cnf === undefined) {
+    if (saysDpop && user.tokenType === 'opaque')
+      throw unsupportedCnf('a DPoP token type without cnf.jkt');
+    return undefined;
+  }
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) {
+    throw unsupportedCnf('a cnf claim that is not an object');
+  }
+  const members = Object.keys(cnf);
+  const unsupported = members.filter((name) => !SUPPORTED_CNF.has(name));
+  if (unsupported.length > 0 || members.length === 0) {
+    throw unsupportedCnf(
+      `cnf member(s) ${unsupported.map((name) => describeValue(name, 40)).join(', ') || 'none'}`,
+    );
+  }
+  const jkt = (cnf as { jkt?: unknown }).jkt;
+  if (typeof jkt !== 'string' || jkt === '') throw unsupportedCnf('a cnf.jkt that is not a string');
+  return jkt;
+}
+
+function unsupportedCnf(what: string): InvalidTokenError {
+  return new InvalidTokenError(
+    'unsupported_cnf',
+    `The access token is bound to its sender by ${what}, which this API cannot check (it checks ` +
+      'DPoP cnf.jkt): the token cannot be accepted.',
+  );
+}

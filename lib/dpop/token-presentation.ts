@@ -1,0 +1,114 @@
+import type { ResolvedDpopOptions } from './dpop-options';
+
+/**
+ * How a request presented its access token, beyond the token itself: what the binding checks of
+ * DPoP (RFC 9449) and mutual TLS (RFC 8705) compare the token with. The HTTP face builds it; other
+ * transports present none, and their tokens are bearer tokens.
+ */
+export interface TokenPresentation {
+  /** The `Authorization` scheme the token came with. */
+  scheme: 'Bearer' | 'DPoP';
+  /** The values of the request's `DPoP` headers, one per header line, as received. */
+  dpopProofs: readonly string[];
+  /** The request's method. */
+  method: string;
+  /**
+   * The URL the client addressed, without query and fragment (for `htu`); `undefined` when the
+   * request does not say (no Host header).
+   */
+  url(): string | undefined;
+  /** The DER of the TLS client certificate the connection presented, if any. */
+  clientCertificate?(): Uint8Array | undefined;
+  /** Sends a fresh `DPoP-Nonce` with the successful answer. */
+  sendNonce?(nonce: string): void;
+}
+
+/** The parts of an HTTP request (Express or Fastify) a presentation is built from. */
+export interface PresentedRequest {
+  method?: string;
+  /** Express: the URL before any router rewrote it. */
+  originalUrl?: string;
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawHeaders?: readonly string[];
+  socket?: { encrypted?: boolean };
+  /** Fastify's request wraps Node's. */
+  raw?: { url?: string; rawHeaders?: readonly string[]; socket?: { encrypted?: boolean } };
+}
+
+/**
+ * The presentation of a token that came with `scheme` on an HTTP request (Express's request, or
+ * Fastify's with Node's under `raw`).
+ */
+export function httpPresentation(
+  request: PresentedRequest,
+  scheme: 'Bearer' | 'DPoP',
+  options: Pick<ResolvedDpopOptions, 'publicBaseUrl' | 'trustForwardedHeaders'>,
+): Omit<TokenPresentation, 'sendNonce'> {
+  const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
+  return {
+    scheme,
+    dpopProofs: headerValues(rawHeaders, request.headers, 'dpop'),
+    method: request.method ?? 'GET',
+    url: () => requestUrl(request, options),
+  };
+}
+
+/**
+ * Every value of header `name` (lower case), one per header line: Node joins repeated unknown
+ * headers with ", ", which would hide a second proof.
+ */
+export function headerValues(
+  rawHeaders: readonly string[] | undefined,
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string[] {
+  if (!rawHeaders) {
+    const value = headers[name];
+    return value === undefined ? [] : Array.isArray(value) ? value : [value];
+  }
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const header = rawHeaders[i];
+    if (header.length === name.length && header.toLowerCase() === name)
+      values.push(rawHeaders[i + 1]);
+  }
+  return values;
+}
+
+/**
+ * The URL the client addressed, without query and fragment: `publicBaseUrl` + path when set; else
+ * the scheme of the connection (or `X-Forwarded-Proto` when trusted), the `Host` header (or
+ * `X-Forwarded-Host`) and the request's path.
+ */
+export function requestUrl(
+  request: PresentedRequest,
+  options: Pick<ResolvedDpopOptions, 'publicBaseUrl' | 'trustForwardedHeaders'>,
+): string | undefined {
+  const target = request.originalUrl ?? request.raw?.url ?? request.url ?? '/';
+  const path = target.startsWith('/') ? target.replace(/[?#].*$/s, '') : absoluteFormPath(target);
+  if (path === undefined) return undefined;
+  if (options.publicBaseUrl !== undefined) return `${options.publicBaseUrl}${path}`;
+  const forwarded = (name: string) =>
+    options.trustForwardedHeaders ? firstValue(request.headers[name]) : undefined;
+  const encrypted = request.socket?.encrypted ?? request.raw?.socket?.encrypted;
+  const scheme = forwarded('x-forwarded-proto') ?? (encrypted ? 'https' : 'http');
+  const host = forwarded('x-forwarded-host') ?? firstValue(request.headers.host);
+  if (!host || (scheme !== 'http' && scheme !== 'https')) return undefined;
+  return `${scheme}://${host}${path}`;
+}
+
+/** The path of an absolute-form request target (`GET http://host/path`, sent to proxies). */
+function absoluteFormPath(target: string): string | undefined {
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  const first = text?.split(',')[0]?.trim().toLowerCase();
+  return first ? first : undefined;
+}
