@@ -13,6 +13,7 @@ import { ApiController } from './api.controller';
 import { EventsGateway } from './events.gateway';
 import { HealthController } from './health.controller';
 import { MessagesResolver } from './messages.resolver';
+import { SignInPageController } from './sign-in-page/sign-in-page.controller';
 
 /**
  * The sample API. With REDIS_URL set, the results of userinfo calls for opaque tokens are shared
@@ -66,7 +67,7 @@ export class AppModule {
         // GET /health: the identity provider's readiness (@nestjs/terminus).
         TerminusModule,
       ],
-      controllers: [ApiController, HealthController],
+      controllers: [ApiController, HealthController, SignInPageController],
       providers: [MessagesResolver, EventsGateway, IdentityProviderHealthIndicator],
     };
   }

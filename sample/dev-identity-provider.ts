@@ -2,11 +2,22 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { errors } from 'oidc-provider';
+import {
+  auth0LogoutRoute,
+  interactionPages,
+  logoutSource,
+  postLogoutSuccessSource,
+  profileOfSubject,
+} from './dev-identity-provider-pages';
 
 /** DEVELOPMENT ONLY: a real OpenID provider (oidc-provider) set up like an Auth0 tenant. */
 export interface DevIdentityProvider {
-  /** The issuer URL, e.g. http://127.0.0.1:41234 */
+  /** The issuer URL, with a trailing slash as Auth0's, e.g. http://127.0.0.1:41234/ */
   issuer: string;
+  /** The tenant's "domain" for auth0-spa-js: the issuer's origin, e.g. http://127.0.0.1:41234 */
+  domain: string;
+  /** The registered Single Page Application (public client, PKCE), when `spaOrigins` are given. */
+  spaClientId: string;
   /** The development client for the client-credentials grant. */
   clientId: string;
   clientSecret: string;
@@ -32,7 +43,25 @@ export interface DevIdentityProviderOptions {
   port?: number;
   /** Scopes the API defines. */
   scopes?: string[];
+  /**
+   * Origins of a browser sign-in page (e.g. http://localhost:3000): registers a Single Page
+   * Application for them, with `ORIGIN/` as its callback and sign-out URL and ORIGIN as a web origin.
+   */
+  spaOrigins?: string[];
 }
+
+/** The registered Single Page Application's client id (Auth0: Applications > your SPA > Client ID). */
+const SPA_CLIENT_ID = 'dev-spa';
+
+/** Auth0's endpoint paths, so that auth0-spa-js finds the embedded provider where it finds a tenant's. */
+const AUTH0_ROUTES = {
+  authorization: '/authorize',
+  token: '/oauth/token',
+  userinfo: '/userinfo',
+  jwks: '/.well-known/jwks.json',
+  revocation: '/oauth/revoke',
+  end_session: '/oidc/logout',
+};
 
 /** Path of the development-only route that mints an opaque token (POST, with the client secret). */
 export const OPAQUE_TOKEN_PATH = '/dev/opaque-token';
@@ -59,7 +88,10 @@ export async function startDevIdentityProvider(
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
+  const domain = `http://127.0.0.1:${port}`;
+  // Auth0 issuers end with a slash (auth0-spa-js expects `${domain}/` as the ID token's iss).
+  const issuer = `${domain}/`;
+  const spaOrigins = options.spaOrigins ?? [];
   const clientId = 'dev-client';
   const clientSecret = randomBytes(24).toString('base64url');
   const introspectionClient = {
@@ -93,20 +125,54 @@ export async function startDevIdentityProvider(
         response_types: [],
         redirect_uris: [],
       },
+      ...(spaOrigins.length > 0
+        ? [
+            {
+              // Auth0's "Single Page Application": public (no secret), Authorization Code + PKCE.
+              client_id: SPA_CLIENT_ID,
+              client_name: 'nest-oauth2-bearer sign-in page',
+              application_type: 'web' as const,
+              token_endpoint_auth_method: 'none' as const,
+              grant_types: ['authorization_code'],
+              response_types: ['code' as const],
+              redirect_uris: spaOrigins.map((origin) => `${origin}/`),
+              post_logout_redirect_uris: spaOrigins.map((origin) => `${origin}/`),
+            },
+          ]
+        : []),
     ],
+    routes: AUTH0_ROUTES,
+    // auth0-spa-js sends Auth0's `audience`; it is read as the RFC 8707 resource (defaultResource).
+    extraParams: ['audience'],
+    // Auth0's "Allowed Web Origins": the token endpoint answers the SPA's origins only.
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.clientId === SPA_CLIENT_ID && spaOrigins.includes(origin),
+    // As Auth0's, the ID token carries the profile claims of the granted scopes (name, email).
+    conformIdTokenClaims: false,
     jwks: { keys: [signingKey] },
     ttl: { ClientCredentials: 3600, AccessToken: 3600, Grant: 3600 },
     scopes: ['openid', 'profile', 'email', ...scopes],
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
-    findAccount: (_ctx, sub) =>
-      sub === user.sub ? { accountId: sub, claims: () => ({ ...user }) } : undefined,
+    findAccount: (_ctx, sub) => {
+      // The development user, or anyone signed in through the login form (any email address).
+      const profile = sub === user.sub ? { ...user } : profileOfSubject(sub);
+      return profile ? { accountId: sub, claims: () => ({ ...profile }) } : undefined;
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => options.audience,
+        // The SPA gets an access token for the API only when it asks with `audience` (as Auth0:
+        // without it, an opaque token for /userinfo); the development client always does.
+        defaultResource: (ctx, client, oneOf) => {
+          if (oneOf) return oneOf;
+          if (client?.clientId !== SPA_CLIENT_ID) return options.audience;
+          const audience: unknown = ctx.oidc.params?.audience;
+          return typeof audience === 'string' && audience !== '' ? audience : undefined;
+        },
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, resourceIndicator) => {
           if (resourceIndicator !== options.audience) throw new errors.InvalidTarget();
@@ -157,10 +223,14 @@ export async function startDevIdentityProvider(
     ctx.body = { access_token: await getOpaqueToken(), token_type: 'Bearer' };
     return undefined;
   });
+  provider.use(interactionPages(provider));
+  provider.use(auth0LogoutRoute(AUTH0_ROUTES.end_session));
   server.on('request', provider.callback());
 
   return {
     issuer,
+    domain,
+    spaClientId: SPA_CLIENT_ID,
     clientId,
     clientSecret,
     introspectionClient,
@@ -174,7 +244,7 @@ export async function startDevIdentityProvider(
         resource: options.audience,
         ...(scope ? { scope } : {}),
       });
-      const response = await fetch(`${issuer}/token`, {
+      const response = await fetch(`${domain}${AUTH0_ROUTES.token}`, {
         method: 'POST',
         body,
         signal: AbortSignal.timeout(5000),

@@ -64,8 +64,11 @@ async function bootstrap(): Promise<void> {
     devIdentityProvider = await startDevIdentityProvider({
       audience: process.env.AUTH_AUDIENCE,
       port: Number(process.env.DEV_IDP_PORT ?? 0),
+      // The sign-in page at / is a registered Single Page Application of the embedded provider.
+      spaOrigins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`],
     });
     process.env.AUTH_ISSUER_URL = devIdentityProvider.issuer;
+    process.env.AUTH_SPA_CLIENT_ID = devIdentityProvider.spaClientId;
   } else if (!process.env.AUTH_AUDIENCE) {
     throw new Error(
       'AUTH_AUDIENCE is not set: set it to your API identifier (Auth0: APIs > your API > Identifier).',
@@ -78,13 +81,18 @@ async function bootstrap(): Promise<void> {
   logger.log(
     `API listening on ${url} on ${platform} (issuer ${process.env.AUTH_ISSUER_URL}, audience ${process.env.AUTH_AUDIENCE})`,
   );
+  logger.log(
+    process.env.AUTH_SPA_CLIENT_ID
+      ? `Sign-in page: ${url}/`
+      : `Sign-in page: ${url}/ needs AUTH_SPA_CLIENT_ID (Auth0: your Single Page Application's Client ID)`,
+  );
 
   if (devIdentityProvider) {
     const idp = devIdentityProvider;
     const token = await idp.getAccessToken();
     const opaqueToken = await idp.getOpaqueToken();
     const tokenCommand =
-      `curl -s -X POST ${idp.issuer}/token -d grant_type=client_credentials -d client_id=${idp.clientId} ` +
+      `curl -s -X POST ${idp.domain}/oauth/token -d grant_type=client_credentials -d client_id=${idp.clientId} ` +
       `-d client_secret=${idp.clientSecret} -d resource=${process.env.AUTH_AUDIENCE} -d scope=read:messages`;
     console.log(
       [
@@ -93,6 +101,9 @@ async function bootstrap(): Promise<void> {
         ' DEVELOPMENT ONLY: an embedded identity provider (oidc-provider) is running at',
         ` ${idp.issuer}. Set AUTH_ISSUER_URL and AUTH_AUDIENCE to use a real one (Auth0).`,
         '==================================================================================',
+        `Sign in from a browser and see which token goes where: ${url}/`,
+        '(any email address and any password at the embedded provider)',
+        '',
         'Call the API with this access token (valid for one hour):',
         '',
         `export TOKEN=${token}`,
@@ -110,7 +121,7 @@ async function bootstrap(): Promise<void> {
         '',
         `export OPAQUE_TOKEN=${opaqueToken}`,
         `curl -H "Authorization: Bearer $OPAQUE_TOKEN" ${url}/api/me`,
-        `A new one: curl -s -X POST "${idp.issuer}${OPAQUE_TOKEN_PATH}?client_secret=${idp.clientSecret}"`,
+        `A new one: curl -s -X POST "${idp.domain}${OPAQUE_TOKEN_PATH}?client_secret=${idp.clientSecret}"`,
         '',
         process.env.REDIS_URL
           ? `Shared cache: ${process.env.REDIS_URL}`

@@ -109,7 +109,8 @@ describe.each(REGISTRATIONS_ON_EACH_PLATFORM)(
 describe('an identity provider that is down at start', () => {
   it('lets the app start, answers 503, and recovers when the provider comes back', async () => {
     const port = await freePort();
-    const issuer = `http://127.0.0.1:${port}`;
+    // The embedded provider's issuer ends with a slash, as an Auth0 tenant's does.
+    const issuer = `http://127.0.0.1:${port}/`;
     const started = Date.now();
     const app = await createFixtureApp({
       issuerUrl: issuer,

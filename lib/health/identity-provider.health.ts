@@ -3,13 +3,17 @@
 import '../peers/terminus.peer';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { JwksKeyStore } from '../issuer/jwks-key-store';
+import type { KeyStoreHealth } from '../issuer/jwks-key-store';
+import { TrustedIssuers } from '../issuer/trusted-issuers';
 
 /**
  * A `@nestjs/terminus` indicator of the identity provider, for readiness probes: up while tokens
  * can be verified (the provider answers discovery and JWKS, or its keys are cached), down when it
  * cannot be reached and no key is cached. It asks the module's own key store: cached fresh keys
  * answer without a request, and a probe never adds load the store's cooldowns would not allow.
+ * With several issuers, each one's state is under `issuers` (by issuer URL), and the indicator is
+ * up while at least one issuer's tokens can be verified: one tenant's outage does not take the
+ * API's instances out of service for the others. With a `secret` (HS256), nothing is fetched: up.
  * Import it from `nest-oauth2-bearer/health`, and provide it beside `TerminusModule`.
  *
  * @example
@@ -20,7 +24,7 @@ import { JwksKeyStore } from '../issuer/jwks-key-store';
 export class IdentityProviderHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly keyStore: JwksKeyStore,
+    private readonly issuers: TrustedIssuers,
   ) {}
 
   /**
@@ -29,16 +33,35 @@ export class IdentityProviderHealthIndicator {
    */
   async isHealthy<const Key extends string>(key: Key): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.indicators.check(key);
-    const { usable, keys, ageMs, stale, error } = await this.keyStore.health();
-    const details = {
-      keys,
-      ...(ageMs !== undefined ? { ageSeconds: Math.floor(ageMs / 1000), stale } : {}),
-      ...(error ? { message: error } : {}),
-    };
-    if (usable) return indicator.up(details);
+    const states = await this.issuers.health();
+    if (states.length === 0) return indicator.up({ keySource: 'secret' });
+    if (states.length > 1) {
+      const issuers = Object.fromEntries(
+        states.map((state) => [
+          state.issuer,
+          { status: state.usable ? 'up' : 'down', ...describe(state) },
+        ]),
+      );
+      if (states.some((state) => state.usable)) return indicator.up({ issuers });
+      return indicator.down({
+        issuers,
+        message: 'No trusted identity provider can be reached, and none has a usable key cached.',
+      });
+    }
+    const [state] = states;
+    const details = describe(state);
+    if (state.usable) return indicator.up(details);
     return indicator.down({
       ...details,
-      message: error ?? "The identity provider's key set has no usable key.",
+      message: state.error ?? "The identity provider's key set has no usable key.",
     });
   }
+}
+
+function describe({ keys, ageMs, stale, error }: KeyStoreHealth) {
+  return {
+    keys,
+    ...(ageMs !== undefined ? { ageSeconds: Math.floor(ageMs / 1000), stale } : {}),
+    ...(error ? { message: error } : {}),
+  };
 }

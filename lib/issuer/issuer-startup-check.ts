@@ -13,18 +13,24 @@ export class IssuerStartupCheck implements OnApplicationBootstrap, OnApplication
   done: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly discovery: IssuerDiscovery,
+    /** Every trusted issuer's discovery (none with a secret and no opaque tokens). */
+    private readonly discoveries: readonly IssuerDiscovery[],
     private readonly logger: Pick<Logger, 'error'> = new Logger('AuthModule'),
   ) {}
 
   onApplicationBootstrap(): void {
-    this.done = this.discovery.getMetadata().then(
-      () => undefined,
-      (error: unknown) => {
-        // Other failures (the provider is down) are told by the first request that needs keys.
-        if (error instanceof IssuerMismatchError && !this.stopped) this.logger.error(error.message);
-      },
-    );
+    this.done = Promise.all(
+      this.discoveries.map((discovery) =>
+        discovery.getMetadata().then(
+          () => undefined,
+          (error: unknown) => {
+            // Other failures (the provider is down) are told by the first request that needs keys.
+            if (error instanceof IssuerMismatchError && !this.stopped)
+              this.logger.error(error.message);
+          },
+        ),
+      ),
+    ).then(() => undefined);
   }
 
   onApplicationShutdown(): void {

@@ -31,7 +31,7 @@ describe('endpointOf', () => {
 
 describe('UserinfoService.fetchProfile', () => {
   // Only the arguments fetchProfile reaches before its precondition matter here.
-  const service = new UserinfoService(withoutEndpoints, null!, null!, limits, null!);
+  const service = new UserinfoService(null!, null!, null!, limits, null!);
   const user = { sub: 'alice', claims: { sub: 'alice' }, tokenHash: 'h' } as unknown as AuthUser;
 
   it('is a programming error (not a refusal) on a request the guard did not authenticate', async () => {

@@ -10,7 +10,7 @@ import type { TokenResultCache } from '../cache/token-result-cache';
 import { AuthError, InvalidTokenError } from '../errors/auth-error';
 import { authHttpException, type GuardResponse } from '../guards/auth-http-exception';
 import type { FetchLimits } from '../issuer/fetch-json';
-import { IssuerDiscovery } from '../issuer/issuer-discovery';
+import { TrustedIssuers } from '../issuer/trusted-issuers';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { attachedResponse, attachedToken } from '../token/attached-token';
 import { copyJson } from '../token/copy-json';
@@ -30,7 +30,7 @@ export class UserinfoService {
   private readonly logger = new Logger('UserinfoService');
 
   constructor(
-    private readonly discovery: IssuerDiscovery,
+    private readonly issuers: TrustedIssuers,
     @Inject(PROFILE_LIMITER) private readonly limiter: UpstreamLimiter,
     @Inject(USERINFO_CACHE) private readonly cache: TokenResultCache<UserProfile>,
     @Inject(TOKEN_INFO_LIMITS) private readonly limits: FetchLimits,
@@ -64,7 +64,9 @@ export class UserinfoService {
     if (user.profile) return user.profile;
     const exp = (user.claims as { exp?: unknown }).exp;
     const cached = await this.cache.resolve(token, async () => {
-      const endpoint = await endpointOf(this.discovery, 'userinfoEndpoint');
+      // The caller's own issuer's userinfo (the only issuer for opaque tokens).
+      const issuer = this.issuers.find(user.claims.iss) ?? this.issuers.first;
+      const endpoint = await endpointOf(issuer.discovery, 'userinfoEndpoint');
       try {
         const value = await this.limiter.run(() => requestUserinfo(endpoint, token, this.limits));
         return { value, ...(typeof exp === 'number' ? { expiresAtMs: exp * 1000 } : {}) };

@@ -16,7 +16,16 @@ export const SUPPORTED_ALGORITHMS = [
 
 export type SupportedAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
+/** The HMAC algorithms (RFC 7518 §3.2), accepted only with the module's `secret`, and then alone. */
+export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+
 const SUPPORTED = new Set<string>(SUPPORTED_ALGORITHMS);
+const HMAC = new Set<string>(HMAC_ALGORITHMS);
+
+export function isHmacAlgorithm(alg: string): alg is HmacAlgorithm {
+  return HMAC.has(alg);
+}
 /** `typ` values of access tokens, case-insensitive; "application/" may be omitted (RFC 7515 §4.1.9). */
 const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt', 'jwt', 'application/jwt']);
 const STRICT_TYPES = new Set(['at+jwt', 'application/at+jwt']);
@@ -24,7 +33,7 @@ const MAX_KID_LENGTH = 256;
 
 /** The header fields the key lookup needs, after the header checks passed. */
 export interface CheckedHeader {
-  alg: SupportedAlgorithm;
+  alg: SupportedAlgorithm | HmacAlgorithm;
   kid?: string;
 }
 
@@ -33,6 +42,11 @@ export interface HeaderPolicy {
   algorithms?: readonly string[];
   /** RFC 9068 strict mode: `typ` must be `at+jwt`. */
   strict: boolean;
+  /**
+   * A `secret` is configured: the HMAC algorithms of `algorithms` are accepted, and nothing else
+   * (`algorithms` then lists HMAC algorithms only).
+   */
+  hmac?: boolean;
 }
 
 /**
@@ -47,7 +61,7 @@ export function checkJwtHeader(
   const { alg, typ, kid } = header;
   if (
     typeof alg !== 'string' ||
-    !SUPPORTED.has(alg) ||
+    !(policy.hmac ? HMAC : SUPPORTED).has(alg) ||
     (policy.algorithms && !policy.algorithms.includes(alg))
   ) {
     const accepted = (policy.algorithms ?? SUPPORTED_ALGORITHMS).join(', ');
@@ -97,7 +111,6 @@ export function checkJwtHeader(
       `The token's kid header must be a string of 1 to ${MAX_KID_LENGTH} characters.`,
     );
   }
-  return kid === undefined
-    ? { alg: alg as SupportedAlgorithm }
-    : { alg: alg as SupportedAlgorithm, kid };
+  const checked = alg as SupportedAlgorithm | HmacAlgorithm;
+  return kid === undefined ? { alg: checked } : { alg: checked, kid };
 }

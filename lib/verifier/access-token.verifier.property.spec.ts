@@ -3,6 +3,7 @@ import { generateKey, KeyServer, signRaw, type TestKey } from '../../test/suppor
 import { AuthError } from '../errors/auth-error';
 import { IssuerDiscovery } from '../issuer/issuer-discovery';
 import { JwksKeyStore } from '../issuer/jwks-key-store';
+import { TrustedIssuers } from '../issuer/trusted-issuers';
 import { resolveAuthOptions } from '../resolve-auth-options';
 import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
 import type { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
@@ -123,7 +124,11 @@ describe('AccessTokenVerifier.verifyJwt (property, against a real local JWKS)', 
     );
     // Opaque tokens are not this property's subject: verifyJwt never consults them.
     const noOpaque = { enabled: false } as OpaqueTokenVerifier;
-    verifier = new AccessTokenVerifier(options, keyStore, noOpaque);
+    const issuers = new TrustedIssuers(options, {
+      discovery: () => discovery,
+      keyStore: () => keyStore,
+    });
+    verifier = new AccessTokenVerifier(options, issuers, noOpaque);
   });
 
   afterAll(() => ks.stop());

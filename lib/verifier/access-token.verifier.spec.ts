@@ -1,6 +1,6 @@
 import type { AuthUser } from '../auth-user.interface';
 import { InsufficientScopeError } from '../errors/auth-error';
-import type { JwksKeyStore } from '../issuer/jwks-key-store';
+import type { TrustedIssuers } from '../issuer/trusted-issuers';
 import type { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
 import { resolveAuthOptions } from '../resolve-auth-options';
 import type { ScopeRequirement } from '../token/scopes';
@@ -8,7 +8,7 @@ import { AccessTokenVerifier } from './access-token.verifier';
 
 const verifier = new AccessTokenVerifier(
   resolveAuthOptions({ issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api' }),
-  {} as JwksKeyStore,
+  {} as TrustedIssuers,
   { enabled: false } as OpaqueTokenVerifier,
 );
 const user = (scopes: string[]): AuthUser => ({
