@@ -94,6 +94,9 @@ for (const file of files) {
   const text = fs.readFileSync(path.join(root, file), 'utf8');
   for (const [, target] of text.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
     if (/^([a-z][a-z0-9+.-]*:|#)/i.test(target)) continue;
+    // Screenshots in docs/ are for the repository's view of the README (npm shows a README's
+    // images from the repository, never from the tarball): kept out of the package.
+    if (/^docs\/[\w-]+\.png$/.test(target) && fs.existsSync(path.join(root, target))) continue;
     const linked = path.posix.normalize(
       path.posix.join(path.posix.dirname(file), decodeURIComponent(target.split('#')[0])),
     );

@@ -128,9 +128,6 @@ describe.each(['express', 'fastify'] as const)('the sign-in page in chromium (%s
     expect(issuedTokens.length).toBeGreaterThanOrEqual(2);
     expect(await tokensInWebStorage()).toBe(0);
     await shot('2-signed-in');
-    if (process.env.UPDATE_DOCS_SCREENSHOT === '1' && platform === 'express') {
-      await page.screenshot({ path: DOCS_SCREENSHOT });
-    }
   });
 
   it('calls the API with the access token (200) and with the ID token (the ID token answer)', async () => {
@@ -143,6 +140,9 @@ describe.each(['express', 'fastify'] as const)('the sign-in page in chromium (%s
     expect(withIdToken).toContain('is an ID token, not an access token');
     expect(withIdToken).toContain(`audience=${AUDIENCE}`);
     await shot('3-id-token-refused');
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1' && platform === 'express') {
+      await page.screenshot({ path: DOCS_SCREENSHOT, fullPage: true });
+    }
     const me = await callAndRead('call-me');
     expect(me).toContain('Status: 200');
     expect(me).toContain(subjectForEmail(EMAIL));
