@@ -1,0 +1,87 @@
+import { createSecretKey, generateKeyPairSync } from 'node:crypto';
+import type { AuthModuleOptions } from '../auth-options.interface';
+import { AuthOptionsError, resolveAuthOptions } from '../resolve-auth-options';
+import { verifyHmac } from './hmac-secret';
+
+const secret = 'a-signing-secret-of-at-least-32-bytes!';
+const base = { issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api.example.com' };
+
+function resolve(overrides: Record<string, unknown>) {
+  return resolveAuthOptions({ ...base, ...overrides } as unknown as AuthModuleOptions);
+}
+
+function message(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AuthOptionsError) return error.message;
+    throw error;
+  }
+  throw new Error('expected an AuthOptionsError');
+}
+
+describe('the secret option (HS256)', () => {
+  it('resolves to HMAC with HS256 by default, and keeps the secret out of the options', () => {
+    const resolved = resolve({ secret });
+    expect([resolved.keySource, resolved.algorithms]).toEqual(['secret', ['HS256']]);
+    expect(JSON.stringify(resolved)).not.toContain(secret);
+    expect(
+      resolve({ secret: Buffer.from(secret), algorithms: ['HS512', 'HS256'] }).algorithms,
+    ).toEqual(['HS512', 'HS256']);
+  });
+
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  const jwk = JSON.stringify(publicKey.export({ format: 'jwk' }));
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      'a short secret',
+      { secret: 'x'.repeat(31) },
+      /'secret': must be at least 32 bytes \(it has 31\)/,
+    ],
+    ['a number', { secret: 42 }, /'secret': must be a string or a Uint8Array/],
+    [
+      'a public key PEM',
+      { secret: pem },
+      /'secret': looks like a key \(PEM or JWK\), not an HMAC secret/,
+    ],
+    ['a public JWK', { secret: jwk }, /'secret': looks like a key/],
+    [
+      'RS256 with a secret',
+      { secret, algorithms: ['RS256'] },
+      /'algorithms': RS256 not accepted with secret: choose from HS256, HS384, HS512/,
+    ],
+    [
+      'jwksUri with a secret',
+      { secret, jwksUri: 'https://tenant.auth0.com/jwks' },
+      /'jwksUri': cannot be set with secret/,
+    ],
+    [
+      'a per-issuer jwksUri with a secret',
+      {
+        secret,
+        issuerUrl: [
+          base.issuerUrl,
+          { url: 'https://b.example/', jwksUri: 'https://b.example/jwks' },
+        ],
+      },
+      /'issuerUrl\[1\]\.jwksUri': cannot be set with secret/,
+    ],
+    [
+      'HS256 without a secret',
+      { algorithms: ['HS256'] },
+      /'algorithms': HS256 not supported; .*HMAC only with secret/,
+    ],
+  ])('refuses %s, naming the option', (_name, overrides, expected) => {
+    const text = message(() => resolve(overrides));
+    expect(text).toMatch(expected);
+    if (typeof overrides.secret === 'string') expect(text).not.toContain(overrides.secret);
+  });
+
+  it('compares signatures of any length without throwing', () => {
+    const secretKey = createSecretKey(Buffer.from(secret));
+    expect(verifyHmac('HS256', secretKey, Buffer.from('a.b'), Buffer.alloc(0))).toBe(false);
+    expect(verifyHmac('HS256', secretKey, Buffer.from('a.b'), Buffer.alloc(64))).toBe(false);
+  });
+});
