@@ -12,6 +12,7 @@ import { IdentityProviderHealthIndicator } from '../lib/health/identity-provider
 import { ApiController } from './api.controller';
 import { EventsGateway } from './events.gateway';
 import { HealthController } from './health.controller';
+import { sampleIssuerOptions } from './issuer-config';
 import { MessagesResolver } from './messages.resolver';
 import { SignInPageController } from './sign-in-page/sign-in-page.controller';
 
@@ -47,13 +48,14 @@ export class AppModule {
           imports: [ConfigModule],
           inject: [ConfigService, { token: CACHE_MANAGER, optional: true }],
           useFactory: (config: ConfigService, cache?: Cache) => ({
-            issuerUrl: config.getOrThrow<string>('AUTH_ISSUER_URL'),
+            // AUTH_ISSUER_URL (several separated by commas), AUTH_HS256_SECRET; see issuer-config.ts.
+            ...sampleIssuerOptions((name) => config.get<string>(name)),
             audience: config
               .getOrThrow<string>('AUTH_AUDIENCE')
               .split(',')
               .map((audience) => audience.trim()),
-            // Opaque tokens (a client that asked for no audience) are checked with /userinfo.
-            opaqueTokens: 'userinfo' as const,
+            // Opaque tokens (a client that asked for no audience) are checked with /userinfo, with
+            // one issuer (sampleIssuerOptions).
             ...(cache ? { cache: { store: cache } } : {}),
           }),
         }),
