@@ -225,6 +225,19 @@ ${form}
   );
 }
 
+/** The provider's error page (a request it cannot send back to the application). */
+export function renderError(
+  ctx: KoaContextWithOIDC,
+  out: { error: string; error_description?: string },
+): void {
+  sendPage(
+    ctx,
+    ctx.status >= 400 ? ctx.status : 400,
+    'Sign-in error',
+    `<p><code>${escapeHtml(out.error)}</code>: ${escapeHtml(out.error_description ?? '')}</p>`,
+  );
+}
+
 /** The page shown after a sign-out that names no return URL. */
 export function postLogoutSuccessSource(ctx: KoaContextWithOIDC): void {
   sendPage(ctx, 200, 'Signed out', '<p>You are signed out of the development tenant.</p>');

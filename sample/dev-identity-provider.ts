@@ -8,6 +8,7 @@ import {
   logoutSource,
   postLogoutSuccessSource,
   profileOfSubject,
+  renderError,
 } from './dev-identity-provider-pages';
 
 /** DEVELOPMENT ONLY: a real OpenID provider (oidc-provider) set up like an Auth0 tenant. */
@@ -150,7 +151,15 @@ export async function startDevIdentityProvider(
     // As Auth0's, the ID token carries the profile claims of the granted scopes (name, email).
     conformIdTokenClaims: false,
     jwks: { keys: [signingKey] },
-    ttl: { ClientCredentials: 3600, AccessToken: 3600, Grant: 3600 },
+    ttl: {
+      ClientCredentials: 3600,
+      AccessToken: 3600,
+      Grant: 3600,
+      // A sign-in has ten minutes to finish; a session at the provider lasts eight hours.
+      Interaction: 600,
+      Session: 8 * 3600,
+    },
+    renderError,
     scopes: ['openid', 'profile', 'email', ...scopes],
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
     findAccount: (_ctx, sub) => {
