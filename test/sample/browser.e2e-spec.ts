@@ -94,6 +94,10 @@ describe.each(['express', 'fastify'] as const)('the sign-in page in chromium (%s
   };
 
   it('signs in through the provider login form (any email, any password), with audience', async () => {
+    // `npm start` prints the page's URL.
+    expect(sample.output()).toContain(
+      `Sign in from a browser and see which token goes where: ${base}/`,
+    );
     await page.goto(`${base}/`);
     await expect(byTestId('login').isEnabled()).resolves.toBe(true);
     await byTestId('login').click();
