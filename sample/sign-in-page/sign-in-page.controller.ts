@@ -26,9 +26,12 @@ interface HeaderSetter {
   header(name: string, value: string): unknown;
 }
 
-/** The tenant's "domain" as auth0-spa-js takes it: the issuer without its trailing slash. */
+/**
+ * The tenant's "domain" as auth0-spa-js takes it: the issuer without its trailing slash (the first
+ * one when AUTH_ISSUER_URL lists several, separated by commas).
+ */
 export function spaDomain(issuerUrl: string): string {
-  return issuerUrl.replace(/\/+$/, '');
+  return issuerUrl.split(',')[0].trim().replace(/\/+$/, '');
 }
 
 /**
