@@ -37,14 +37,18 @@ export { WithUserinfo } from './decorators/with-userinfo.decorator';
 export { UserinfoService } from './opaque/userinfo.service';
 export type { UserProfile } from './opaque/userinfo-client';
 export type { SharedCacheStore } from './cache/shared-cache-store.interface';
+export type { DpopMode, DpopNonceOptions, DpopOptions } from './dpop/dpop-options';
+export type { TokenPresentation } from './dpop/token-presentation';
 export {
   AuthError,
   InsufficientScopeError,
+  InvalidDpopProofError,
   InvalidRequestError,
   InvalidTokenError,
   IssuerUnavailableError,
   MissingTokenError,
   UnsupportedContextError,
+  UseDpopNonceError,
 } from './errors/auth-error';
 export type { AuthErrorCode, AuthErrorReason } from './errors/auth-error';
 export type { AuthErrorAnswer, AuthErrorBody } from './errors/www-authenticate';
@@ -55,3 +59,6 @@ export { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
 export { PROTECTED_RESOURCE_METADATA_ROUTES } from './resource-metadata/protected-resource.controller';
 export type { ProtectedResourceMetadataDocument } from './resource-metadata/protected-resource-metadata';
 export type { ProtectedResourceOptions } from './resource-metadata/protected-resource-options';
+export { claimCheck, claimEquals, claimIncludes, ClaimRuleError } from './claim-rules/claim-rules';
+export type { ClaimRule, RuleClaims } from './claim-rules/claim-rules';
+export { ClaimRules } from './claim-rules/claim-rules.decorator';

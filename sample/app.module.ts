@@ -10,6 +10,7 @@ import { Keyv } from 'keyv';
 import { AuthModule } from '../lib';
 import { IdentityProviderHealthIndicator } from '../lib/health/identity-provider.health';
 import { ApiController } from './api.controller';
+import { sampleDpopOptions } from './dpop-config';
 import { EventsGateway } from './events.gateway';
 import { HealthController } from './health.controller';
 import { sampleIssuerOptions } from './issuer-config';
@@ -57,6 +58,8 @@ export class AppModule {
             // Opaque tokens (a client that asked for no audience) are checked with /userinfo, with
             // one issuer (sampleIssuerOptions).
             ...(cache ? { cache: { store: cache } } : {}),
+            // DPoP (RFC 9449): AUTH_DPOP, AUTH_DPOP_NONCE; replays shared through Redis when set.
+            dpop: sampleDpopOptions((name) => config.get<string>(name)),
           }),
         }),
         // POST /graphql on Express or Fastify (ApolloDriver follows the platform).

@@ -42,8 +42,8 @@ export async function createSampleApp(
   app.enableCors({
     origin: origins && origins.length > 0 ? origins : '*',
     methods: 'GET, HEAD, POST',
-    allowedHeaders: 'Authorization, Content-Type',
-    exposedHeaders: 'WWW-Authenticate, Retry-After',
+    allowedHeaders: 'Authorization, Content-Type, DPoP',
+    exposedHeaders: 'WWW-Authenticate, Retry-After, DPoP-Nonce',
   });
   // Swagger UI at /docs and the document at /docs-json: each route's token requirement, scopes and
   // refusals come from its decorators.

@@ -242,7 +242,7 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
     );
     expect(await missing.json()).toMatchObject({ statusCode: 401, error: 'missing_token' });
     expect(missing.headers.get('access-control-expose-headers')).toBe(
-      'WWW-Authenticate, Retry-After',
+      'WWW-Authenticate, Retry-After, DPoP-Nonce',
     );
     const scoped = await call('/api/private-scoped', opaque);
     expect(scoped.status).toBe(403);
@@ -294,7 +294,7 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
       },
     });
     expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type');
+    expect(res.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type, DPoP');
     expect(res.headers.get('www-authenticate')).toBeNull();
   });
 });
