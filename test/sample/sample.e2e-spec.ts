@@ -294,7 +294,9 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
       },
     });
     expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type, DPoP');
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'Authorization, Content-Type, DPoP',
+    );
     expect(res.headers.get('www-authenticate')).toBeNull();
   });
 });
