@@ -6,6 +6,7 @@ export type {
   AuthOptionsFactory,
   CacheOptions,
   IntrospectionOptions,
+  IssuerOptions,
   UpstreamBudget,
   UpstreamOptions,
 } from './auth-options.interface';
