@@ -1,0 +1,62 @@
+import { IssuerUnavailableError } from '../errors/auth-error';
+import { DpopReplayCache, sharedSetIfAbsent } from './dpop-replay-cache';
+
+const warnings: string[] = [];
+const logger = { warn: (message: string) => warnings.push(message) };
+
+describe('DpopReplayCache', () => {
+  beforeEach(() => warnings.splice(0));
+
+  it('accepts a jti once in process, per key', async () => {
+    const cache = new DpopReplayCache({ maxEntries: 100, storeTimeoutMs: 50 }, logger);
+    expect(await cache.firstUse('k1', 'j', 60_000)).toBe(true);
+    expect(await cache.firstUse('k1', 'j', 60_000)).toBe(false);
+    expect(await cache.firstUse('k2', 'j', 60_000)).toBe(true);
+  });
+
+  it('warns (once a minute) when it is full and forgets a jti early', async () => {
+    const cache = new DpopReplayCache({ maxEntries: 100, storeTimeoutMs: 50 }, logger);
+    for (let i = 0; i < 102; i++) await cache.firstUse('k', `j${i}`, 60_000);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/full \(100 jti\).*dpop.maxReplayEntries/);
+  });
+
+  it("uses a store's own atomic setIfAbsent", async () => {
+    const seen = new Set<string>();
+    const store = {
+      get: () => Promise.resolve(undefined),
+      set: () => Promise.resolve(),
+      setIfAbsent: (key: string) => Promise.resolve(!seen.has(key) && !!seen.add(key)),
+    };
+    const [a, b] = [1, 2].map(
+      () => new DpopReplayCache({ maxEntries: 100, storeTimeoutMs: 50, store }, logger),
+    );
+    expect(await a.firstUse('k', 'j', 1000)).toBe(true);
+    expect(await b.firstUse('k', 'j', 1000)).toBe(false);
+  });
+
+  it('falls back to get then set for a store without setIfAbsent', async () => {
+    const values = new Map<string, unknown>();
+    const store = {
+      get: <T>(key: string) => Promise.resolve(values.get(key) as T | undefined),
+      set: (key: string, value: unknown) => Promise.resolve(values.set(key, value)),
+    };
+    const setIfAbsent = sharedSetIfAbsent(store);
+    expect(await setIfAbsent('x', 1000)).toBe(true);
+    expect(await setIfAbsent('x', 1000)).toBe(false);
+  });
+
+  it('fails closed (503) when the store throws, and lets the same proof be retried', async () => {
+    let fail = true;
+    const store = {
+      get: () => Promise.resolve(undefined),
+      set: () => Promise.resolve(),
+      setIfAbsent: () => (fail ? Promise.reject(new Error('down')) : Promise.resolve(true)),
+    };
+    const cache = new DpopReplayCache({ maxEntries: 100, storeTimeoutMs: 50, store }, logger);
+    await expect(cache.firstUse('k', 'j', 1000)).rejects.toBeInstanceOf(IssuerUnavailableError);
+    expect(warnings[0]).toMatch(/failed a DPoP replay check \(Error\).*fail-closed/);
+    fail = false;
+    expect(await cache.firstUse('k', 'j', 1000)).toBe(true);
+  });
+});
