@@ -19,10 +19,22 @@ export function bearerRequests(token?: () => string): autocannon.Request[] {
  * Starts the sample-like server of this library (bench/servers/ours.js) pinned to CPU 0, against
  * `ks`, and resolves once it listens on `port`.
  */
-export async function startPinnedServer(ks: KeyServer, port: number): Promise<ChildProcess> {
+export async function startPinnedServer(
+  ks: KeyServer,
+  port: number,
+  /** A command that runs node (valgrind and its options), and node's own flags. */
+  launch: { wrapper?: string[]; nodeFlags?: string[] } = {},
+): Promise<ChildProcess> {
   const child = spawn(
     'taskset',
-    ['-c', '0', process.execPath, join(__dirname, 'servers', 'ours.js')],
+    [
+      '-c',
+      '0',
+      ...(launch.wrapper ?? []),
+      process.execPath,
+      ...(launch.nodeFlags ?? []),
+      join(__dirname, 'servers', 'ours.js'),
+    ],
     {
       env: {
         ...process.env,

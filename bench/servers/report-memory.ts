@@ -1,4 +1,4 @@
-import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { Session } from 'node:inspector';
 
 /**
@@ -8,10 +8,14 @@ import { Session } from 'node:inspector';
  *   key, run in this process while it serves nothing (the same figure as the idle verify process,
  *   but with this server's heap and caches);
  * - 'profile-start' / 'profile-stop': a V8 CPU profile of the steady state only (between the two);
+ * - 'gc': a full garbage collection (with --expose-gc), answered 'collected';
+ * - { rawLoad: { jwk, tokens } } then 'rawRun': one raw RS256 verify per token, the tokens parsed
+ *   on load so that the run does nothing else (for instruction counts), answered 'loaded' / 'ran';
  * - 'exit': a clean exit.
  */
 export function reportMemoryOnRequest(): void {
   let session: Session | undefined;
+  let rawBatch: { key: KeyObject; parts: Buffer[][] } | undefined;
   process.on('message', (message: unknown) => {
     if (message === 'memory') {
       process.send?.({ maxRssBytes: process.resourceUsage().maxRSS * 1024 });
@@ -30,6 +34,19 @@ export function reportMemoryOnRequest(): void {
         session?.disconnect();
         process.send?.({ profile: error ? null : result.profile });
       });
+    } else if (message === 'gc') {
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send?.('collected');
+    } else if (typeof message === 'object' && message && 'rawLoad' in message) {
+      const { jwk, tokens } = (message as { rawLoad: { jwk: JsonWebKey; tokens: string[] } })
+        .rawLoad;
+      rawBatch = { key: createPublicKey({ key: jwk, format: 'jwk' }), parts: tokens.map(split) };
+      process.send?.('loaded');
+    } else if (message === 'rawRun' && rawBatch) {
+      for (const [data, signature] of rawBatch.parts) {
+        if (!verify('sha256', data, rawBatch.key, signature)) throw new Error('raw verify failed');
+      }
+      process.send?.('ran');
     } else if (typeof message === 'object' && message && 'rawVerify' in message) {
       const { jwk, tokens } = (message as { rawVerify: { jwk: JsonWebKey; tokens: string[] } })
         .rawVerify;
@@ -46,10 +63,7 @@ export function reportMemoryOnRequest(): void {
  */
 export function rawVerifyMicros(jwk: JsonWebKey, tokens: string[]): number {
   const key = createPublicKey({ key: jwk, format: 'jwk' });
-  const parts = tokens.map((token) => {
-    const dot = token.lastIndexOf('.');
-    return [Buffer.from(token.slice(0, dot)), Buffer.from(token.slice(dot + 1), 'base64url')];
-  });
+  const parts = tokens.map(split);
   const passes: number[] = [];
   for (let pass = 0; pass < 4; pass++) {
     const before = process.cpuUsage();
@@ -60,6 +74,12 @@ export function rawVerifyMicros(jwk: JsonWebKey, tokens: string[]): number {
     if (pass > 0) passes.push((used.user + used.system) / parts.length);
   }
   return passes.sort((a, b) => a - b)[1];
+}
+
+/** A JWT's signing input and signature. */
+function split(token: string): Buffer[] {
+  const dot = token.lastIndexOf('.');
+  return [Buffer.from(token.slice(0, dot)), Buffer.from(token.slice(dot + 1), 'base64url')];
 }
 
 /** Issuer, audience and port from the runner. */
