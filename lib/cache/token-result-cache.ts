@@ -271,6 +271,7 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   dpop_required: false,
   dpop_token_not_bound: false,
   unsupported_cnf: false,
+  replay_store_unavailable: false,
   dpop_proof_missing: false,
   dpop_proof_multiple: false,
   dpop_proof_malformed: false,

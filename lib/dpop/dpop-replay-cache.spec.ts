@@ -54,7 +54,13 @@ describe('DpopReplayCache', () => {
       setIfAbsent: () => (fail ? Promise.reject(new Error('down')) : Promise.resolve(true)),
     };
     const cache = new DpopReplayCache({ maxEntries: 100, storeTimeoutMs: 50, store }, logger);
-    await expect(cache.firstUse('k', 'j', 1000)).rejects.toBeInstanceOf(IssuerUnavailableError);
+    const refusal = cache.firstUse('k', 'j', 1000);
+    await expect(refusal).rejects.toBeInstanceOf(IssuerUnavailableError);
+    await expect(refusal).rejects.toMatchObject({
+      status: 503,
+      reason: 'replay_store_unavailable',
+      retryAfterSeconds: 1,
+    });
     expect(warnings[0]).toMatch(/failed a DPoP replay check \(Error\).*fail-closed/);
     fail = false;
     expect(await cache.firstUse('k', 'j', 1000)).toBe(true);

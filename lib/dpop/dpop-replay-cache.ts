@@ -79,6 +79,7 @@ export class DpopReplayCache {
         'The shared store (cache.store) that DPoP replay protection uses did not answer, so the ' +
           "proof's jti cannot be checked for replay; retry with a new proof shortly.",
         1,
+        { reason: 'replay_store_unavailable' },
       );
     }
     return first;

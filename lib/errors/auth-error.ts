@@ -51,6 +51,7 @@ export type AuthErrorReason =
   | 'dpop_required'
   | 'dpop_token_not_bound'
   | 'unsupported_cnf'
+  | 'replay_store_unavailable'
   | 'dpop_proof_missing'
   | 'dpop_proof_multiple'
   | 'dpop_proof_malformed'
@@ -132,9 +133,14 @@ export class IssuerUnavailableError extends AuthError {
     message: string,
     /** Seconds after which a retry may succeed, sent as `Retry-After`. */
     readonly retryAfterSeconds?: number,
-    options?: { cause?: unknown },
+    options?: {
+      cause?: unknown;
+      /** `replay_store_unavailable` when the store of DPoP replay checks is what failed. */
+      reason?: 'issuer_unavailable' | 'replay_store_unavailable';
+    },
   ) {
-    super('issuer_unavailable', 'issuer_unavailable', message, options);
+    const cause = options && 'cause' in options ? { cause: options.cause } : undefined;
+    super('issuer_unavailable', options?.reason ?? 'issuer_unavailable', message, cause);
   }
 }
 
