@@ -2,6 +2,7 @@ import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import type { RpcAuthorization } from './contexts/rpc-authorization';
 import type { DpopOptions } from './dpop/dpop-options';
+import type { MtlsOptions } from './mtls/mtls-options';
 import type { ProtectedResourceOptions } from './resource-metadata/protected-resource-options';
 
 /**
@@ -148,6 +149,16 @@ export interface AuthModuleOptions {
    * dpop: { mode: 'required', nonce: { secret: process.env.DPOP_NONCE_SECRET! } }
    */
   dpop?: DpopOptions;
+  /**
+   * Certificate-bound tokens (RFC 8705 §3): a token with `cnf["x5t#S256"]` is accepted only on a
+   * request whose TLS client certificate (or, behind a proxy, the trusted `certificateHeader`) has
+   * that SHA-256 thumbprint. The certificate is only hashed, never validated: that is the TLS
+   * layer's job (`httpsOptions.requestCert`, `rejectUnauthorized`).
+   * @default { mode: 'allowed' }: bound tokens accepted with their certificate only
+   * @example
+   * mtls: { certificateHeader: { name: 'client-cert', encoding: 'rfc9440' } }
+   */
+  mtls?: MtlsOptions;
   /**
    * RFC 9728 protected resource metadata, served at `/.well-known/oauth-protected-resource` (and
    * its path-suffixed form) without a token, readable cross-origin; every challenge then names it

@@ -40,6 +40,12 @@ export type { UserProfile } from './opaque/userinfo-client';
 export type { SharedCacheStore } from './cache/shared-cache-store.interface';
 export type { DpopMode, DpopNonceOptions, DpopOptions } from './dpop/dpop-options';
 export type { TokenPresentation } from './dpop/token-presentation';
+export type {
+  CertificateHeaderEncoding,
+  CertificateHeaderOptions,
+  MtlsMode,
+  MtlsOptions,
+} from './mtls/mtls-options';
 export {
   AuthError,
   InsufficientScopeError,

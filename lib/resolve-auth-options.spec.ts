@@ -63,6 +63,7 @@ describe('resolveAuthOptions', () => {
         trustForwardedHeaders: false,
         maxReplayEntries: 100_000,
       },
+      mtls: { mode: 'allowed' },
     });
   });
 
@@ -113,6 +114,7 @@ describe('resolveAuthOptions', () => {
         trustForwardedHeaders: true,
         maxReplayEntries: 1000,
       },
+      mtls: { mode: 'disabled', certificateHeader: { name: 'Client-Cert', encoding: 'rfc9440' } },
     });
     expect(resolved).toStrictEqual({
       issuer: 'https://tenant.auth0.com/',
@@ -166,6 +168,7 @@ describe('resolveAuthOptions', () => {
         trustForwardedHeaders: true,
         maxReplayEntries: 1000,
       },
+      mtls: { mode: 'disabled', certificateHeader: { name: 'client-cert', encoding: 'rfc9440' } },
     });
     expect(JSON.stringify(resolved)).not.toContain('nnnn');
     expect(resolved.audiences).not.toBe(audience);

@@ -12,6 +12,7 @@ import { resolveHmacAlgorithms, resolveHmacSecret } from './hmac/hmac-secret';
 import { resolveIssuers, type ResolvedIssuer } from './issuer/resolve-issuers';
 import { checkProviderUrl } from './issuer/url-policy';
 import { resolveDpopOptions, type ResolvedDpopOptions } from './dpop/dpop-options';
+import { resolveMtlsOptions, type ResolvedMtlsOptions } from './mtls/mtls-options';
 import {
   PROTECTED_RESOURCE_OPTION_NAMES,
   resolveProtectedResource,
@@ -62,6 +63,8 @@ export interface ResolvedAuthOptions {
   rpcAuthorization: RpcAuthorization;
   /** DPoP (RFC 9449): mode, proof algorithms, `iat` window, nonces (without their secret). */
   dpop: ResolvedDpopOptions;
+  /** Certificate-bound tokens (RFC 8705): mode and the trusted proxy header, if any. */
+  mtls: ResolvedMtlsOptions;
   /** RFC 9728 metadata: the document's resource and URL, or why none is served. */
   protectedResource: ResolvedProtectedResource;
   /** `resource_metadata` of every challenge (RFC 9728 §5.1): the document's absolute URL. */
@@ -110,6 +113,7 @@ const OPTION_NAMES = {
   signatureChecks: true,
   rpcAuthorization: true,
   dpop: true,
+  mtls: true,
   protectedResource: true,
 } satisfies Record<keyof AuthModuleOptions, true>;
 const CACHE_OPTION_NAMES = {
@@ -276,6 +280,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     signatureChecks: resolveSignatureChecks(options.signatureChecks),
     rpcAuthorization: resolveRpcAuthorization(options.rpcAuthorization),
     dpop: resolveDpop(options.dpop),
+    mtls: resolveMtls(options.mtls),
     ...resolveResourceMetadata(options.protectedResource, audiences),
   };
 }
@@ -437,6 +442,12 @@ function resolveSignatureChecks(value: unknown): ResolvedAuthOptions['signatureC
 
 function resolveDpop(value: unknown): ResolvedDpopOptions {
   const resolved = resolveDpopOptions(value);
+  if (Array.isArray(resolved)) throw new AuthOptionsError(...resolved);
+  return resolved;
+}
+
+function resolveMtls(value: unknown): ResolvedMtlsOptions {
+  const resolved = resolveMtlsOptions(value);
   if (Array.isArray(resolved)) throw new AuthOptionsError(...resolved);
   return resolved;
 }

@@ -3,6 +3,8 @@ import type { AuthUser } from '../auth-user.interface';
 import { InvalidDpopProofError, InvalidTokenError, UseDpopNonceError } from '../errors/auth-error';
 import type { SharedCacheStore } from '../cache/shared-cache-store.interface';
 import { describeValue } from '../token/describe-value';
+import { checkCertificateBinding, isCertificateThumbprint } from '../mtls/certificate-binding';
+import type { ResolvedMtlsOptions } from '../mtls/mtls-options';
 import { checkDpopProof, type CheckedProof } from './check-dpop-proof';
 import { resolveDpopOptions, type ResolvedDpopOptions } from './dpop-options';
 import { DpopNonces } from './dpop-nonces';
@@ -13,12 +15,14 @@ import type { TokenPresentation } from './token-presentation';
 export interface SenderConstraintOptions {
   /** @default DPoP's defaults (`allowed`) */
   dpop?: ResolvedDpopOptions;
+  /** @default mTLS's defaults (`allowed`) */
+  mtls?: ResolvedMtlsOptions;
   clockToleranceSeconds: number;
   cache: { store?: SharedCacheStore; storeTimeoutMs: number };
 }
 
-/** The `cnf` members (RFC 7800) this API can check. */
-const SUPPORTED_CNF = new Set(['jkt']);
+/** The `cnf` members (RFC 7800) this API can check: DPoP's key, and the client certificate's. */
+const SUPPORTED_CNF = new Set(['jkt', 'x5t#S256']);
 
 /**
  * The checks that tie a token to its sender (RFC 9449 DPoP): the proof of a DPoP request before
@@ -125,7 +129,9 @@ export class SenderConstraint {
     presentation: TokenPresentation | undefined,
     proof: CheckedProof | undefined,
   ): Promise<void> {
-    const jkt = boundKey(user);
+    const { jkt, x5t } = confirmation(user, this.options.mtls?.mode !== 'disabled');
+    // A token bound both ways must pass both checks: every confirmation it carries is checked.
+    if (x5t !== undefined) checkCertificateBinding(x5t, presentation);
     if (!proof) {
       if (jkt !== undefined) {
         throw new InvalidTokenError(
@@ -165,38 +171,46 @@ export class SenderConstraint {
 }
 
 /**
- * The DPoP key a token is bound to (`cnf.jkt`), or `undefined` for an unbound token. Refuses a
- * `cnf` this API cannot check, and an introspection answer that calls the token DPoP without
- * saying to which key.
+ * The DPoP key (`cnf.jkt`) and the client certificate (`cnf["x5t#S256"]`, when `certificates`) a
+ * token is bound to; neither for an unbound token. Refuses a `cnf` this API cannot check, and an
+ * introspection answer that calls the token DPoP without saying to which key.
  */
-function boundKey(user: AuthUser): string | undefined {
+function confirmation(user: AuthUser, certificates: boolean): { jkt?: string; x5t?: string } {
   const cnf: unknown = user.claims.cnf;
   const tokenType = user.claims.token_type;
   const saysDpop = typeof tokenType === 'string' && tokenType.toLowerCase() === 'dpop';
   if (cnf === undefined) {
     if (saysDpop && user.tokenType === 'opaque')
       throw unsupportedCnf('a DPoP token type without cnf.jkt');
-    return undefined;
+    return {};
   }
   if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) {
     throw unsupportedCnf('a cnf claim that is not an object');
   }
   const members = Object.keys(cnf);
-  const unsupported = members.filter((name) => !SUPPORTED_CNF.has(name));
+  const unsupported = members.filter(
+    (name) => !SUPPORTED_CNF.has(name) || (name === 'x5t#S256' && !certificates),
+  );
   if (unsupported.length > 0 || members.length === 0) {
     throw unsupportedCnf(
       `cnf member(s) ${unsupported.map((name) => describeValue(name, 40)).join(', ') || 'none'}`,
     );
   }
-  const jkt = (cnf as { jkt?: unknown }).jkt;
-  if (typeof jkt !== 'string' || jkt === '') throw unsupportedCnf('a cnf.jkt that is not a string');
-  return jkt;
+  const { jkt, 'x5t#S256': x5t } = cnf as { jkt?: unknown; 'x5t#S256'?: unknown };
+  if (jkt !== undefined && (typeof jkt !== 'string' || jkt === ''))
+    throw unsupportedCnf('a cnf.jkt that is not a string');
+  if (x5t !== undefined && !isCertificateThumbprint(x5t)) {
+    throw unsupportedCnf(
+      'a cnf["x5t#S256"] that is not a SHA-256 certificate thumbprint (43 base64url characters)',
+    );
+  }
+  return { ...(jkt !== undefined ? { jkt } : {}), ...(x5t !== undefined ? { x5t } : {}) };
 }
 
 function unsupportedCnf(what: string): InvalidTokenError {
   return new InvalidTokenError(
     'unsupported_cnf',
     `The access token is bound to its sender by ${what}, which this API cannot check (it checks ` +
-      'DPoP cnf.jkt): the token cannot be accepted.',
+      'DPoP cnf.jkt, and cnf["x5t#S256"] unless mtls.mode is disabled): the token cannot be accepted.',
   );
 }

@@ -17,7 +17,10 @@ export interface TokenPresentation {
    * request does not say (no Host header).
    */
   url(): string | undefined;
-  /** The DER of the TLS client certificate the connection presented, if any. */
+  /**
+   * The DER of the TLS client certificate the request presented (the connection's, or the trusted
+   * proxy header's); it may throw an `AuthError` that says why there is none.
+   */
   clientCertificate?(): Uint8Array | undefined;
   /** Sends a fresh `DPoP-Nonce` with the successful answer. */
   sendNonce?(nonce: string): void;

@@ -26,6 +26,7 @@ import { attachToken } from '../token/attached-token';
 import { extractAccessToken, type TokenSource } from '../token/extract-token';
 import { httpPresentation, type TokenPresentation } from '../dpop/token-presentation';
 import { writeHeader } from '../dpop/write-header';
+import { clientCertificate, type CertificateRequest } from '../mtls/client-certificate';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
 // Resolvers of @nestjs/graphql (Apollo, Express or Fastify); `graphql` loads on the first refusal.
@@ -134,7 +135,8 @@ export class AccessTokenGuard implements CanActivate {
   }
 
   /**
-   * How an HTTP request presented its token (scheme, DPoP proof, URL), for the DPoP checks. Override
+   * How an HTTP request presented its token (scheme, DPoP proof, URL, TLS client certificate), for
+   * the DPoP and mTLS checks. Override
    * it when a proxy changes the URL in a way `dpop.publicBaseUrl` cannot say.
    */
   protected getPresentation(
@@ -144,6 +146,8 @@ export class AccessTokenGuard implements CanActivate {
   ): TokenPresentation {
     return {
       ...httpPresentation(request, scheme, this.options.dpop),
+      clientCertificate: () =>
+        clientCertificate(request as CertificateRequest & GuardRequest, this.options.mtls),
       sendNonce: (nonce) => writeHeader(this.getResponse(context), 'DPoP-Nonce', nonce),
     };
   }
