@@ -1,22 +1,25 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { VerifiedTokenCache } from '../lib/cache/verified-token-cache';
 import { DEFAULT_VERIFIED_TOKEN_CACHE } from '../lib/resolve-auth-options';
-import { tokenHash } from '../lib/token/token-hash';
+import { tokenDigest } from '../lib/token/token-hash';
 
 /**
- * Offers `count` distinct verified tokens (each twice, so that all are admitted) (realistic size: about 800 characters, ten claims) to a
- * cache with the default bounds, and measures how much the heap grew. Needs --expose-gc for an
- * exact figure; without it the figure includes garbage.
+ * Offers `count` distinct verified tokens (each twice, so that all are admitted; realistic size:
+ * about 800 characters, ten claims) to a cache with the default bounds, and measures how much the
+ * heap (the index) and the resident memory (the index and the store's written pages) grew. Needs
+ * --expose-gc for an exact heap figure; without it the figure includes garbage.
  */
 export function measureCacheMemory(count: number): {
   entries: number;
   kept: number;
   heapGrowthMiB: number;
+  rssGrowthMiB: number;
 } {
   const gc = (globalThis as { gc?: () => void }).gc;
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   gc?.();
   const before = process.memoryUsage().heapUsed;
+  const rssBefore = process.memoryUsage.rss();
   const cache = new VerifiedTokenCache(DEFAULT_VERIFIED_TOKEN_CACHE);
   const header = Buffer.from('{"alg":"RS256","typ":"at+jwt","kid":"k-1"}').toString('base64url');
   const expiresAt = Date.now() + 3_600_000;
@@ -39,19 +42,21 @@ export function measureCacheMemory(count: number): {
         sub: claims.sub,
         scopes: ['openid', 'read:messages'],
         tokenType: 'jwt' as const,
-        tokenHash: tokenHash(token),
+        tokenHash: tokenDigest(token).slice(0, 12),
         claims,
       },
       key: publicKey,
       expiresAt,
     };
     // Each token offered twice: the cache keeps a token from its second use on.
-    cache.set(token, entry);
-    cache.set(token, entry);
+    const digest = tokenDigest(token);
+    cache.set(digest, entry);
+    cache.set(digest, entry);
   }
   gc?.();
   const heapGrowthMiB = (process.memoryUsage().heapUsed - before) / 2 ** 20;
-  return { entries: count, kept: cache.size, heapGrowthMiB };
+  const rssGrowthMiB = (process.memoryUsage.rss() - rssBefore) / 2 ** 20;
+  return { entries: count, kept: cache.size, heapGrowthMiB, rssGrowthMiB };
 }
 
 if (require.main === module) {

@@ -11,10 +11,11 @@
  * (`callgrind_control -z`); after it they are dumped (`--dump`) and the batch's total read. Rounds
  * interleave the kinds; medians and quartiles over rounds.
  *
- * Environment: BENCH_ROUNDS (7), BENCH_BATCH (200 requests), BENCH_OUT (markdown file to write).
+ * Environment: BENCH_ROUNDS (7), BENCH_BATCH (200 requests), BENCH_OUT (markdown file to write),
+ * BENCH_CALLGRIND_DIR (keep the dumps there, one per batch, named by kind).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +62,10 @@ async function main() {
   );
   const repeated = ks.token({ jti: 'repeated', exp });
   const rawTokens = Array.from({ length: BATCH }, (_, i) => ks.token({ jti: `raw-${i}`, exp }));
-  const dir = mkdtempSync(join(tmpdir(), 'callgrind-'));
+  // BENCH_CALLGRIND_DIR keeps the dumps (for callgrind_annotate); a temporary folder otherwise.
+  const keep = process.env.BENCH_CALLGRIND_DIR;
+  if (keep) mkdirSync(keep, { recursive: true });
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'callgrind-'));
   const port = 43199;
   const child = await startPinnedServer(ks, port, {
     wrapper: [
@@ -135,7 +139,7 @@ async function main() {
   await new Promise((resolve) => child.once('exit', resolve));
   agent.destroy();
   await ks.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (!keep) rmSync(dir, { recursive: true, force: true });
 
   const quantile = (values: number[], q: number) => {
     const sorted = [...values].sort((a, b) => a - b);

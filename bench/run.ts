@@ -417,7 +417,8 @@ async function main() {
       '## Memory',
       '',
       `Verified-token cache: ${cacheMemory.entries.toLocaleString('en')} distinct entries offered to the cache with its default bounds ` +
-        `grew the heap by ${cacheMemory.heapGrowthMiB.toFixed(1)} MiB; the cache kept ${cacheMemory.kept.toLocaleString('en')} entries.`,
+        `grew the heap (its index) by ${cacheMemory.heapGrowthMiB.toFixed(1)} MiB and the resident memory (the index and the ` +
+        `store's written pages) by ${cacheMemory.rssGrowthMiB.toFixed(1)} MiB; the cache kept ${cacheMemory.kept.toLocaleString('en')} entries.`,
     );
   }
   lines.push(

@@ -7,6 +7,7 @@ import type {
   UpstreamOptions,
 } from './auth-options.interface';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
+import { INDEX_BYTES_PER_ENTRY, minimumCacheBytes } from './cache/verified-token-cache';
 import { defaultRpcAuthorization, type RpcAuthorization } from './contexts/rpc-authorization';
 import { resolveHmacAlgorithms, resolveHmacSecret } from './hmac/hmac-secret';
 import { resolveIssuers, type ResolvedIssuer } from './issuer/resolve-issuers';
@@ -475,21 +476,27 @@ function resolveVerifiedTokenCache(
     );
   }
   refuseUnknownKeys(value, VERIFIED_TOKEN_CACHE_OPTION_NAMES, 'verifiedTokenCache.');
-  return {
-    maxEntries: number(
-      value.maxEntries,
-      'verifiedTokenCache.maxEntries',
-      DEFAULT_VERIFIED_TOKEN_CACHE.maxEntries,
-      1,
-      10_000_000,
-    ),
-    maxBytes: number(
-      value.maxBytes,
+  const maxEntries = number(
+    value.maxEntries,
+    'verifiedTokenCache.maxEntries',
+    DEFAULT_VERIFIED_TOKEN_CACHE.maxEntries,
+    1,
+    10_000_000,
+  );
+  // The index and the store (allocated once, outside the V8 heap, resident as it is written).
+  const maxBytes = number(
+    value.maxBytes,
+    'verifiedTokenCache.maxBytes',
+    DEFAULT_VERIFIED_TOKEN_CACHE.maxBytes,
+    1024,
+    2 ** 30,
+  );
+  if (maxBytes < minimumCacheBytes(maxEntries)) {
+    throw new AuthOptionsError(
       'verifiedTokenCache.maxBytes',
-      DEFAULT_VERIFIED_TOKEN_CACHE.maxBytes,
-      1024,
-      // One store of this size is allocated outside the V8 heap (resident as it is written).
-      2 ** 30,
-    ),
-  };
+      `must leave room for the index of maxEntries (${INDEX_BYTES_PER_ENTRY} bytes per entry) and a ` +
+        `store: at least ${minimumCacheBytes(maxEntries)} for ${maxEntries} entries`,
+    );
+  }
+  return { maxEntries, maxBytes };
 }

@@ -1,7 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { AuthUser } from '../auth-user.interface';
 import { tokenDigest, tokenHash } from '../token/token-hash';
-import { VerifiedTokenCache, type VerifiedToken } from './verified-token-cache';
+import {
+  INDEX_BYTES_PER_ENTRY,
+  minimumCacheBytes,
+  VerifiedTokenCache,
+  type VerifiedToken,
+} from './verified-token-cache';
 
 const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const user = (sub: string, token = `token-of-${sub}`): AuthUser => ({
@@ -76,7 +81,10 @@ describe('VerifiedTokenCache', () => {
   it('keeps entries in one store of maxBytes: an entry written over since is a miss', () => {
     const one = JSON.stringify(entryOf('00', 'token-00').user).length;
     // Room for seven entries and a half: the eighth wraps to the start and ends the first.
-    const cache = new VerifiedTokenCache({ maxEntries: 1000, maxBytes: Math.floor(one * 7.5) });
+    const cache = new VerifiedTokenCache({
+      maxEntries: 50,
+      maxBytes: 50 * INDEX_BYTES_PER_ENTRY + Math.floor(one * 7.5),
+    });
     for (let i = 10; i < 18; i++) admit(cache, `token-${i}`, entryOf(String(i), `token-${i}`));
     expect(get(cache, 'token-10')).toBeUndefined();
     for (let i = 11; i < 18; i++) expect(get(cache, `token-${i}`)?.user.sub).toBe(String(i));
@@ -99,8 +107,23 @@ describe('VerifiedTokenCache', () => {
     expect(answered.length).toBeGreaterThan(1000);
   });
 
+  it('counts the index in maxBytes, and refuses a maxBytes with no room for a store', () => {
+    expect(minimumCacheBytes(100_000)).toBe(100_000 * 256 + 1024);
+    expect(() => new VerifiedTokenCache({ maxEntries: 100, maxBytes: 100 * 256 })).toThrow(
+      'maxBytes 25600 leaves no room for a store beside the index of 100 entries',
+    );
+    // A store of 1024 bytes: one entry of about 180 bytes fits, the sixth written ends the first.
+    const cache = new VerifiedTokenCache({ maxEntries: 100, maxBytes: minimumCacheBytes(100) });
+    for (let i = 0; i < 6; i++) admit(cache, `token-${i}`, entryOf(String(i), `token-${i}`));
+    expect(get(cache, 'token-0')).toBeUndefined();
+    expect(get(cache, 'token-5')?.user.sub).toBe('5');
+  });
+
   it('does not keep an entry larger than a quarter of the store', () => {
-    const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 2048 });
+    const cache = new VerifiedTokenCache({
+      maxEntries: 10,
+      maxBytes: minimumCacheBytes(10) + 1024,
+    });
     const big = entryOf('big', 't-big');
     big.user.claims.padding = 'x'.repeat(600);
     expect(admit(cache, 't-big', big)).toBe(false);

@@ -12,8 +12,24 @@ export interface VerifiedToken {
 
 export interface VerifiedTokenCacheConfig {
   maxEntries: number;
-  /** The size of the entries' store, allocated once outside the V8 heap. */
+  /**
+   * The cache's whole memory: its index on the heap (`INDEX_BYTES_PER_ENTRY` per entry) and, for
+   * the rest, its store outside the heap. At least `minimumCacheBytes(maxEntries)`.
+   */
   maxBytes: number;
+}
+
+/**
+ * Heap bytes an index entry may take: measured 207 (a 64-digit key, its slot and lru-cache's own
+ * arrays; `bench/cache-memory.ts`), rounded up.
+ */
+export const INDEX_BYTES_PER_ENTRY = 256;
+/** The smallest store worth having. */
+const MIN_STORE_BYTES = 1024;
+
+/** The smallest `maxBytes` for `maxEntries`: room for a full index and a minimal store. */
+export function minimumCacheBytes(maxEntries: number): number {
+  return maxEntries * INDEX_BYTES_PER_ENTRY + MIN_STORE_BYTES;
 }
 
 /** Where an entry's user lies in the store, and what else a hit needs. */
@@ -29,11 +45,11 @@ interface Slot {
  * In-process memory of tokens that passed every check, so that a client reusing its token (as
  * clients do for the token's whole lifetime) costs a map lookup instead of a signature check.
  *
- * Bounded in resident memory, not only in entries: each user is kept as JSON in one store of
- * `maxBytes` allocated outside the V8 heap and written as a ring, so that the entries' bytes are
- * exactly that store (pages are only resident once written) and no cached object lives on, or
- * grows, the garbage-collected heap. The heap holds an index only: the token's SHA-256 (never the
- * token itself), the entry's place in the store, its key and its end; bounded by `maxEntries`.
+ * Bounded in resident memory, not only in entries: `maxBytes` is the index (on the heap, at most
+ * `INDEX_BYTES_PER_ENTRY` × `maxEntries`: the token's SHA-256, never the token itself, the entry's
+ * place in the store, its key and its end) plus the store, the rest of `maxBytes`, allocated once
+ * outside the V8 heap (its pages resident only once written) and written as a ring. Each user is
+ * kept there as JSON, so no cached object lives on, or grows, the garbage-collected heap.
  * An entry the ring has written over since is a miss. Every hit parses the user anew, so each
  * request gets a user of its own.
  *
@@ -53,9 +69,15 @@ export class VerifiedTokenCache {
   private readonly seenOnce = new Uint32Array(DOORKEEPER_SLOTS);
 
   constructor(config: VerifiedTokenCacheConfig) {
+    const storeBytes = config.maxBytes - config.maxEntries * INDEX_BYTES_PER_ENTRY;
+    if (storeBytes < MIN_STORE_BYTES) {
+      throw new RangeError(
+        `maxBytes ${config.maxBytes} leaves no room for a store beside the index of ${config.maxEntries} entries`,
+      );
+    }
     this.index = new LRUCache<string, Slot>({ max: config.maxEntries });
     // Uninitialised and untouched: resident only as entries are written. Never read before written.
-    this.store = Buffer.allocUnsafeSlow(config.maxBytes);
+    this.store = Buffer.allocUnsafeSlow(storeBytes);
   }
 
   /**
