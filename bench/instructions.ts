@@ -11,7 +11,8 @@
  * (`callgrind_control -z`); after it they are dumped (`--dump`) and the batch's total read. Rounds
  * interleave the kinds; medians and quartiles over rounds.
  *
- * Environment: BENCH_ROUNDS (7), BENCH_BATCH (200 requests), BENCH_OUT (markdown file to write),
+ * Environment: BENCH_ROUNDS (7), BENCH_BATCH (200 requests), BENCH_WARMUP (3000 requests of each
+ * kind, run uninstrumented), BENCH_OUT (markdown file to write),
  * BENCH_CALLGRIND_DIR (keep the dumps there, one per batch, named by kind).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -20,11 +21,12 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyServer } from '../test/support/key-server';
+import { GROUPS, groupInstructions, type Group } from './callgrind-groups';
 import { startPinnedServer } from './pinned';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const BATCH = Number(process.env.BENCH_BATCH ?? 200);
-const WARMUP = 300;
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
 const KINDS = ['open', 'repeated', 'new', 'raw verify'] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -71,6 +73,8 @@ async function main() {
     wrapper: [
       'valgrind',
       '--tool=callgrind',
+      // Uninstrumented (several times faster) until the warm-up is done.
+      '--instr-atstart=no',
       `--callgrind-out-file=${join(dir, 'cg.out')}`,
       '--dump-line=no',
       '--compress-strings=no',
@@ -106,13 +110,20 @@ async function main() {
       if (status !== 200) throw new Error(`${kind}: answer ${status}`);
     }
   };
-  console.log(`Warming up (${WARMUP} requests of each kind, under valgrind)...`);
+  console.log(`Warming up (${WARMUP} requests of each kind, under valgrind, uninstrumented)...`);
   await batchOf('open', WARMUP);
   await batchOf('repeated', WARMUP);
   await batchOf('new', WARMUP);
   await ask(child, { rawLoad: { jwk: ks.key.publicJwk, tokens: rawTokens } }, 'loaded');
   await ask(child, 'rawRun', 'ran');
+  await control(child, ['-i', 'on']);
 
+  const groups: Record<Kind, Record<Group, number>[]> = {
+    open: [],
+    repeated: [],
+    new: [],
+    'raw verify': [],
+  };
   const counts: Record<Kind, number[]> = { open: [], repeated: [], new: [], 'raw verify': [] };
   let dumps = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -130,6 +141,7 @@ async function main() {
       const text = readFileSync(join(dir, file!), 'utf8');
       const total = Number(/^(?:summary|totals):\s+(\d+)/m.exec(text)![1]);
       counts[kind].push(total / BATCH);
+      groups[kind].push(groupInstructions(text));
       console.log(
         `round ${round + 1}, ${kind}: ${(total / BATCH / 1000).toFixed(0)} k per request`,
       );
@@ -164,6 +176,33 @@ async function main() {
     `| a new token every request | ${describe(counts.new)} | ${describe(above('new'))} | ${quantile(ratio('new'), 0.5).toFixed(2)} (${quantile(ratio('new'), 0.25).toFixed(2)} to ${quantile(ratio('new'), 0.75).toFixed(2)}) |`,
     `| raw RS256 verify, parsed key (same server) | ${describe(raw)} | | 1 |`,
   ];
+  // Where the instructions above the open route go, group by group (medians of paired rounds).
+  const groupMedian = (kind: Kind, group: Group) =>
+    quantile(
+      groups[kind].map((byGroup, i) =>
+        kind === 'raw verify'
+          ? byGroup[group] / BATCH
+          : (byGroup[group] - groups.open[i][group]) / BATCH,
+      ),
+      0.5,
+    );
+  lines.push(
+    '',
+    "Where they go (thousands per request, each function's own instructions by group; medians of the rounds, the new and repeated columns paired with the open route of the same round):",
+    '',
+    '| group | open route | repeated, above open | new, above open | raw verify |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...GROUPS.map(
+      (group) =>
+        `| ${group} | ${k(
+          quantile(
+            groups.open.map((byGroup) => byGroup[group] / BATCH),
+            0.5,
+          ),
+        )} | ` +
+        `${k(groupMedian('repeated', group))} | ${k(groupMedian('new', group))} | ${k(groupMedian('raw verify', group))} |`,
+    ),
+  );
   console.log(lines.join('\n'));
   if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, `${lines.join('\n')}\n`);
 }
