@@ -4,6 +4,7 @@ import type { RpcAuthorization } from './contexts/rpc-authorization';
 import type { DpopOptions } from './dpop/dpop-options';
 import type { MtlsOptions } from './mtls/mtls-options';
 import type { ProtectedResourceOptions } from './resource-metadata/protected-resource-options';
+import type { ClaimRule } from './claim-rules/claim-rules';
 
 /**
  * Options of {@link AuthModule}. Validated once at bootstrap; an invalid value stops the
@@ -166,6 +167,15 @@ export interface AuthModuleOptions {
    * @default { resource: the first audience }: on when that audience is an https URL
    */
   protectedResource?: false | ProtectedResourceOptions;
+  /**
+   * Rules every verified token must pass, on every request (`claimEquals`, `claimIncludes`,
+   * `claimCheck`): a failure is 401 `invalid_token` (the token is not acceptable to this API)
+   * unless the rule says `withStatus(403)`. Routes add their own with `@ClaimRules()`.
+   * @default []
+   * @example
+   * claimRules: [claimEquals('org_id', 'acme')]
+   */
+  claimRules?: ClaimRule[];
 }
 
 /** One issuer of `issuerUrl`'s list, with settings of its own. */

@@ -55,6 +55,7 @@ describe('resolveAuthOptions', () => {
         paths: ['/.well-known/oauth-protected-resource'],
       },
       resourceMetadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource',
+      claimRules: [],
       dpop: {
         mode: 'allowed',
         algorithms: ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
@@ -159,6 +160,7 @@ describe('resolveAuthOptions', () => {
         resourceName: 'Orders',
       },
       resourceMetadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource/orders',
+      claimRules: [],
       dpop: {
         mode: 'required',
         algorithms: ['ES256'],

@@ -11,6 +11,8 @@ import { INDEX_BYTES_PER_ENTRY, minimumCacheBytes } from './cache/verified-token
 import { defaultRpcAuthorization, type RpcAuthorization } from './contexts/rpc-authorization';
 import { resolveHmacAlgorithms, resolveHmacSecret } from './hmac/hmac-secret';
 import { resolveIssuers, type ResolvedIssuer } from './issuer/resolve-issuers';
+import type { ClaimRule } from './claim-rules/claim-rules';
+import { resolveClaimRules } from './claim-rules/resolve-claim-rules';
 import { checkProviderUrl } from './issuer/url-policy';
 import { resolveDpopOptions, type ResolvedDpopOptions } from './dpop/dpop-options';
 import { resolveMtlsOptions, type ResolvedMtlsOptions } from './mtls/mtls-options';
@@ -70,6 +72,8 @@ export interface ResolvedAuthOptions {
   protectedResource: ResolvedProtectedResource;
   /** `resource_metadata` of every challenge (RFC 9728 §5.1): the document's absolute URL. */
   resourceMetadataUrl?: string;
+  /** Rules every verified token must pass (`claimRules`), checked on every request. */
+  claimRules: ClaimRule[];
 }
 
 /** A budget of upstream calls, with its defaults filled in. */
@@ -116,6 +120,7 @@ const OPTION_NAMES = {
   dpop: true,
   mtls: true,
   protectedResource: true,
+  claimRules: true,
 } satisfies Record<keyof AuthModuleOptions, true>;
 const CACHE_OPTION_NAMES = {
   ttlSeconds: true,
@@ -283,7 +288,15 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     dpop: resolveDpop(options.dpop),
     mtls: resolveMtls(options.mtls),
     ...resolveResourceMetadata(options.protectedResource, audiences),
+    claimRules: resolveModuleClaimRules(options.claimRules),
   };
+}
+
+function resolveModuleClaimRules(value: unknown): ClaimRule[] {
+  const resolved = resolveClaimRules(value);
+  if (typeof resolved[0] === 'string')
+    throw new AuthOptionsError(...(resolved as [string, string]));
+  return resolved as ClaimRule[];
 }
 
 function resolveResourceMetadata(

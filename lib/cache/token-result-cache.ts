@@ -290,6 +290,8 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   dpop_proof_ath: false,
   dpop_key_mismatch: false,
   dpop_nonce_required: false,
+  // Claim rules run on every request, after the caches: never cached.
+  claim_rule_failed: false,
 };
 
 /** An entry's size as JSON; one that cannot be measured counts as too large to keep. */

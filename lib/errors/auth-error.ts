@@ -69,7 +69,8 @@ export type AuthErrorReason =
   | 'dpop_proof_replayed'
   | 'dpop_proof_ath'
   | 'dpop_key_mismatch'
-  | 'dpop_nonce_required';
+  | 'dpop_nonce_required'
+  | 'claim_rule_failed';
 
 const STATUS: Record<AuthErrorCode, number> = {
   missing_token: 401,

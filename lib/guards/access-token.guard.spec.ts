@@ -15,7 +15,7 @@ const user = { sub: 'alice', claims: { sub: 'alice' }, tokenHash: 'h' } as unkno
 
 /** A verifier that accepts every token and records the scope requirements it is asked to check. */
 function recordingVerifier() {
-  return { verify: jest.fn(async () => user), checkScopes: jest.fn() };
+  return { verify: jest.fn(async () => user), checkScopes: jest.fn(), checkClaimRules: jest.fn() };
 }
 
 function httpCall(handler: () => unknown, controller: object): ExecutionContext {

@@ -60,7 +60,8 @@ export class AccessTokenGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { isPublic, anonymousAllowed, scopes, withUserinfo } = this.routeAuth(context);
+    const { isPublic, anonymousAllowed, scopes, claimRules, withUserinfo } =
+      this.routeAuth(context);
     if (isPublic) return true;
     const isHttp = context.getType() === 'http';
     const face = isHttp ? undefined : this.faceOf(context);
@@ -86,6 +87,7 @@ export class AccessTokenGuard implements CanActivate {
       const user = await this.verifier.verify(token, presentation);
       carrier.user = user;
       this.verifier.checkScopes(user, scopes);
+      this.verifier.checkClaimRules(user, claimRules);
       // After the scope check: a caller that gets 403 costs no userinfo call.
       if (withUserinfo) await this.userinfo.fetchProfile(carrier);
       return true;

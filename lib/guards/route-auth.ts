@@ -1,5 +1,7 @@
 import type { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
+import type { ClaimRule } from '../claim-rules/claim-rules';
+import { CLAIM_RULES_KEY } from '../claim-rules/claim-rules.decorator';
 import type { ScopeRequirement } from '../token/scopes';
 
 /** What a route's decorators ask of the guard. */
@@ -8,6 +10,8 @@ export interface RouteAuth {
   /** `@OptionalAuth()` without `@Scopes()`: a call without a token goes through anonymously. */
   anonymousAllowed: boolean;
   scopes: ScopeRequirement[];
+  /** `@ClaimRules()` of the handler and its class. */
+  claimRules: ClaimRule[];
   withUserinfo: boolean;
 }
 
@@ -22,13 +26,15 @@ export function readRouteAuth(
 ): RouteAuth {
   const targets = [handler, controller] as Parameters<Reflector['getAllAndMerge']>[1];
   const scopes = reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [];
+  const claimRules = reflector.getAllAndMerge<ClaimRule[]>(CLAIM_RULES_KEY, targets) ?? [];
   const optional =
     reflector.getAllAndOverride<boolean | undefined>(OPTIONAL_AUTH_KEY, targets) === true;
   return {
     isPublic: reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
-    // Scopes are asked of a caller: a route that requires some never serves anonymous ones.
-    anonymousAllowed: optional && scopes.length === 0,
+    // Scopes and claims are asked of a caller: a route that requires some never serves anonymous ones.
+    anonymousAllowed: optional && scopes.length === 0 && claimRules.length === 0,
     scopes,
+    claimRules,
     withUserinfo:
       reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
   };

@@ -126,10 +126,13 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
     const cached = this.verifier.cachedUser(token);
     if (cached) {
       // Passport's path takes bearer tokens only: a key-bound token is refused (lib/dpop).
-      void this.verifier.senders.checkBinding(cached, undefined, undefined).then(
-        () => actions.success(cached),
-        (error: unknown) => this.refuse(actions, request, error),
-      );
+      void this.verifier.senders
+        .checkBinding(cached, undefined, undefined)
+        .then(() => this.verifier.checkClaimRules(cached, this.options.claimRules, 'module'))
+        .then(
+          () => actions.success(cached),
+          (error: unknown) => this.refuse(actions, request, error),
+        );
       return;
     }
     if (classifyToken(token) !== 'jwt') {
@@ -162,6 +165,7 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
     );
     // Passport's path takes bearer tokens only: a key-bound token is refused (lib/dpop).
     await this.verifier.senders.checkBinding(user, undefined, undefined);
+    this.verifier.checkClaimRules(user, this.options.claimRules, 'module');
     return user;
   }
 

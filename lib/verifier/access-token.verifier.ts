@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { AuthUser } from '../auth-user.interface';
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
+import { enforceClaimRules, type ClaimRule, type ClaimRuleLevel } from '../claim-rules/claim-rules';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, InsufficientScopeError, InvalidTokenError } from '../errors/auth-error';
 import { verifyHmac } from '../hmac/hmac-secret';
@@ -72,6 +73,8 @@ export class AccessTokenVerifier {
       const proof = await this.senders.checkProof(token, presentation);
       const user = await this.verifyToken(token);
       await this.senders.checkBinding(user, presentation, proof);
+      // On every call, after the caches: the module's rules are never skipped.
+      this.checkClaimRules(user, this.options.claimRules, 'module');
       return user;
     } catch (error) {
       const reason = error instanceof AuthError ? error.reason : 'error';
@@ -175,6 +178,18 @@ export class AccessTokenVerifier {
       return undefined;
     }
     return entry.user;
+  }
+
+  /**
+   * Refuses `user` unless its claims pass every rule: a route's `@ClaimRules()` (403 by default),
+   * or with `level: 'module'` the module's `claimRules` (401 by default; `verify` checks them).
+   */
+  checkClaimRules(
+    user: AuthUser,
+    rules: readonly ClaimRule[],
+    level: ClaimRuleLevel = 'route',
+  ): void {
+    enforceClaimRules(user, rules, level, this.logger, this.options.opaqueTokens);
   }
 
   /** Refuses `user` with 403 `insufficient_scope` unless it meets every requirement. */
