@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import { DpopNonces } from '../lib/dpop/dpop-nonces';
 import { PLATFORMS } from './fixtures/create-fixture-app';
 import { FixtureController } from './fixtures/fixture.controllers';
