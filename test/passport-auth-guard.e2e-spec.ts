@@ -104,7 +104,9 @@ describe.each(PLATFORMS)("Passport's AuthGuard (%s)", (platform) => {
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await start();
+      // Passport's path takes bearer tokens only; with DPoP on, the library guard also offers a
+      // DPoP challenge (the test after this block).
+      app = await start({ dpop: { mode: 'disabled' } });
     });
 
     afterAll(() => app.close());
@@ -162,6 +164,19 @@ describe.each(PLATFORMS)("Passport's AuthGuard (%s)", (platform) => {
           await answer(app, '/library', authorization),
         );
     });
+  });
+
+  it('offers only the Bearer challenge, where the guard with DPoP on offers DPoP too', async () => {
+    const app = await start();
+    try {
+      const [status, body, challenge] = await answer(app, '/passport');
+      const guard = await answer(app, '/library');
+      expect([status, body]).toEqual([guard[0], guard[1]]);
+      expect(guard[2]).toMatch(/^Bearer realm="api", resource_metadata="[^"]+", DPoP realm="api"/);
+      expect(challenge).toBe(guard[2]!.split(', DPoP ')[0]);
+    } finally {
+      await app.close();
+    }
   });
 
   it('answers 503 with Retry-After as the library guard does when the provider is down', async () => {
