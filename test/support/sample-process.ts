@@ -58,3 +58,14 @@ export async function printedExport(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Waits until the sample logs `API listening on ...`: it answers requests from then on. */
+export async function untilListening(sample: SampleProcess, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!/API listening on /.test(sample.output())) {
+    if (Date.now() > deadline || sample.child.exitCode !== null) {
+      throw new Error(`The sample did not start listening:\n${sample.output().slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
