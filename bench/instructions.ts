@@ -3,15 +3,20 @@
  * valgrind's callgrind, which counts the same for the same work whatever else the machine does.
  *
  * The server (bench/servers/ours.js, default options) runs under callgrind pinned to CPU 0, with
- * --expose-gc and --single-threaded (V8's compiler and GC helper threads would add work to
- * whichever batch they land in). Each round sends one batch of BATCH requests of each kind, one at
- * a time on one keep-alive connection: the open route, one repeated token, a new token on every
+ * --single-threaded (V8's compiler and GC helper threads would add work to whichever batch they
+ * land in), uninstrumented through a warm-up of every kind (so that V8's compilers and inline
+ * caches settle), then instrumented. Each round sends one batch of BATCH requests of each kind, one
+ * at a time on one keep-alive connection: the open route, one repeated token, a new token on every
  * request, and a raw RS256 `crypto.verify` per token in the same server (its tokens parsed
- * beforehand). Before each batch a full collection runs and the counters are zeroed
- * (`callgrind_control -z`); after it they are dumped (`--dump`) and the batch's total read. Rounds
- * interleave the kinds; medians and quartiles over rounds.
+ * beforehand). The counters are zeroed before each batch (`callgrind_control -z`) and dumped after
+ * it (`--dump`). Rounds interleave the kinds; medians and quartiles over rounds.
  *
- * Environment: BENCH_ROUNDS (7), BENCH_BATCH (200 requests), BENCH_WARMUP (3000 requests of each
+ * No full collection is forced between batches by default (BENCH_FORCE_GC=1 does): measured, a
+ * forced collection before each batch made V8 drop optimized code and compile it again in every
+ * batch (300 k instructions per request of compiler work on the open route). Collections then
+ * land where the allocations are, and the batches are long enough to hold several.
+ *
+ * Environment: BENCH_ROUNDS (7), BENCH_BATCH (400 requests), BENCH_WARMUP (3000 requests of each
  * kind, run uninstrumented), BENCH_OUT (markdown file to write),
  * BENCH_CALLGRIND_DIR (keep the dumps there, one per batch, named by kind).
  */
@@ -25,7 +30,7 @@ import { GROUPS, groupInstructions, type Group } from './callgrind-groups';
 import { startPinnedServer } from './pinned';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const BATCH = Number(process.env.BENCH_BATCH ?? 200);
+const BATCH = Number(process.env.BENCH_BATCH ?? 400);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
 const KINDS = ['open', 'repeated', 'new', 'raw verify'] as const;
 type Kind = (typeof KINDS)[number];
@@ -128,7 +133,7 @@ async function main() {
   let dumps = 0;
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of KINDS) {
-      await ask(child, 'gc', 'collected');
+      if (process.env.BENCH_FORCE_GC) await ask(child, 'gc', 'collected');
       await control(child, ['-z']);
       if (kind === 'raw verify') await ask(child, 'rawRun', 'ran');
       else await batchOf(kind, BATCH);
