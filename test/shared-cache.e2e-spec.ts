@@ -183,7 +183,7 @@ describe.each(PLATFORMS)('a shared cache in Redis (%s)', (platform) => {
       expect((await get(await instance(), token)).status).toBe(200);
 
       const key = await storedKey(token);
-      expect(key).toMatch(/^keyv::keyv:nest-oauth2-bearer:v2:opaque:[0-9a-f]{16}:[0-9a-f]{64}$/);
+      expect(key).toMatch(/^keyv::keyv:nest-oauth2-bearer:v3:opaque:[0-9a-f]{16}:[0-9a-f]{64}$/);
       expect(key.endsWith(`:${sha256(token)}`)).toBe(true);
       const stored = JSON.parse((await raw.get(key))!);
       expect(stored).toEqual({
@@ -277,14 +277,19 @@ describe.each(PLATFORMS)('a shared cache in Redis (%s)', (platform) => {
       await storedEntry(key, (entry) => entry.ok === false);
     });
 
-    it('never reads an opaque-token entry written under the unversioned namespace', async () => {
+    it.each([
+      ['the unversioned namespace', ':'],
+      ['the v2 namespace (written before sender-bound introspected tokens)', ':v2:'],
+    ])('never reads an opaque-token entry written under %s', async (_, older) => {
       const known = knownToken();
       expect((await get(await instance(), known)).status).toBe(200);
       const unknown = unknownToken();
       const oldKey = (await storedKey(known))
-        .replace(':v2:', ':')
+        .replace(':v3:', older)
         .replace(sha256(known), sha256(unknown));
-      expect(oldKey).toMatch(/^keyv::keyv:nest-oauth2-bearer:opaque:[0-9a-f]{16}:[0-9a-f]{64}$/);
+      expect(oldKey).toMatch(
+        new RegExp(`^keyv::keyv:nest-oauth2-bearer${older}opaque:[0-9a-f]{16}:[0-9a-f]{64}$`),
+      );
       const user = {
         ...(await storedEntry(await storedKey(known))).value,
         tokenHash: tokenHash(unknown),
@@ -310,7 +315,7 @@ describe.each(PLATFORMS)('a shared cache in Redis (%s)', (platform) => {
           .set('Authorization', `Bearer ${token}`);
       expect((await profileOf(first)).body.email).toBe('ada@example.com');
       const oldKey = (await storedKey(first))
-        .replace(':v2:', ':')
+        .replace(':v3:', ':')
         .replace(sha256(first), sha256(second));
       expect(oldKey).toMatch(/^keyv::keyv:nest-oauth2-bearer:userinfo:[0-9a-f]{16}:[0-9a-f]{64}$/);
       await plant(oldKey, {

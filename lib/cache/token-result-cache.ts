@@ -8,7 +8,8 @@ import type { SharedCacheStore } from './shared-cache-store.interface';
  * The shape version of shared-store entries, part of every key's namespace. Bump it whenever
  * `Entry` or a cached value's shape changes, so that no instance ever reads another version's entries.
  */
-export const CACHE_FORMAT_VERSION = 'v2';
+// v3: positive entries may hold introspected tokens bound to a sender (cnf), checked on each use.
+export const CACHE_FORMAT_VERSION = 'v3';
 
 /** What a lookup found: a value, or a definitive refusal (cached briefly). */
 type Entry<T> =
@@ -28,7 +29,7 @@ export interface LookupResult<T> {
 export type CachedValueCheck = (value: unknown, token: string) => string | undefined;
 
 export interface TokenResultCacheConfig {
-  /** Prefix of shared-store keys, e.g. `nest-oauth2-bearer:v2:userinfo:<tenant>:`. */
+  /** Prefix of shared-store keys, e.g. `nest-oauth2-bearer:v3:userinfo:<tenant>:`. */
   namespace: string;
   /** Checks each value read from the shared store: Redis is data, read as strictly as the provider. */
   checkValue: CachedValueCheck;
