@@ -251,6 +251,14 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
           'with JWKS keys. Remove one of them',
       );
     }
+    if (perIssuer.length > 1) {
+      throw new AuthOptionsError(
+        'secret',
+        `cannot be used with ${perIssuer.length} issuers: one HMAC secret cannot keep issuers ` +
+          'apart (whoever holds it signs tokens with any of their iss). With secret, give one ' +
+          'issuerUrl; several issuers need their own keys (JWKS)',
+      );
+    }
     algorithms = resolveHmacAlgorithms(algorithms);
   } else if (algorithms !== undefined) {
     if (!Array.isArray(algorithms) || algorithms.length === 0) {

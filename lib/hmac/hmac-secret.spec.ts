@@ -69,6 +69,11 @@ describe('the secret option (HS256)', () => {
       /'issuerUrl\[1\]\.jwksUri': cannot be set with secret/,
     ],
     [
+      'a secret with several issuers',
+      { secret, issuerUrl: [base.issuerUrl, 'https://b.example/'] },
+      /'secret': cannot be used with 2 issuers: one HMAC secret cannot keep issuers apart/,
+    ],
+    [
       'HS256 without a secret',
       { algorithms: ['HS256'] },
       /'algorithms': HS256 not supported; .*HMAC only with secret/,
