@@ -3,6 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { AuthModule, PROTECTED_RESOURCE_METADATA_ROUTES, type AuthModuleOptions } from '../lib';
+import { DEFAULT_DPOP_ALGORITHMS } from '../lib/dpop/dpop-options';
 import { createFixtureApp, PLATFORMS, type Platform } from './fixtures/create-fixture-app';
 import { FixtureController } from './fixtures/fixture.controllers';
 import { KeyServer } from './support/key-server';
@@ -75,6 +76,10 @@ describe.each(PLATFORMS)('protected resource metadata (RFC 9728) (%s)', (platfor
         // Every @Scopes() and @Scopes.any() of the app's controllers, class-level ones too.
         scopes_supported: ['admin', 'read:messages', 'write:messages'],
         bearer_methods_supported: ['header'],
+        // DPoP allowed (the default): its proof algorithms; bound tokens not required.
+        dpop_signing_alg_values_supported: [...DEFAULT_DPOP_ALGORITHMS],
+        // mTLS allowed (the default): certificate-bound tokens are checked, not refused.
+        tls_client_certificate_bound_access_tokens: true,
       });
     });
 
@@ -178,6 +183,8 @@ describe.each(PLATFORMS)('protected resource metadata (RFC 9728) (%s)', (platfor
       resource,
       scopes_supported: ['admin', 'read:messages', 'write:messages'],
       bearer_methods_supported: ['header', 'query'],
+      dpop_signing_alg_values_supported: [...DEFAULT_DPOP_ALGORITHMS],
+      tls_client_certificate_bound_access_tokens: true,
       resource_name: 'Fixture MCP server',
       resource_documentation: 'https://docs.example.com/mcp',
     };
@@ -196,6 +203,57 @@ describe.each(PLATFORMS)('protected resource metadata (RFC 9728) (%s)', (platfor
       expect(schemes(res.headers['www-authenticate'])[0]).toBe(
         `Bearer realm="api", resource_metadata="http://localhost:3000${WELL_KNOWN}/tenant-a/mcp"`,
       );
+    });
+  });
+
+  // Functions of the issuer: the key server starts after the tables are read.
+  describe.each<
+    [string, (issuer: string) => Partial<AuthModuleOptions>, (issuer: string) => object]
+  >([
+    [
+      'several issuers, DPoP required and mTLS disabled',
+      (issuer) => ({
+        issuerUrl: [issuer, 'https://second-tenant.example/'],
+        dpop: { mode: 'required', algorithms: ['ES256', 'EdDSA'] },
+        mtls: { mode: 'disabled' },
+      }),
+      (issuer) => ({
+        authorization_servers: [issuer, 'https://second-tenant.example/'],
+        dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
+        dpop_bound_access_tokens_required: true,
+      }),
+    ],
+    [
+      'DPoP disabled',
+      () => ({ dpop: { mode: 'disabled' } }),
+      (issuer) => ({
+        authorization_servers: [issuer],
+        tls_client_certificate_bound_access_tokens: true,
+      }),
+    ],
+  ])('with %s', (_, overrides, expected) => {
+    let app: INestApplication;
+
+    beforeAll(async () => {
+      app = await createFixtureApp(
+        { issuerUrl: ks.issuer, audience: ks.audience, ...overrides(ks.issuer) },
+        { platform },
+      );
+    });
+
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it('says so in the document (every issuer, DPoP and mTLS fields)', async () => {
+      const res = await request(app.getHttpServer()).get(WELL_KNOWN);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        resource: 'https://api.test.local',
+        scopes_supported: ['admin', 'read:messages', 'write:messages'],
+        bearer_methods_supported: ['header'],
+        ...expected(ks.issuer),
+      });
     });
   });
 

@@ -12,10 +12,12 @@ export interface ProtectedResourceMetadataDocument {
   /** Every scope of the app's `@Scopes()` and `@Scopes.any()`, sorted; absent when there is none. */
   scopes_supported?: string[];
   bearer_methods_supported: ('header' | 'query')[];
-  /** RFC 9449: set when DPoP is on. */
+  /** RFC 9728 §2 (RFC 9449): the proof algorithms, unless DPoP is disabled. */
   dpop_signing_alg_values_supported?: string[];
-  /** RFC 9449 §5.2: true when DPoP is required. */
+  /** RFC 9728 §2: true when DPoP is required (absent means false). */
   dpop_bound_access_tokens_required?: boolean;
+  /** RFC 9728 §2 (RFC 8705): true unless `mtls.mode` is `disabled` (absent means false). */
+  tls_client_certificate_bound_access_tokens?: boolean;
   resource_name?: string;
   resource_documentation?: string;
 }
@@ -65,14 +67,21 @@ export class ProtectedResourceMetadata implements OnModuleInit {
     if (!metadata.enabled) return undefined;
     if (this.built) return this.built;
     const scopes = gatherScopes(this.modules);
+    const { dpop } = this.options;
     this.built = {
       resource: metadata.resource,
-      // Every trusted issuer: one today (options.issuers when several are accepted).
-      authorization_servers: [this.options.issuer],
+      // Every trusted issuer: a client may get its token from any of them.
+      authorization_servers: [...this.options.issuers],
       ...(scopes.length > 0 ? { scopes_supported: scopes } : {}),
       bearer_methods_supported: this.options.allowQueryToken ? ['header', 'query'] : ['header'],
-      // DPoP: dpop_signing_alg_values_supported (and dpop_bound_access_tokens_required) go here,
-      // from the DPoP fields of ResolvedAuthOptions.
+      ...(dpop.mode !== 'disabled'
+        ? { dpop_signing_alg_values_supported: [...dpop.algorithms] }
+        : {}),
+      ...(dpop.mode === 'required' ? { dpop_bound_access_tokens_required: true } : {}),
+      // Certificate-bound tokens are checked against the client certificate, not refused.
+      ...(this.options.mtls.mode !== 'disabled'
+        ? { tls_client_certificate_bound_access_tokens: true }
+        : {}),
       ...(metadata.resourceName !== undefined ? { resource_name: metadata.resourceName } : {}),
       ...(metadata.resourceDocumentation !== undefined
         ? { resource_documentation: metadata.resourceDocumentation }
