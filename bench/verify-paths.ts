@@ -88,23 +88,23 @@ export async function measureVerifyPaths(ks: KeyServer, tokens: string[]): Promi
       Buffer.from(token.slice(dot + 1), 'base64url'),
     );
   };
-  await verifier.verifyJwt(tokens[0]);
-  await cachedVerifier.verifyJwt(tokens[0]);
-  await pooledVerifier.verifyJwt(tokens[0]);
+  await verifier.verify(tokens[0]);
+  await cachedVerifier.verify(tokens[0]);
+  await pooledVerifier.verify(tokens[0]);
   const costs: VerifyCosts = {
     rawParsedKey: await perToken(raw(publicKey)),
     rawPemEachTime: await perToken(raw(pem)),
     jsonwebtoken: await perToken((token) =>
       jwt.verify(token, publicKey, { algorithms: ['RS256'] }),
     ),
-    directPath: await perToken((token) => verifier.verifyJwt(token)),
-    threadPoolEventLoop: await eventLoopPerToken((token) => pooledVerifier.verifyJwt(token)),
+    directPath: await perToken((token) => verifier.verify(token)),
+    threadPoolEventLoop: await eventLoopPerToken((token) => pooledVerifier.verify(token)),
     passportPath: await perToken((token) => {
       const request = { headers: { authorization: `Bearer ${token}` } };
       attachToken(request, token);
       return strategy.authenticateWithPassport(request, {});
     }),
-    cachedToken: await perToken(() => cachedVerifier.verifyJwt(tokens[0])),
+    cachedToken: await perToken(() => cachedVerifier.verify(tokens[0])),
   };
   await context.close();
   await pooled.close();

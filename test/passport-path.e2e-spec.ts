@@ -5,7 +5,7 @@ import { createFixtureApp } from './fixtures/create-fixture-app';
 import { generateKey, KeyServer, signRaw } from './support/key-server';
 
 /**
- * The guard verifies tokens without Passport's per-request machinery (`AccessTokenVerifier.verifyJwt`); Passport
+ * The guard verifies tokens without Passport's per-request machinery (`AccessTokenVerifier.verify`); Passport
  * (passport-jwt and jsonwebtoken) stays the strategy's public face. Both must give the same answers.
  */
 describe('Passport path and direct path agree', () => {

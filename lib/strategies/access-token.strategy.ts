@@ -123,16 +123,13 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
     } catch (error) {
       return this.refuse(actions, request, error);
     }
-    const cached = this.verifier.cachedUser(token);
+    const cached = this.verifier.cachedBearerUser(token);
     if (cached) {
       // Passport's path takes bearer tokens only: a key-bound token is refused (lib/dpop).
-      void this.verifier.senders
-        .checkBinding(cached, undefined, undefined)
-        .then(() => this.verifier.checkClaimRules(cached, this.options.claimRules, 'module'))
-        .then(
-          () => actions.success(cached),
-          (error: unknown) => this.refuse(actions, request, error),
-        );
+      cached.then(
+        (user) => actions.success(user),
+        (error: unknown) => this.refuse(actions, request, error),
+      );
       return;
     }
     if (classifyToken(token) !== 'jwt') {
@@ -156,17 +153,16 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
     actions.error(authHttpException(error, this.options, response as GuardResponse));
   }
 
-  /** Called by passport-jwt with the payload of a token whose signature is valid. */
-  async validate(request: object, payload: unknown): Promise<AuthUser> {
-    const user = this.verifier.acceptVerifiedPayload(
+  /**
+   * Called by passport-jwt once the token's signature is valid (the verifier reads the payload from
+   * the token itself, and makes the checks that follow).
+   */
+  async validate(request: object): Promise<AuthUser> {
+    // Passport's path takes bearer tokens only: a key-bound token is refused (lib/dpop).
+    return await this.verifier.acceptPassportToken(
       attachedToken(request) ?? '',
-      payload,
       (request as KeyCarrier)[VERIFYING_KEY],
     );
-    // Passport's path takes bearer tokens only: a key-bound token is refused (lib/dpop).
-    await this.verifier.senders.checkBinding(user, undefined, undefined);
-    this.verifier.checkClaimRules(user, this.options.claimRules, 'module');
-    return user;
   }
 
   /**

@@ -93,7 +93,7 @@ function sameBytes(original: string, mutant: string): boolean {
   );
 }
 
-describe('AccessTokenVerifier.verifyJwt (property, against a real local JWKS)', () => {
+describe('AccessTokenVerifier.verify of JWTs (property, against a real local JWKS)', () => {
   let ks: KeyServer;
   let verifier: AccessTokenVerifier;
   let attacker: TestKey;
@@ -122,7 +122,7 @@ describe('AccessTokenVerifier.verifyJwt (property, against a real local JWKS)', 
       },
       { warn: () => undefined },
     );
-    // Opaque tokens are not this property's subject: verifyJwt never consults them.
+    // Opaque tokens are not this property's subject: off, verify refuses them without a call.
     const noOpaque = { enabled: false } as OpaqueTokenVerifier;
     const issuers = new TrustedIssuers(options, {
       discovery: () => discovery,
@@ -137,7 +137,7 @@ describe('AccessTokenVerifier.verifyJwt (property, against a real local JWKS)', 
     const kids = ks.keys.map((key) => key.kid!);
     const originals = [ks.token(), ks.token({}, {}, ks.keys[1])];
     // Both originals verify: the mutants below are refused for what was changed, not anyway.
-    for (const token of originals) await expect(verifier.verifyJwt(token)).resolves.toBeDefined();
+    for (const token of originals) await expect(verifier.verify(token)).resolves.toBeDefined();
 
     const claimValue = fc.oneof(
       fc.constantFrom(ks.issuer, ks.audience, [ks.audience], 'admin', 'read:messages admin'),
@@ -201,7 +201,7 @@ describe('AccessTokenVerifier.verifyJwt (property, against a real local JWKS)', 
       async (original, mutations) => {
         const mutant = mutations.reduce((token, m) => mutate(token, m, attacker), original);
         try {
-          const user = await verifier.verifyJwt(mutant);
+          const user = await verifier.verify(mutant);
           return sameBytes(original, mutant) && user.claims.iss === ks.issuer;
         } catch (error) {
           return error instanceof AuthError && error.status === 401;

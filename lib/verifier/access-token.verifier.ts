@@ -96,9 +96,10 @@ export class AccessTokenVerifier {
 
   /**
    * Verifies a JWT access token with node:crypto (on the event loop, or in the thread pool with
-   * `signatureChecks: 'thread-pool'`), through the verified-token cache.
+   * `signatureChecks: 'thread-pool'`), through the verified-token cache. Private: its user has not
+   * passed the binding check nor the module's claim rules (`verify` makes them).
    */
-  async verifyJwt(token: string): Promise<AuthUser> {
+  private async verifyJwt(token: string): Promise<AuthUser> {
     const digest = this.verified ? tokenDigest(token) : undefined;
     const cached = digest === undefined ? undefined : this.cachedByDigest(digest);
     if (cached) return cached;
@@ -137,9 +138,9 @@ export class AccessTokenVerifier {
   /**
    * Checks the claims of a token whose signature `key` verified, and remembers it when it passes.
    * The user is the request's own: the cache keeps a copy. `digest` is the token's `tokenDigest`
-   * when the caller has it.
+   * when the caller has it. Private, as `verifyJwt`.
    */
-  acceptVerifiedPayload(
+  private acceptVerifiedPayload(
     token: string,
     payload: unknown,
     key: KeyObject | undefined,
@@ -164,10 +165,38 @@ export class AccessTokenVerifier {
   /**
    * The user of a token that passed every check before, while it is still valid and its key is
    * still in the issuer's JWKS: the answer the checks would give again, without a signature check.
-   * A copy of its own for each request, as on a first use.
+   * A copy of its own for each request, as on a first use. Private, as `verifyJwt`.
    */
-  cachedUser(token: string): AuthUser | undefined {
+  private cachedUser(token: string): AuthUser | undefined {
     return this.verified ? this.cachedByDigest(tokenDigest(token)) : undefined;
+  }
+
+  /**
+   * @internal For `AccessTokenStrategy` (Passport's path, which takes bearer tokens only): the user
+   * of a token the verified-token cache holds, after the checks `verify` makes on every use (a
+   * token bound to a key or a certificate is refused, having no proof; the module's claim rules).
+   * Undefined when the cache does not hold the token.
+   */
+  cachedBearerUser(token: string): Promise<AuthUser> | undefined {
+    const user = this.cachedUser(token);
+    return user && this.acceptBearer(user);
+  }
+
+  /**
+   * @internal For `AccessTokenStrategy`: the user of a JWT whose signature passport-jwt verified
+   * with `key` (the one {@link keyFor} gave), after every check `verify` makes on a bearer token:
+   * the claims, the binding (a bound token is refused) and the module's claim rules.
+   */
+  async acceptPassportToken(token: string, key: KeyObject | undefined): Promise<AuthUser> {
+    const payload = parsePayload(decodeJwt(token).payloadText);
+    return await this.acceptBearer(this.acceptVerifiedPayload(token, payload, key));
+  }
+
+  /** What `verify` checks after the token itself, for a token presented without DPoP. */
+  private async acceptBearer(user: AuthUser): Promise<AuthUser> {
+    await this.senders.checkBinding(user, undefined, undefined);
+    this.checkClaimRules(user, this.options.claimRules, 'module');
+    return user;
   }
 
   private cachedByDigest(digest: string): AuthUser | undefined {
