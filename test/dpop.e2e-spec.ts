@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
@@ -178,14 +178,30 @@ describe.each(PLATFORMS)('DPoP-bound tokens (RFC 9449) (%s)', (platform) => {
       ['another path', (b: string) => `${b}/scoped`],
       ['another host', () => 'http://api.example.com/private'],
       ['another scheme', (b: string) => b.replace('http:', 'https:') + '/private'],
-      ['a query', (b: string) => `${b}/private?x=1`],
-      ['a fragment', (b: string) => `${b}/private#f`],
       ['not a URL', () => 'private'],
+      ['a percent-encoded reserved character', (b: string) => `${b}/priv%2Fate`],
     ])('htu with %s', async (_name, htu) => {
       const token = bound();
       const proof = client.proof('GET', url(), token, { htu: htu(base) });
       await expectProofRefused(token, proof, 'dpop_proof_htu', /htu/);
     });
+
+    it.each([
+      ['a query', (b: string) => `${b}/private?x=1`],
+      ['a fragment', (b: string) => `${b}/private#f`],
+      [
+        'an upper-case scheme and a percent-encoded unreserved character',
+        (b: string) => `${b.replace('http:', 'HTTP:')}/%70riv%61te`,
+      ],
+      ['dot segments', (b: string) => `${b}/scoped/../private`],
+    ])(
+      'accepts an htu with %s: compared without query and fragment, normalized (RFC 3986 §6.2.2)',
+      async (_name, htu) => {
+        const token = bound();
+        const proof = client.proof('GET', url(), token, { htu: htu(base) });
+        expect((await send(token, proof)).status).toBe(200);
+      },
+    );
 
     it.each([
       ['too old', -400, /made 40\d s ago/],
@@ -234,10 +250,78 @@ describe.each(PLATFORMS)('DPoP-bound tokens (RFC 9449) (%s)', (platform) => {
       await expectProofRefused(token, proof, 'dpop_key_mismatch', /another key/);
     });
 
+    const rsa = new DpopKey('RS256');
+    /** A fabricated RSA modulus of `bits` bits (only its size is checked before the signature). */
+    const modulus = (bits: number) =>
+      Buffer.concat([Buffer.from([0x80]), randomBytes(bits / 8 - 1)]).toString('base64url');
+
+    it.each([
+      ['a huge public exponent e', { e: modulus(3064) }, /exponent e .*only 65537/],
+      ['e = 3', { e: 'Aw' }, /exponent e "Aw"/],
+      ['a 1024-bit modulus', { n: modulus(1024) }, /1024-bit modulus n; 2048 to 4096/],
+      ['an 8192-bit modulus', { n: modulus(8192) }, /8192-bit modulus n; 2048 to 4096/],
+    ])(
+      'an RSA jwk with %s (costly to verify), before any signature check',
+      async (_n, jwk, why) => {
+        const token = bound(rsa);
+        const proof = rsa.proof('GET', url(), token, {}, { jwk: { ...rsa.publicJwk, ...jwk } });
+        await expectProofRefused(token, proof, 'dpop_proof_jwk', why);
+      },
+    );
+
+    it('an EC jwk on another curve than its alg names (P-384 with ES256)', async () => {
+      const token = bound();
+      const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({
+        format: 'jwk',
+      });
+      const proof = client.proof('GET', url(), token, {}, { jwk: p384 });
+      await expectProofRefused(token, proof, 'dpop_proof_jwk', /curve "P-384"; alg ES256/);
+    });
+
     it('a proof of more than 8192 characters', async () => {
       const token = bound();
       const proof = client.proof('GET', url(), token, { pad: 'x'.repeat(9000) });
       await expectProofRefused(token, proof, 'dpop_proof_malformed', /at most 8192/);
+    });
+  });
+
+  describe('verifies a proof signature only for the holder of a valid token bound to its key', () => {
+    /** A proof with `jwk`'s header and claims, but a signature by a key nobody binds. */
+    const forged = (token: string, jwk = client.publicJwk) =>
+      client.proof('GET', `${base}/private`, token, {}, { jwk }, new DpopKey().privateKey);
+
+    it.each([
+      ['a forged token', () => `${bound().slice(0, -4)}AAAA`, 'signature_invalid'],
+      ['an expired bound token', () => bound(client, { exp: now() - 60 }), 'token_expired'],
+      [
+        'a token of another audience',
+        () => bound(client, { aud: 'https://other.example' }),
+        'audience_mismatch',
+      ],
+      ['a valid token not bound to a key', () => ks.token(), 'dpop_token_not_bound'],
+    ])("%s: the token's refusal, not the forged proof's", async (_name, make, reason) => {
+      const token = make();
+      const res = await send(token, forged(token));
+      expect([res.status, res.body.error, res.body.reason]).toEqual([401, 'invalid_token', reason]);
+      expect(res.headers['www-authenticate']).toMatch(/^DPoP realm="api", error="invalid_token"/);
+    });
+
+    it('a valid token bound to another key (a first and a cached use): dpop_key_mismatch', async () => {
+      const token = bound();
+      expect((await send(token, client.proof('GET', `${base}/private`, token))).status).toBe(200);
+      const thief = new DpopKey();
+      for (let use = 0; use < 2; use++)
+        await expectProofRefused(
+          token,
+          forged(token, thief.publicJwk),
+          'dpop_key_mismatch',
+          /another key/,
+        );
+    });
+
+    it('a valid token bound to its key: then the signature is checked', async () => {
+      const token = bound();
+      await expectProofRefused(token, forged(token), 'dpop_proof_signature', /does not verify/);
     });
   });
 
@@ -388,6 +472,81 @@ describe.each(PLATFORMS)('DPoP modes and URLs (%s)', (platform) => {
         .set('DPoP', client.proof('GET', htu, token));
     expect((await call('https://api.example.com/v1/private')).status).toBe(200);
     expect((await call(`${base}/private`)).body.reason).toBe('dpop_proof_htu');
+  });
+
+  describe('without publicBaseUrl: htu only for the origins the API is known by', () => {
+    let base: string;
+    const token = () => ks.token({ cnf: { jkt: client.jkt } });
+    const call = (host: string | undefined, htu: string, path = '/private') => {
+      const t = token();
+      const req = request(base)
+        .get(path)
+        .set('Authorization', `DPoP ${t}`)
+        .set('DPoP', client.proof('GET', htu, t));
+      return host === undefined ? req : req.set('Host', host);
+    };
+
+    beforeAll(async () => {
+      base = await start({});
+    });
+
+    it('refuses a proof made for another server, replayed here under its Host (a forged Host)', async () => {
+      const res = await call('api.other.example', 'http://api.other.example/private');
+      expect([res.status, res.body.reason]).toEqual([401, 'dpop_proof_htu']);
+      expect(res.body.message).toMatch(
+        /Host header "api.other.example" is not an origin .*dpop\.publicBaseUrl/,
+      );
+    });
+
+    it('accepts the origins of its URL audiences (and RFC 9728 resource), whatever the Host', async () => {
+      // ks.audience is https://api.test.local: a proxy that ends TLS sends http and that Host.
+      expect((await call('api.test.local', 'https://api.test.local/private')).status).toBe(200);
+      expect((await call('10.0.0.7:8080', 'https://api.test.local/private')).status).toBe(200);
+      expect((await call('api.test.local', 'https://api.test.local/scoped')).body.reason).toBe(
+        'dpop_proof_htu',
+      );
+    });
+
+    it('accepts loopback hosts, for development', async () => {
+      const port = new URL(base).port;
+      expect((await call(`localhost:${port}`, `http://localhost:${port}/private`)).status).toBe(
+        200,
+      );
+      expect((await call(undefined, `${base}/private`)).status).toBe(200);
+    });
+
+    it('refuses every DPoP request when no identifier is a URL and the Host is not loopback', async () => {
+      const opaqueNamed = await createFixtureApp(
+        { issuerUrl: ks.issuer, audience: ['urn:api:test'], protectedResource: false },
+        { platform },
+      );
+      apps.push(opaqueNamed);
+      const named = await listen(opaqueNamed);
+      const t = ks.token({ cnf: { jkt: client.jkt }, aud: 'urn:api:test' });
+      const res = await request(named)
+        .get('/private')
+        .set('Host', 'api.example.com')
+        .set('Authorization', `DPoP ${t}`)
+        .set('DPoP', client.proof('GET', 'http://api.example.com/private', t));
+      expect([res.status, res.body.reason]).toEqual([401, 'dpop_proof_htu']);
+      expect(res.body.message).toMatch(/cannot tell its own URL.*must set dpop\.publicBaseUrl/);
+    });
+  });
+
+  it('a full replay cache (no cache.store) refuses new proofs with 503, never forgets a jti', async () => {
+    const base = await start({ maxReplayEntries: 100 });
+    const token = ks.token({ cnf: { jkt: client.jkt } });
+    const call = (proof: string) =>
+      request(base).get('/private').set('Authorization', `DPoP ${token}`).set('DPoP', proof);
+    const captured = client.proof('GET', `${base}/private`, token);
+    expect((await call(captured)).status).toBe(200);
+    for (let i = 1; i < 100; i++)
+      expect((await call(client.proof('GET', `${base}/private`, token))).status).toBe(200);
+    const full = await call(client.proof('GET', `${base}/private`, token));
+    expect([full.status, full.body.reason]).toEqual([503, 'replay_cache_full']);
+    expect(Number(full.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // The attack: once the cache is full, the first proof captured is replayed.
+    expect((await call(captured)).body.reason).toBe('dpop_proof_replayed');
   });
 
   it('trustForwardedHeaders: htu from X-Forwarded-Proto and X-Forwarded-Host, and only then', async () => {

@@ -245,4 +245,20 @@ describe('microservices (TCP)', () => {
       await stopService(custom);
     }
   });
+
+  it("refuses every token where dpop.mode is 'required' (an RPC message cannot carry a proof)", async () => {
+    const strict = await startService({
+      issuerUrl: ks.issuer,
+      audience: ks.audience,
+      dpop: { mode: 'required' },
+    });
+    try {
+      for (const token of [ks.token(), ks.token({ cnf: { jkt: 'a'.repeat(43) } })])
+        expect(await send(strict, 'whoami', { authorization: `Bearer ${token}` })).toEqual({
+          refused: expect.objectContaining({ status: 401, reason: 'dpop_required' }),
+        });
+    } finally {
+      await stopService(strict);
+    }
+  });
 });

@@ -179,6 +179,44 @@ describe.each(PLATFORMS)("Passport's AuthGuard (%s)", (platform) => {
     }
   });
 
+  describe("with dpop.mode 'required'", () => {
+    let app: INestApplication;
+
+    beforeAll(async () => {
+      app = await start({ dpop: { mode: 'required', algorithms: ['ES256'] } });
+    });
+
+    afterAll(() => app.close());
+
+    const now = () => Math.floor(Date.now() / 1000);
+    const cases: Array<[string, () => string | undefined]> = [
+      ['a valid bearer token', () => `Bearer ${ks.token()}`],
+      [
+        'a token bound to a DPoP key, as a bearer token',
+        () => `Bearer ${ks.token({ cnf: { jkt: 'a'.repeat(43) } })}`,
+      ],
+      ['an expired bearer token', () => `Bearer ${ks.token({ exp: now() - 60 })}`],
+      ['no token', () => undefined],
+    ];
+
+    it.each(cases)('answers %s as the library guard does', async (_name, make) => {
+      const authorization = make();
+      const expected = await answer(app, '/library', authorization);
+      expect(expected[0]).toBe(401);
+      expect(await answer(app, '/passport', authorization)).toEqual(expected);
+      expect(await answer(app, '/composed', authorization, 'wrong-key')).toEqual(expected);
+    });
+
+    it('refuses a bearer token on every use, the verified-token cache hit included', async () => {
+      const authorization = `Bearer ${ks.token()}`;
+      for (let i = 0; i < 3; i++) {
+        const [status, body, challenge] = await answer(app, '/passport', authorization);
+        expect([status, (body as { reason: string }).reason]).toEqual([401, 'dpop_required']);
+        expect(challenge).toMatch(/^DPoP realm="api", error="invalid_token", .*algs="ES256"$/);
+      }
+    });
+  });
+
   it('answers 503 with Retry-After as the library guard does when the provider is down', async () => {
     const down = await KeyServer.start();
     const app = await start({ issuerUrl: down.issuer, audience: down.audience });

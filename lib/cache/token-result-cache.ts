@@ -276,6 +276,7 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   certificate_mismatch: false,
   certificate_header_malformed: false,
   replay_store_unavailable: false,
+  replay_cache_full: false,
   dpop_proof_missing: false,
   dpop_proof_multiple: false,
   dpop_proof_malformed: false,

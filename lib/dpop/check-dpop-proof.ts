@@ -7,8 +7,13 @@ import { describeValue } from '../token/describe-value';
 export interface ProofExpectations {
   /** The request's method, as sent (`GET`, `POST`, ...). */
   method: string;
-  /** The request's URL as the client addressed it, without query and fragment. */
-  url: string;
+  /**
+   * The URLs the client may have addressed, without query and fragment: `htu` must be one of them
+   * (usually one; several when the request's own Host header is not trusted).
+   */
+  urls: readonly string[];
+  /** Said after an `htu` mismatch, for the operator (how to make this API know its URL). */
+  htuAdvice?: string;
   /** The access token the proof is presented with (`ath` is its SHA-256). */
   accessToken: string;
   /** Accepted `alg` values, compared case-sensitively. */
@@ -19,13 +24,22 @@ export interface ProofExpectations {
   leewaySeconds: number;
 }
 
-/** A proof that passed every check of its own (before replay, nonce and binding checks). */
-export interface CheckedProof {
+/**
+ * A proof that passed every check that costs no signature verification (syntax, key policy,
+ * claims): its signature is verified later, by {@link verifyProofSignature}, and only once the
+ * token is verified and bound to this very key, so that only holders of a valid bound token can
+ * make the API verify a proof signature.
+ */
+export interface ParsedProof {
   /** The SHA-256 JWK thumbprint of the proof's key (RFC 7638), what `cnf.jkt` must equal. */
   jkt: string;
   jti: string;
   iat: number;
   nonce?: string;
+  /** The proof itself, its key and algorithm: what the signature check needs. */
+  readonly compact: string;
+  readonly jwk: JWK;
+  readonly alg: string;
 }
 
 /** Longest proof accepted: an RSA-4096 key and its signature fit well within. */
@@ -33,19 +47,37 @@ export const MAX_PROOF_LENGTH = 8192;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 /** Private key members of RFC 7518 §6: a proof's `jwk` must have none (RFC 9449 §4.3). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const KEY_TYPES = new Set(['EC', 'RSA', 'OKP']);
 const MAX_JTI_LENGTH = 256;
+/** RSA proof keys: the exponent 65537 only, a modulus of 2048 to 4096 bits (bounded CPU cost). */
+const RSA_EXPONENT = 'AQAB';
+const RSA_MIN_BITS = 2048;
+const RSA_MAX_BITS = 4096;
+/** The key type, and the curves, each proof algorithm accepts. */
+const KEY_OF_ALG: Record<string, { kty: string; curves?: readonly string[] }> = {
+  ES256: { kty: 'EC', curves: ['P-256'] },
+  ES384: { kty: 'EC', curves: ['P-384'] },
+  ES512: { kty: 'EC', curves: ['P-521'] },
+  EdDSA: { kty: 'OKP', curves: ['Ed25519', 'Ed448'] },
+  Ed25519: { kty: 'OKP', curves: ['Ed25519'] },
+  PS256: { kty: 'RSA' },
+  PS384: { kty: 'RSA' },
+  PS512: { kty: 'RSA' },
+  RS256: { kty: 'RSA' },
+  RS384: { kty: 'RSA' },
+  RS512: { kty: 'RSA' },
+};
 
 /**
- * Checks one DPoP proof (RFC 9449 §4.3, steps 2 to 11 except replay and nonce): a compact JWS of
- * type `dpop+jwt`, an allowed asymmetric `alg`, a public `jwk` that verifies the signature, and
- * `htm`, `htu`, `iat`, `jti` and `ath` matching the request and the token. Each failure is an
+ * Checks one DPoP proof (RFC 9449 §4.3, steps 2 to 11) except its signature, replay and nonce: a
+ * compact JWS of type `dpop+jwt`, an allowed asymmetric `alg`, a public `jwk` that fits it (RSA
+ * only with e = 65537 and 2048 to 4096 bits, EC only on the curve of its `alg`), and `htm`,
+ * `htu`, `iat`, `jti` and `ath` matching the request and the token. Each failure is an
  * {@link InvalidDpopProofError} naming what is wrong; the proof itself is never quoted.
  */
-export async function checkDpopProof(
+export async function parseDpopProof(
   proof: string,
   expected: ProofExpectations,
-): Promise<CheckedProof> {
+): Promise<ParsedProof> {
   if (proof.length > MAX_PROOF_LENGTH) {
     throw refused(
       'dpop_proof_malformed',
@@ -66,6 +98,12 @@ export async function checkDpopProof(
       `The DPoP proof's typ is "${describeValue(header.typ ?? 'missing')}"; it must be "dpop+jwt".`,
     );
   }
+  if (header.b64 !== undefined || header.crit !== undefined) {
+    throw refused(
+      'dpop_proof_malformed',
+      "The DPoP proof's header has b64 or crit; a proof is a plain JWS without extensions.",
+    );
+  }
   const alg = header.alg;
   if (typeof alg !== 'string' || !expected.algorithms.includes(alg)) {
     throw refused(
@@ -81,8 +119,33 @@ export async function checkDpopProof(
       "The DPoP proof's header has no jwk: the public key must be in it.",
     );
   }
-  const keyMembers = jwk as Record<string, unknown>;
-  const privateMembers = PRIVATE_MEMBERS.filter((name) => keyMembers[name] !== undefined);
+  checkProofKey(jwk as Record<string, unknown>, alg);
+  const claims = jsonObject(payloadPart, 'payload');
+  checkClaims(claims, expected);
+  let jkt: string;
+  try {
+    jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256');
+  } catch (error) {
+    throw refused('dpop_proof_jwk', "The DPoP proof's jwk lacks a member of its key type.", error);
+  }
+  return {
+    jkt,
+    jti: claims.jti as string,
+    iat: claims.iat as number,
+    ...(typeof claims.nonce === 'string' ? { nonce: claims.nonce } : {}),
+    compact: proof,
+    jwk: jwk as JWK,
+    alg,
+  };
+}
+
+/**
+ * The public key rules of a proof, checked before any cryptography: no private members, the key
+ * type and curve of its `alg`, and for RSA the usual exponent and a bounded modulus (a huge
+ * exponent or modulus makes every verification slow).
+ */
+function checkProofKey(jwk: Record<string, unknown>, alg: string): void {
+  const privateMembers = PRIVATE_MEMBERS.filter((name) => jwk[name] !== undefined);
   if (privateMembers.length > 0) {
     throw refused(
       'dpop_proof_jwk',
@@ -90,25 +153,60 @@ export async function checkDpopProof(
         'put only the public key in the proof, and consider this private key exposed.',
     );
   }
-  if (typeof keyMembers.kty !== 'string' || !KEY_TYPES.has(keyMembers.kty)) {
+  const { kty } = jwk;
+  if (kty !== 'EC' && kty !== 'RSA' && kty !== 'OKP') {
     throw refused(
       'dpop_proof_jwk',
-      `The DPoP proof's jwk has kty "${describeValue(keyMembers.kty ?? 'missing')}"; it must be a public EC, RSA or OKP key.`,
+      `The DPoP proof's jwk has kty "${describeValue(kty ?? 'missing')}"; it must be a public EC, RSA or OKP key.`,
     );
   }
-  const payloadBytes = await verifiedPayload(proof, jwk as JWK, alg);
-  const claims = jsonObject(payloadPart, 'payload', payloadBytes);
-  checkClaims(claims, expected);
-  const jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256');
-  return {
-    jkt,
-    jti: claims.jti as string,
-    iat: claims.iat as number,
-    ...(typeof claims.nonce === 'string' ? { nonce: claims.nonce } : {}),
-  };
+  const wanted = KEY_OF_ALG[alg];
+  if (!wanted || wanted.kty !== kty) {
+    throw refused(
+      'dpop_proof_jwk',
+      `The DPoP proof's jwk (kty ${kty}) does not fit alg ${alg}; ${alg} needs a ${wanted?.kty ?? 'known'} key.`,
+    );
+  }
+  if (wanted.curves && !wanted.curves.includes(jwk.crv as string)) {
+    throw refused(
+      'dpop_proof_jwk',
+      `The DPoP proof's jwk is on curve "${describeValue(jwk.crv ?? 'missing')}"; alg ${alg} ` +
+        `accepts ${wanted.curves.join(' or ')}.`,
+    );
+  }
+  if (kty !== 'RSA') return;
+  if (jwk.e !== RSA_EXPONENT) {
+    throw refused(
+      'dpop_proof_jwk',
+      `The DPoP proof's RSA jwk has the exponent e "${describeValue(jwk.e ?? 'missing', 20)}"; ` +
+        `only 65537 (e "${RSA_EXPONENT}") is accepted.`,
+    );
+  }
+  const bits = typeof jwk.n === 'string' ? modulusBits(jwk.n) : 0;
+  if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
+    throw refused(
+      'dpop_proof_jwk',
+      `The DPoP proof's RSA jwk has a ${bits}-bit modulus n; ${RSA_MIN_BITS} to ${RSA_MAX_BITS} bits are accepted.`,
+    );
+  }
 }
 
-async function verifiedPayload(proof: string, jwk: JWK, alg: string): Promise<Uint8Array> {
+/** The bit length of a base64url big-endian unsigned integer (0 when it is not base64url). */
+function modulusBits(n: string): number {
+  if (!/^[A-Za-z0-9_-]+$/.test(n)) return 0;
+  const bytes = Buffer.from(n, 'base64url');
+  let first = 0;
+  while (first < bytes.length && bytes[first] === 0) first++;
+  if (first === bytes.length) return 0;
+  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first]));
+}
+
+/**
+ * Verifies the signature of a proof {@link parseDpopProof} accepted, with its own `jwk`
+ * (RFC 9449 §4.3 step 7).
+ */
+export async function verifyProofSignature(proof: ParsedProof): Promise<void> {
+  const { alg, jwk } = proof;
   let key: Awaited<ReturnType<typeof importJWK>>;
   try {
     key = await importJWK(jwk, alg);
@@ -120,7 +218,7 @@ async function verifiedPayload(proof: string, jwk: JWK, alg: string): Promise<Ui
     );
   }
   try {
-    return (await compactVerify(proof, key, { algorithms: [alg] })).payload;
+    await compactVerify(proof.compact, key, { algorithms: [alg] });
   } catch (error) {
     if (error instanceof errors.JWSSignatureVerificationFailed) {
       throw refused(
@@ -144,7 +242,7 @@ function checkClaims(claims: Record<string, unknown>, expected: ProofExpectation
       `The DPoP proof's htm is "${describeValue(claims.htm ?? 'missing')}", but the request's method is ${expected.method}.`,
     );
   }
-  checkHtu(claims.htu, expected.url);
+  checkHtu(claims.htu, expected);
   const iat = claims.iat;
   if (typeof iat !== 'number' || !Number.isFinite(iat)) {
     throw refused('dpop_proof_iat', "The DPoP proof's iat must be a NumericDate (seconds).");
@@ -179,8 +277,11 @@ function checkClaims(claims: Record<string, unknown>, expected: ProofExpectation
   }
 }
 
-/** `htu` must be the request's URL (RFC 9449 §4.3 step 9), compared after normalization. */
-function checkHtu(htu: unknown, requestUrl: string): void {
+/**
+ * `htu` must be the request's URL (RFC 9449 §4.3 step 9), both without query and fragment (ignored,
+ * not refused) and after RFC 3986 §6.2.2 and §6.2.3 normalization.
+ */
+function checkHtu(htu: unknown, expected: ProofExpectations): void {
   const parsed = typeof htu === 'string' ? parseHttpUrl(htu) : undefined;
   if (!parsed) {
     throw refused(
@@ -188,18 +289,15 @@ function checkHtu(htu: unknown, requestUrl: string): void {
       `The DPoP proof's htu "${describeValue(htu ?? 'missing')}" is not an http(s) URL.`,
     );
   }
-  if (parsed.search !== '' || parsed.hash !== '' || /[?#]/.test(htu as string)) {
-    throw refused(
-      'dpop_proof_htu',
-      "The DPoP proof's htu has a query or fragment; it must be the request's URL without them.",
-    );
-  }
-  const wanted = parseHttpUrl(requestUrl);
-  if (!wanted || normalized(parsed) !== normalized(wanted)) {
+  const proofUrl = normalizedUrl(parsed);
+  const wanted = expected.urls.map((url) => parseHttpUrl(url)).filter((url) => url !== undefined);
+  if (!wanted.some((url) => normalizedUrl(url) === proofUrl)) {
+    const addressed = expected.urls.map((url) => `"${describeValue(url, 120)}"`).join(' or ');
     throw refused(
       'dpop_proof_htu',
       `The DPoP proof's htu is "${describeValue(htu, 120)}", but this request was sent to ` +
-        `"${describeValue(requestUrl, 120)}"; make the proof for the URL requested.`,
+        `${addressed || 'a URL this API cannot tell'}; make the proof for the URL requested.` +
+        (expected.htuAdvice ? ` ${expected.htuAdvice}` : ''),
     );
   }
 }
@@ -213,17 +311,27 @@ function parseHttpUrl(value: string): URL | undefined {
   }
 }
 
-/** Scheme, host and default port normalized by WHATWG URL (RFC 3986 §6.2.2, §6.2.3). */
-function normalized(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
+const PERCENT_ENCODED = /%([0-9A-Fa-f]{2})/g;
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/**
+ * A URL without query and fragment, in RFC 3986 normal form: WHATWG URL lower-cases the scheme and
+ * host, drops the default port and removes dot segments (§6.2.2.1, §6.2.2.3, §6.2.3); the path's
+ * percent-encoded unreserved characters are decoded and the others' hex upper-cased (§6.2.2.1,
+ * §6.2.2.2).
+ */
+function normalizedUrl(url: URL): string {
+  const path = url.pathname.replace(PERCENT_ENCODED, (_match, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
+  });
+  return `${url.protocol}//${url.host}${path}`;
 }
 
-function jsonObject(part: string, what: string, bytes?: Uint8Array): Record<string, unknown> {
+function jsonObject(part: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(
-      bytes ? Buffer.from(bytes).toString('utf8') : Buffer.from(part, 'base64url').toString('utf8'),
-    );
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
   } catch {
     value = undefined;
   }

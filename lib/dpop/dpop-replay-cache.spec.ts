@@ -14,11 +14,42 @@ describe('DpopReplayCache', () => {
     expect(await cache.firstUse('k2', 'j', 60_000)).toBe(true);
   });
 
-  it('warns (once a minute) when it is full and forgets a jti early', async () => {
+  it('refuses new proofs (503, Retry-After) when full of unexpired jtis, and forgets none', async () => {
     const cache = new DpopReplayCache({ maxEntries: 100, storeTimeoutMs: 50 }, logger);
-    for (let i = 0; i < 102; i++) await cache.firstUse('k', `j${i}`, 60_000);
+    for (let i = 0; i < 100; i++) expect(await cache.firstUse('k', `j${i}`, 60_000)).toBe(true);
+    for (let i = 0; i < 2; i++) {
+      const refusal = cache.firstUse('k', `new${i}`, 60_000);
+      await expect(refusal).rejects.toBeInstanceOf(IssuerUnavailableError);
+      await expect(refusal).rejects.toMatchObject({
+        status: 503,
+        reason: 'replay_cache_full',
+        retryAfterSeconds: 60,
+      });
+    }
+    // The first jti is still known: its proof cannot be replayed.
+    expect(await cache.firstUse('k', 'j0', 60_000)).toBe(false);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/full \(100 jti\).*dpop.maxReplayEntries/);
+    expect(warnings[0]).toMatch(/full \(100 unexpired jti\).*dpop.maxReplayEntries.*fail-closed/);
+  });
+
+  it('takes new proofs again once entries expire (only the iat window needs remembering)', async () => {
+    const cache = new DpopReplayCache({ maxEntries: 100, storeTimeoutMs: 50 }, logger);
+    for (let i = 0; i < 100; i++) await cache.firstUse('k', `j${i}`, 20);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(await cache.firstUse('k', 'later', 60_000)).toBe(true);
+  });
+
+  it('with a shared store, forgets its oldest in-process entries (the store is the record)', async () => {
+    const seen = new Set<string>();
+    const store = {
+      get: () => Promise.resolve(undefined),
+      set: () => Promise.resolve(),
+      setIfAbsent: (key: string) => Promise.resolve(!seen.has(key) && !!seen.add(key)),
+    };
+    const cache = new DpopReplayCache({ maxEntries: 100, storeTimeoutMs: 50, store }, logger);
+    for (let i = 0; i < 101; i++) expect(await cache.firstUse('k', `j${i}`, 60_000)).toBe(true);
+    expect(await cache.firstUse('k', 'j0', 60_000)).toBe(false);
+    expect(warnings[0]).toMatch(/full \(100 jti\).*checked in cache.store only/);
   });
 
   it("uses a store's own atomic setIfAbsent", async () => {

@@ -20,11 +20,19 @@ export interface ReplayCacheConfig {
 const NAMESPACE = 'nest-oauth2-bearer:dpop-jti:';
 const TIMED_OUT = Symbol('timed out');
 const WARN_EVERY_MS = 60_000;
+/** While the in-process cache is full, stale entries are swept at most once a second (O(n)). */
+const PURGE_EVERY_MS = 1000;
 
 /**
  * The `jti`s of accepted DPoP proofs (RFC 9449 §11.1), each until its proof could no longer pass
- * the `iat` check: a proof is accepted once. Bounded in process (an LRU), and shared through
- * `cache.store` when set, so that instances behind one balancer refuse each other's replays.
+ * the `iat` check: a proof is accepted once. Bounded in process, and shared through `cache.store`
+ * when set, so that instances behind one balancer refuse each other's replays.
+ *
+ * Only the proofs of the `iat` window need remembering, so `maxEntries` bounds the proofs accepted
+ * per window. Without a shared store, a full cache never forgets an unexpired `jti` (its proof
+ * could then be replayed): new proofs are refused with 503 `replay_cache_full` until entries
+ * expire. With a shared store, the store is the record, and the in-process cache only a first
+ * line that may forget its oldest entries.
  *
  * A shared store that fails or is slow fails closed: the request gets 503 (the library's answer to
  * a dependency it cannot reach) rather than a proof whose replay cannot be ruled out.
@@ -33,6 +41,7 @@ export class DpopReplayCache {
   private readonly seen: LRUCache<string, true>;
   private readonly setIfAbsent?: SetIfAbsent;
   private lastWarning = new Map<string, number>();
+  private lastPurge = -Infinity;
 
   constructor(
     private readonly config: ReplayCacheConfig,
@@ -46,8 +55,8 @@ export class DpopReplayCache {
           this.warn(
             'evict',
             `the in-process DPoP replay cache is full (${config.maxEntries} jti); the oldest are ` +
-              'forgotten before their proofs expire: raise dpop.maxReplayEntries, lower ' +
-              'dpop.iatWindowSeconds, or set cache.store',
+              'forgotten before their proofs expire and checked in cache.store only: raise ' +
+              'dpop.maxReplayEntries or lower dpop.iatWindowSeconds',
           );
         }
       },
@@ -63,6 +72,7 @@ export class DpopReplayCache {
     const key = hash('sha256', `${jkt} ${jti}`, 'base64url');
     // In process first, synchronously: two concurrent uses on one instance cannot both pass.
     if (this.seen.has(key)) return false;
+    if (!this.setIfAbsent && this.seen.size >= this.config.maxEntries) this.refuseWhenFull();
     this.seen.set(key, true, { ttl: Math.max(1, ttlMs) });
     if (!this.setIfAbsent) return true;
     let first: boolean | typeof TIMED_OUT;
@@ -83,6 +93,34 @@ export class DpopReplayCache {
       );
     }
     return first;
+  }
+
+  /**
+   * Without a shared store, a full cache sweeps its expired entries (at most once a second) and,
+   * when every entry is still unexpired, refuses the proof (503) rather than forget one.
+   */
+  private refuseWhenFull(): void {
+    const now = Date.now();
+    if (now - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      this.seen.purgeStale();
+      if (this.seen.size < this.config.maxEntries) return;
+    }
+    const oldest = this.seen.rkeys().next();
+    const freeInMs = oldest.done ? 1000 : this.seen.getRemainingTTL(oldest.value);
+    const retryAfterSeconds = Math.max(1, Math.min(3600, Math.ceil(freeInMs / 1000)));
+    this.warn(
+      'full',
+      `the in-process DPoP replay cache is full (${this.config.maxEntries} unexpired jti): raise ` +
+        'dpop.maxReplayEntries (it must hold every proof accepted within dpop.iatWindowSeconds), ' +
+        'lower dpop.iatWindowSeconds, or set cache.store',
+    );
+    throw new IssuerUnavailableError(
+      "The API's DPoP replay cache is full of proofs that have not expired, so this proof's jti " +
+        `cannot be recorded; retry with a new proof in ${retryAfterSeconds} s.`,
+      retryAfterSeconds,
+      { reason: 'replay_cache_full' },
+    );
   }
 
   private async withTimeout<V>(call: Promise<V>): Promise<V | typeof TIMED_OUT> {
@@ -108,7 +146,9 @@ export class DpopReplayCache {
     const now = Date.now();
     if (now - (this.lastWarning.get(kind) ?? -Infinity) < WARN_EVERY_MS) return;
     this.lastWarning.set(kind, now);
-    this.logger.warn(`${message}; DPoP requests are refused with 503 meanwhile (fail-closed).`);
+    const meanwhile =
+      kind === 'evict' ? '' : '; DPoP requests are refused with 503 meanwhile (fail-closed)';
+    this.logger.warn(`${message}${meanwhile}.`);
   }
 }
 
@@ -118,36 +158,64 @@ interface RedisSet {
 }
 interface KeyvRedisLike {
   getClient(): Promise<RedisSet>;
+  createKeyPrefix(key: string, namespace?: string): string;
+  namespace?: string;
+}
+/** The Keyv in front of it: its own key prefix and serialization (what its `get` reads). */
+interface KeyvLike {
+  store: KeyvRedisLike;
+  namespace?: string;
+  useKeyPrefix?: boolean;
+  serializeData(data: { value: unknown; expires?: number }): Promise<unknown>;
 }
 
 /**
  * The atomic set-if-absent of `store`: its own `setIfAbsent`; Redis `SET NX PX` through the client
- * of a cache-manager Cache whose first store is `@keyv/redis`; else `get` then `set`, which two
- * instances may interleave (a replay sent to both within milliseconds may pass once on each).
+ * of a cache-manager Cache whose first store is Keyv over `@keyv/redis`; else `get` then `set`,
+ * which two instances may interleave (a replay sent to both within milliseconds may pass once on
+ * each).
+ *
+ * One key scheme on every path: the `SET NX` writes the very key and value Keyv's `set` would
+ * (Keyv's namespace prefix, then `@keyv/redis`'s, and Keyv's serialized `{ value, expires }`), so
+ * an instance on the `get`-then-`set` path over the same Redis sees the `jti`s recorded by one on
+ * the `SET NX` path, and the other way round.
  */
 export function sharedSetIfAbsent(store: SharedCacheStore): SetIfAbsent {
   if (typeof store.setIfAbsent === 'function') {
     return (key, ttlMs) => store.setIfAbsent!(key, '1', ttlMs);
   }
-  const redis = keyvRedisOf(store);
-  if (redis) {
+  const keyv = keyvOverRedis(store);
+  if (keyv) {
     return async (key, ttlMs) => {
+      const redis = keyv.store;
+      const ttl = Math.ceil(ttlMs);
+      const keyvKey =
+        keyv.useKeyPrefix !== false && keyv.namespace ? `${keyv.namespace}:${key}` : key;
+      const value = await keyv.serializeData({ value: '1', expires: Date.now() + ttl });
+      if (typeof value !== 'string') return await getThenSet(store, key, ttlMs);
       const client = await redis.getClient();
-      return (await client.set(key, '1', { NX: true, PX: Math.ceil(ttlMs) })) === 'OK';
+      const redisKey = redis.createKeyPrefix(keyvKey, redis.namespace);
+      return (await client.set(redisKey, value, { NX: true, PX: ttl })) === 'OK';
     };
   }
-  return async (key, ttlMs) => {
-    if ((await store.get(key)) != null) return false;
-    await store.set(key, '1', ttlMs);
-    return true;
-  };
+  return (key, ttlMs) => getThenSet(store, key, ttlMs);
 }
 
-function keyvRedisOf(store: SharedCacheStore): KeyvRedisLike | undefined {
+async function getThenSet(store: SharedCacheStore, key: string, ttlMs: number): Promise<boolean> {
+  if ((await store.get(key)) != null) return false;
+  await store.set(key, '1', ttlMs);
+  return true;
+}
+
+function keyvOverRedis(store: SharedCacheStore): KeyvLike | undefined {
   const stores = (store as { stores?: unknown }).stores;
-  const first = Array.isArray(stores) ? (stores[0] as { store?: unknown } | undefined) : undefined;
-  const adapter = first?.store as Partial<KeyvRedisLike> | undefined;
-  return typeof adapter?.getClient === 'function' ? (adapter as KeyvRedisLike) : undefined;
+  const keyv = (Array.isArray(stores) ? stores[0] : undefined) as Partial<KeyvLike> | undefined;
+  const adapter = keyv?.store as Partial<KeyvRedisLike> | undefined;
+  return typeof adapter?.getClient === 'function' &&
+    typeof adapter.createKeyPrefix === 'function' &&
+    typeof keyv?.serializeData === 'function'
+    ? (keyv as KeyvLike)
+    : undefined;
 }
 
 function describe(error: unknown): string {

@@ -5,7 +5,7 @@ import type { SharedCacheStore } from '../cache/shared-cache-store.interface';
 import { describeValue } from '../token/describe-value';
 import { checkCertificateBinding, isCertificateThumbprint } from '../mtls/certificate-binding';
 import type { ResolvedMtlsOptions } from '../mtls/mtls-options';
-import { checkDpopProof, type CheckedProof } from './check-dpop-proof';
+import { parseDpopProof, verifyProofSignature, type ParsedProof } from './check-dpop-proof';
 import { resolveDpopOptions, type ResolvedDpopOptions } from './dpop-options';
 import { DpopNonces } from './dpop-nonces';
 import { DpopReplayCache, type ReplayLogger } from './dpop-replay-cache';
@@ -19,21 +19,34 @@ export interface SenderConstraintOptions {
   mtls?: ResolvedMtlsOptions;
   clockToleranceSeconds: number;
   cache: { store?: SharedCacheStore; storeTimeoutMs: number };
+  /** The API's identifiers: those that are absolute URLs are origins it is known by (for `htu`). */
+  audiences?: readonly string[];
+  perIssuer?: readonly { audiences: readonly string[] }[];
+  /** RFC 9728's `resource`, another origin the API is known by. */
+  protectedResource?: { enabled: boolean; resource?: string };
 }
+
+/** Hosts a developer's own machine answers to: a Host header naming one is accepted for `htu`. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** The `cnf` members (RFC 7800) this API can check: DPoP's key, and the client certificate's. */
 const SUPPORTED_CNF = new Set(['jkt', 'x5t#S256']);
 
 /**
- * The checks that tie a token to its sender (RFC 9449 DPoP): the proof of a DPoP request before
- * the token is verified, then the token's `cnf` against how it was presented, and the proof's
- * `jti` recorded against replays. A token presented without a {@link TokenPresentation} (WebSocket,
- * RPC, GraphQL over WebSocket, Passport) is a bearer token: a bound one is refused.
+ * The checks that tie a token to its sender (RFC 9449 DPoP): the scheme against `dpop.mode` and
+ * the proof's cheap checks (syntax, key policy, claims) before the token is verified; then the
+ * token's `cnf` against how it was presented, the proof's key against `cnf.jkt`, and only then the
+ * proof's signature, nonce and `jti` (recorded against replays): a caller without a valid bound
+ * token never costs a proof signature check. A token presented without a {@link TokenPresentation}
+ * (WebSocket, RPC, GraphQL over WebSocket, Passport) is a bearer token: a bound one is refused, and
+ * every token where DPoP is required.
  */
 export class SenderConstraint {
   private readonly replays: DpopReplayCache;
   private readonly nonces?: DpopNonces;
   private readonly dpop: ResolvedDpopOptions;
+  /** Origins (`https://api.example.com`) the API is known by, for `htu` without `publicBaseUrl`. */
+  private readonly knownOrigins: readonly string[];
 
   constructor(
     private readonly options: SenderConstraintOptions,
@@ -54,6 +67,25 @@ export class SenderConstraint {
     if (dpop.nonce && nonceSecret !== undefined) {
       this.nonces = new DpopNonces(nonceSecret, dpop.nonce.rotateSeconds);
     }
+    this.knownOrigins = knownOrigins(options);
+    if (dpop.mode !== 'disabled' && !dpop.publicBaseUrl && !dpop.trustForwardedHeaders) {
+      const origins = this.knownOrigins.join(', ') || 'none: no audience or resource is a URL';
+      logger.warn(
+        `DPoP is on without dpop.publicBaseUrl: a proof's htu is accepted only for the origins this ` +
+          `API is known by (${origins}) and loopback hosts, never for a Host header a client ` +
+          'chooses; set dpop.publicBaseUrl to the URL clients call.',
+      );
+    }
+  }
+
+  /** Refuses a token presented without DPoP where DPoP is required (every face, Passport's too). */
+  checkScheme(presentation: TokenPresentation | undefined): void {
+    if (presentation?.scheme === 'DPoP' || this.dpop.mode !== 'required') return;
+    throw new InvalidTokenError(
+      'dpop_required',
+      'This API accepts only DPoP-bound access tokens: send Authorization: DPoP <token> with a ' +
+        'DPoP proof header (RFC 9449), and request the token with a DPoP proof.',
+    );
   }
 
   /** The nonce clients should put in their proofs now, when nonces are on. */
@@ -62,24 +94,17 @@ export class SenderConstraint {
   }
 
   /**
-   * Before the token is verified: refuses a bearer token where DPoP is required, and checks the
-   * proof of a DPoP request (every check of RFC 9449 §4.3 but replay), nonce included.
+   * Before the token is verified: refuses a bearer token where DPoP is required, and makes the
+   * checks of a DPoP request's proof that cost no signature verification (RFC 9449 §4.3 but the
+   * signature, replay and nonce, which {@link checkBinding} checks once the token is verified).
    */
   async checkProof(
     token: string,
     presentation: TokenPresentation | undefined,
-  ): Promise<CheckedProof | undefined> {
+  ): Promise<ParsedProof | undefined> {
     const { dpop } = this;
-    if (presentation?.scheme !== 'DPoP') {
-      if (dpop.mode === 'required') {
-        throw new InvalidTokenError(
-          'dpop_required',
-          'This API accepts only DPoP-bound access tokens: send Authorization: DPoP <token> with a ' +
-            'DPoP proof header (RFC 9449), and request the token with a DPoP proof.',
-        );
-      }
-      return undefined;
-    }
+    this.checkScheme(presentation);
+    if (presentation?.scheme !== 'DPoP') return undefined;
     const proofs = presentation.dpopProofs;
     if (proofs.length === 0) {
       throw new InvalidDpopProofError(
@@ -93,42 +118,75 @@ export class SenderConstraint {
         `The request carries ${proofs.length} DPoP headers; send exactly one proof.`,
       );
     }
-    const url = presentation.url();
-    if (url === undefined) {
-      throw new InvalidDpopProofError(
-        'dpop_proof_htu',
-        "The request's URL cannot be told (no Host header), so the proof's htu cannot be checked.",
-      );
-    }
-    const proof = await checkDpopProof(proofs[0], {
+    return await parseDpopProof(proofs[0], {
       method: presentation.method,
-      url,
+      ...this.expectedUrls(presentation),
       accessToken: token,
       algorithms: dpop.algorithms,
       nowSeconds: Date.now() / 1000,
       iatWindowSeconds: dpop.iatWindowSeconds,
       leewaySeconds: this.options.clockToleranceSeconds,
     });
-    if (this.nonces && (proof.nonce === undefined || !this.nonces.accepts(proof.nonce))) {
-      throw new UseDpopNonceError(
-        this.nonces.current(),
-        proof.nonce === undefined
-          ? 'This API requires a server nonce in DPoP proofs: make a new proof with the nonce of the DPoP-Nonce header.'
-          : "The DPoP proof's nonce is unknown or expired: make a new proof with the nonce of the DPoP-Nonce header.",
+  }
+
+  /**
+   * The URLs a proof's `htu` may name. The presentation's own, unless it comes from the client's
+   * Host header: then the origins the API is known by (its URL audiences, its RFC 9728 resource),
+   * and the Host's only when it is one of them or a loopback host. A proof made for another server
+   * that accepts the same token cannot be replayed here under a forged Host.
+   */
+  private expectedUrls(presentation: TokenPresentation): { urls: string[]; htuAdvice?: string } {
+    const url = presentation.url();
+    if (url === undefined) {
+      throw new InvalidDpopProofError(
+        'dpop_proof_htu',
+        "The request's URL cannot be told (no Host header, nor HTTP/2 :authority), so the proof's " +
+          'htu cannot be checked; the API operator can set dpop.publicBaseUrl.',
       );
     }
-    return proof;
+    if (!presentation.urlFromClientHost) return { urls: [url] };
+    const addressed = URL.parse(url);
+    if (!addressed) {
+      throw new InvalidDpopProofError(
+        'dpop_proof_htu',
+        "The request's Host header is not a valid host, so the proof's htu cannot be checked.",
+      );
+    }
+    const path = addressed.pathname;
+    const urls = this.knownOrigins.map((origin) => origin + path);
+    const hostKnown =
+      LOOPBACK_HOSTS.has(addressed.hostname) || this.knownOrigins.includes(addressed.origin);
+    if (hostKnown) urls.unshift(url);
+    if (urls.length === 0) {
+      throw new InvalidDpopProofError(
+        'dpop_proof_htu',
+        `This API cannot tell its own URL: the Host header "${describeValue(addressed.host, 80)}" is ` +
+          'not an origin it is known by, and no audience or protectedResource.resource is a URL. ' +
+          'The API operator must set dpop.publicBaseUrl (or dpop.trustForwardedHeaders behind a proxy).',
+      );
+    }
+    return hostKnown
+      ? { urls }
+      : {
+          urls,
+          htuAdvice:
+            `(The Host header "${describeValue(addressed.host, 80)}" is not an origin this API is ` +
+            'known by, so it is not trusted for htu: if clients call this API there, its operator ' +
+            'must set dpop.publicBaseUrl.)',
+        };
   }
 
   /**
    * After the token is verified: its `cnf` must fit how it was presented (a key-bound token only
-   * with a proof made with that key), then the proof's `jti` is recorded: a second use is a replay.
+   * with a proof whose key has the thumbprint `cnf.jkt`); then the proof's signature is verified,
+   * its nonce checked, and its `jti` recorded: a second use is a replay.
    */
   async checkBinding(
     user: AuthUser,
     presentation: TokenPresentation | undefined,
-    proof: CheckedProof | undefined,
+    proof: ParsedProof | undefined,
   ): Promise<void> {
+    this.checkScheme(presentation);
     const { jkt, x5t } = confirmation(user, this.options.mtls?.mode !== 'disabled');
     // A token bound both ways must pass both checks: every confirmation it carries is checked.
     if (x5t !== undefined) checkCertificateBinding(x5t, presentation);
@@ -154,6 +212,16 @@ export class SenderConstraint {
         'dpop_key_mismatch',
         'The DPoP proof is signed with another key than the one the access token is bound to (cnf.jkt): ' +
           'sign proofs with the key the token was requested with.',
+      );
+    }
+    // Only now, for the holder of a valid token bound to this very key: the signature check.
+    await verifyProofSignature(proof);
+    if (this.nonces && (proof.nonce === undefined || !this.nonces.accepts(proof.nonce))) {
+      throw new UseDpopNonceError(
+        this.nonces.current(),
+        proof.nonce === undefined
+          ? 'This API requires a server nonce in DPoP proofs: make a new proof with the nonce of the DPoP-Nonce header.'
+          : "The DPoP proof's nonce is unknown or expired: make a new proof with the nonce of the DPoP-Nonce header.",
       );
     }
     const { iatWindowSeconds } = this.dpop;
@@ -213,4 +281,25 @@ function unsupportedCnf(what: string): InvalidTokenError {
     `The access token is bound to its sender by ${what}, which this API cannot check (it checks ` +
       'DPoP cnf.jkt, and cnf["x5t#S256"] unless mtls.mode is disabled): the token cannot be accepted.',
   );
+}
+
+/** The origins of the API's identifiers that are http(s) URLs: its audiences and RFC 9728 resource. */
+function knownOrigins(options: SenderConstraintOptions): string[] {
+  const identifiers = [
+    ...(options.protectedResource?.enabled && options.protectedResource.resource
+      ? [options.protectedResource.resource]
+      : []),
+    ...(options.audiences ?? []),
+    ...(options.perIssuer ?? []).flatMap((issuer) => issuer.audiences),
+  ];
+  const origins = new Set<string>();
+  for (const identifier of identifiers) {
+    try {
+      const url = new URL(identifier);
+      if (url.protocol === 'https:' || url.protocol === 'http:') origins.add(url.origin);
+    } catch {
+      // Not a URL (an identifier such as "my-api"): it names no origin.
+    }
+  }
+  return [...origins];
 }

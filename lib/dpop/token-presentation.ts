@@ -18,6 +18,13 @@ export interface TokenPresentation {
    */
   url(): string | undefined;
   /**
+   * Whether `url()` was built from the request's own `Host` header (no `dpop.publicBaseUrl`, no
+   * trusted forwarded headers): a client chooses it, so `htu` is then accepted only for the origins
+   * the API is known by (its URL audiences, `protectedResource.resource`) and loopback hosts.
+   * @default false
+   */
+  urlFromClientHost?: boolean;
+  /**
    * The DER of the TLS client certificate the request presented (the connection's, or the trusted
    * proxy header's); it may throw an `AuthError` that says why there is none.
    */
@@ -54,6 +61,7 @@ export function httpPresentation(
     dpopProofs: headerValues(rawHeaders, request.headers, 'dpop'),
     method: request.method ?? 'GET',
     url: () => requestUrl(request, options),
+    urlFromClientHost: options.publicBaseUrl === undefined && !options.trustForwardedHeaders,
   };
 }
 
@@ -81,8 +89,9 @@ export function headerValues(
 
 /**
  * The URL the client addressed, without query and fragment: `publicBaseUrl` + path when set; else
- * the scheme of the connection (or `X-Forwarded-Proto` when trusted), the `Host` header (or
- * `X-Forwarded-Host`) and the request's path.
+ * the scheme of the connection (or `X-Forwarded-Proto` when trusted), the `Host` header (HTTP/2's
+ * `:authority` without it; or `X-Forwarded-Host`) and the request's path; `undefined` when the
+ * request names no host.
  */
 export function requestUrl(
   request: PresentedRequest,
@@ -96,7 +105,10 @@ export function requestUrl(
     options.trustForwardedHeaders ? firstValue(request.headers[name]) : undefined;
   const encrypted = request.socket?.encrypted ?? request.raw?.socket?.encrypted;
   const scheme = forwarded('x-forwarded-proto') ?? (encrypted ? 'https' : 'http');
-  const host = forwarded('x-forwarded-host') ?? firstValue(request.headers.host);
+  const host =
+    forwarded('x-forwarded-host') ??
+    firstValue(request.headers.host) ??
+    firstValue(request.headers[':authority']);
   if (!host || (scheme !== 'http' && scheme !== 'https')) return undefined;
   return `${scheme}://${host}${path}`;
 }

@@ -55,6 +55,7 @@ export type AuthErrorReason =
   | 'certificate_mismatch'
   | 'certificate_header_malformed'
   | 'replay_store_unavailable'
+  | 'replay_cache_full'
   | 'dpop_proof_missing'
   | 'dpop_proof_multiple'
   | 'dpop_proof_malformed'
@@ -139,8 +140,11 @@ export class IssuerUnavailableError extends AuthError {
     readonly retryAfterSeconds?: number,
     options?: {
       cause?: unknown;
-      /** `replay_store_unavailable` when the store of DPoP replay checks is what failed. */
-      reason?: 'issuer_unavailable' | 'replay_store_unavailable';
+      /**
+       * `replay_store_unavailable` when the store of DPoP replay checks is what failed;
+       * `replay_cache_full` when the in-process one is full of unexpired proofs.
+       */
+      reason?: 'issuer_unavailable' | 'replay_store_unavailable' | 'replay_cache_full';
     },
   ) {
     const cause = options && 'cause' in options ? { cause: options.cause } : undefined;

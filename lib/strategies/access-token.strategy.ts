@@ -120,12 +120,15 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
         if (token === undefined) throw new MissingTokenError();
         attachToken(request, token, (request as { res?: object }).res);
       }
+      // Passport's path takes bearer tokens only: where DPoP is required, none (before any crypto).
+      this.verifier.senders.checkScheme(undefined);
     } catch (error) {
       return this.refuse(actions, request, error);
     }
     const cached = this.verifier.cachedBearerUser(token);
     if (cached) {
-      // Passport's path takes bearer tokens only: a key-bound token is refused (lib/dpop).
+      // Passport's path takes bearer tokens only: a key-bound token is refused, and every token
+      // where DPoP is required (lib/dpop).
       cached.then(
         (user) => actions.success(user),
         (error: unknown) => this.refuse(actions, request, error),
@@ -150,7 +153,13 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
   private refuse(actions: PassportActions, request: object, error: unknown): void {
     if (!(error instanceof AuthError)) return actions.error(error);
     const response = attachedResponse(request) ?? (request as { res?: object }).res;
-    actions.error(authHttpException(error, this.options, response as GuardResponse));
+    const { dpop } = this.options;
+    // Where DPoP is required, the challenge says so (RFC 9449 §7.1), as the library guard's does.
+    const challenge =
+      dpop.mode === 'required'
+        ? { ...this.options, dpopChallenge: { algorithms: dpop.algorithms, required: true } }
+        : this.options;
+    actions.error(authHttpException(error, challenge, response as GuardResponse));
   }
 
   /**
@@ -158,7 +167,8 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
    * the token itself, and makes the checks that follow).
    */
   async validate(request: object): Promise<AuthUser> {
-    // Passport's path takes bearer tokens only: a key-bound token is refused (lib/dpop).
+    // Passport's path takes bearer tokens only: a key-bound token is refused, and every token where
+    // DPoP is required (lib/dpop).
     return await this.verifier.acceptPassportToken(
       attachedToken(request) ?? '',
       (request as KeyCarrier)[VERIFYING_KEY],
