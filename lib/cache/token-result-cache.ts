@@ -267,6 +267,7 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   token_rejected_by_issuer: true,
   token_inactive: true,
   userinfo_subject_mismatch: true,
+  userinfo_sender_constrained: false,
   sender_constrained_token: true,
   // Checks of how the token was presented (lib/dpop), made after the cache: never cached.
   dpop_required: false,

@@ -47,6 +47,7 @@ export type AuthErrorReason =
   | 'token_rejected_by_issuer'
   | 'token_inactive'
   | 'userinfo_subject_mismatch'
+  | 'userinfo_sender_constrained'
   | 'sender_constrained_token'
   | 'dpop_required'
   | 'dpop_token_not_bound'

@@ -8,6 +8,7 @@ import {
 } from '../auth.constants';
 import type { TokenResultCache } from '../cache/token-result-cache';
 import { AuthError, InvalidTokenError } from '../errors/auth-error';
+import type { ChallengeOptions } from '../errors/www-authenticate';
 import { authHttpException, type GuardResponse } from '../guards/auth-http-exception';
 import type { FetchLimits } from '../issuer/fetch-json';
 import { TrustedIssuers } from '../issuer/trusted-issuers';
@@ -48,8 +49,21 @@ export class UserinfoService {
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       const response = attachedResponse(request) as GuardResponse | undefined;
-      throw authHttpException(error, this.options, response);
+      throw authHttpException(error, this.challenge(request), response);
     }
+  }
+
+  /**
+   * The challenge options of a refusal, DPoP's included as the guard's: a token bound to a DPoP
+   * key (cnf.jkt) was accepted only with the DPoP scheme, so its refusal goes in a DPoP challenge.
+   */
+  private challenge(request: object): ChallengeOptions {
+    const { dpop } = this.options;
+    if (dpop.mode === 'disabled') return this.options;
+    const cnf = (request as { user?: AuthUser }).user?.claims.cnf;
+    const presented = typeof cnf === 'object' && cnf !== null && 'jkt' in cnf;
+    const required = dpop.mode === 'required';
+    return { ...this.options, dpopChallenge: { algorithms: dpop.algorithms, required, presented } };
   }
 
   /** As `getProfile`, throwing the library's `AuthError` (for the guard). */
@@ -62,6 +76,16 @@ export class UserinfoService {
       );
     }
     if (user.profile) return user.profile;
+    // /userinfo would get the token as a bearer token, without the proof its binding requires.
+    if (user.claims.cnf !== undefined) {
+      throw new InvalidTokenError(
+        'userinfo_sender_constrained',
+        'The access token is bound to its sender (cnf: a DPoP key or a client certificate), so the ' +
+          "API cannot fetch the caller's profile from the identity provider's /userinfo with it: " +
+          'it would have to send the token without its proof. This route needs an access token ' +
+          'that is not sender-constrained.',
+      );
+    }
     const exp = (user.claims as { exp?: unknown }).exp;
     const cached = await this.cache.resolve(token, async () => {
       // The caller's own issuer's userinfo (the only issuer for opaque tokens).
