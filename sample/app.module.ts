@@ -14,6 +14,7 @@ import { sampleDpopOptions } from './dpop-config';
 import { EventsGateway } from './events.gateway';
 import { HealthController } from './health.controller';
 import { sampleIssuerOptions } from './issuer-config';
+import { sampleResourceOptions } from './resource-config';
 import { MessagesResolver } from './messages.resolver';
 import { SignInPageController } from './sign-in-page/sign-in-page.controller';
 
@@ -51,10 +52,8 @@ export class AppModule {
           useFactory: (config: ConfigService, cache?: Cache) => ({
             // AUTH_ISSUER_URL (several separated by commas), AUTH_HS256_SECRET; see issuer-config.ts.
             ...sampleIssuerOptions((name) => config.get<string>(name)),
-            audience: config
-              .getOrThrow<string>('AUTH_AUDIENCE')
-              .split(',')
-              .map((audience) => audience.trim()),
+            // AUTH_AUDIENCE (several separated by commas), AUTH_RESOURCE_URL; see resource-config.ts.
+            ...sampleResourceOptions((name) => config.get<string>(name)),
             // Opaque tokens (a client that asked for no audience) are checked with /userinfo, with
             // one issuer (sampleIssuerOptions).
             ...(cache ? { cache: { store: cache } } : {}),

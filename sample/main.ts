@@ -61,6 +61,9 @@ async function bootstrap(): Promise<void> {
   let devIdentityProvider: DevIdentityProvider | undefined;
   if (!process.env.AUTH_ISSUER_URL) {
     process.env.AUTH_AUDIENCE ||= DEV_AUDIENCE;
+    // RFC 9728: the resource is the URL this process serves, so that challenges' resource_metadata
+    // names a document it serves (the API identifier https://api.example.com is served by nobody).
+    process.env.AUTH_RESOURCE_URL ||= process.env.AUTH_PUBLIC_URL || `http://localhost:${port}`;
     devIdentityProvider = await startDevIdentityProvider({
       audience: process.env.AUTH_AUDIENCE,
       port: Number(process.env.DEV_IDP_PORT ?? 0),

@@ -127,6 +127,27 @@ describe('sample app (built, in its own process)', () => {
     expect([ui.status, await ui.text()]).toEqual([200, expect.stringContaining('swagger-ui')]);
   });
 
+  it('publishes its RFC 9728 document at its own URL, which every challenge names', async () => {
+    const metadataUrl = `${base}/.well-known/oauth-protected-resource`;
+    const refused = await call('/api/private');
+    expect(refused.headers.get('www-authenticate')).toContain(
+      `Bearer realm="api", resource_metadata="${metadataUrl}"`,
+    );
+    const res = await fetch(metadataUrl);
+    expect(res.status).toBe(200);
+    const iss = (
+      JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { iss: string }
+    ).iss;
+    expect(await res.json()).toMatchObject({
+      // The URL this process serves, in development (AUTH_RESOURCE_URL in production).
+      resource: base,
+      authorization_servers: [iss],
+      scopes_supported: expect.arrayContaining(['read:messages']),
+      bearer_methods_supported: ['header'],
+      dpop_signing_alg_values_supported: expect.arrayContaining(['ES256']),
+    });
+  });
+
   it('answers GET /health 200 while the identity provider answers', async () => {
     const res = await call('/health');
     expect(res.status).toBe(200);
@@ -236,9 +257,10 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
     expect((await call('/api/private', token)).status).toBe(200);
     const missing = await call('/api/private');
     expect(missing.status).toBe(401);
-    // RFC 9728: every challenge names the metadata document of the resource (the audience).
+    // RFC 9728: every challenge names the metadata document of the resource (this process's URL).
+    const metadata = `resource_metadata="${base}/.well-known/oauth-protected-resource"`;
     expect(missing.headers.get('www-authenticate')).toMatch(
-      /^Bearer realm="api", resource_metadata="https:\/\/api\.example\.com\/\.well-known\/oauth-protected-resource"(, |$)/,
+      new RegExp(`^Bearer realm="api", ${escapeRegExp(metadata)}(, |$)`),
     );
     expect(await missing.json()).toMatchObject({ statusCode: 401, error: 'missing_token' });
     expect(missing.headers.get('access-control-expose-headers')).toBe(
@@ -247,7 +269,9 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
     const scoped = await call('/api/private-scoped', opaque);
     expect(scoped.status).toBe(403);
     expect(scoped.headers.get('www-authenticate')).toMatch(
-      /^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="read:messages", resource_metadata="https:\/\/api\.example\.com\/\.well-known\/oauth-protected-resource"$/,
+      new RegExp(
+        `^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="read:messages", ${escapeRegExp(metadata)}$`,
+      ),
     );
   });
 
@@ -342,3 +366,8 @@ describe('sample app with an unknown SAMPLE_PLATFORM', () => {
     );
   });
 });
+
+/** `text` as a regular expression that matches it literally. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
