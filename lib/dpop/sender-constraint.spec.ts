@@ -1,12 +1,12 @@
 import { resolveDpopOptions, type DpopOptions, type ResolvedDpopOptions } from './dpop-options';
 import { SenderConstraint } from './sender-constraint';
 
-/** The startup warnings of a SenderConstraint built with `dpop` and the API's identifiers. */
-function startupWarnings(
+/** A SenderConstraint built with `dpop` and the API's identifiers, and the warnings it logs. */
+function senderConstraint(
   dpop: DpopOptions,
   audiences: string[] = ['https://api.example.com/v1', 'urn:api'],
   resource: string | undefined = 'https://Resource.example.com:443/',
-): string[] {
+): { senders: SenderConstraint; warnings: string[] } {
   const warnings: string[] = [];
   const senders = new SenderConstraint(
     {
@@ -20,19 +20,39 @@ function startupWarnings(
     { warn: (message) => warnings.push(message) },
   );
   expect(senders.currentNonce()).toBeUndefined();
-  return warnings;
+  return { senders, warnings };
 }
 
+/** The warnings logged at startup. */
+function startupWarnings(...args: Parameters<typeof senderConstraint>): string[] {
+  return senderConstraint(...args).warnings;
+}
+
+/** A DPoP request whose URL comes from the client's Host header (its proof is not looked at). */
+const fromClientHost = {
+  scheme: 'DPoP' as const,
+  dpopProofs: ['not-a-proof'],
+  method: 'GET',
+  url: () => 'http://127.0.0.1:3000/api',
+  urlFromClientHost: true,
+};
+
 describe('SenderConstraint at startup', () => {
-  it('warns once, naming the origins it accepts for htu, when DPoP is on without publicBaseUrl', () => {
-    const warnings = startupWarnings({});
+  it('warns once, on the first DPoP request, naming the origins it accepts for htu, when DPoP is allowed without publicBaseUrl', async () => {
+    const { senders, warnings } = senderConstraint({});
+    expect(warnings).toEqual([]);
+    for (let i = 0; i < 3; i++)
+      await expect(senders.checkProof('token', fromClientHost)).rejects.toThrow();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
       /without dpop.publicBaseUrl.*\(https:\/\/resource.example.com, https:\/\/api.example.com\) and loopback hosts.*set dpop.publicBaseUrl/,
     );
-    expect(startupWarnings({ mode: 'required' }, ['urn:api'], '')[0]).toMatch(
-      /\(none: no audience/,
-    );
+  });
+
+  it('warns at startup where DPoP is required without publicBaseUrl', () => {
+    const warnings = startupWarnings({ mode: 'required' }, ['urn:api'], '');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/\(none: no audience/);
   });
 
   it.each<[string, DpopOptions]>([

@@ -47,11 +47,13 @@ export class SenderConstraint {
   private readonly dpop: ResolvedDpopOptions;
   /** Origins (`https://api.example.com`) the API is known by, for `htu` without `publicBaseUrl`. */
   private readonly knownOrigins: readonly string[];
+  /** Said once: htu is checked against the known origins, for want of `dpop.publicBaseUrl`. */
+  private hostWarning?: string;
 
   constructor(
     private readonly options: SenderConstraintOptions,
     nonceSecret?: string | Uint8Array,
-    logger: ReplayLogger = new Logger('DPoP'),
+    private readonly logger: ReplayLogger = new Logger('DPoP'),
   ) {
     const dpop = (this.dpop =
       options.dpop ?? (resolveDpopOptions(undefined) as ResolvedDpopOptions));
@@ -70,12 +72,20 @@ export class SenderConstraint {
     this.knownOrigins = knownOrigins(options);
     if (dpop.mode !== 'disabled' && !dpop.publicBaseUrl && !dpop.trustForwardedHeaders) {
       const origins = this.knownOrigins.join(', ') || 'none: no audience or resource is a URL';
-      logger.warn(
+      this.hostWarning =
         `DPoP is on without dpop.publicBaseUrl: a proof's htu is accepted only for the origins this ` +
-          `API is known by (${origins}) and loopback hosts, never for a Host header a client ` +
-          'chooses; set dpop.publicBaseUrl to the URL clients call.',
-      );
+        `API is known by (${origins}) and loopback hosts, never for a Host header a client ` +
+        'chooses; set dpop.publicBaseUrl to the URL clients call.';
+      // Where DPoP is required, every client needs it: said at startup. Where it is only allowed
+      // (the default), said on the first DPoP request, so that apps without DPoP clients stay quiet.
+      if (dpop.mode === 'required') this.warnHostOnce();
     }
+  }
+
+  private warnHostOnce(): void {
+    if (this.hostWarning === undefined) return;
+    this.logger.warn(this.hostWarning);
+    this.hostWarning = undefined;
   }
 
   /** Refuses a token presented without DPoP where DPoP is required (every face, Passport's too). */
@@ -145,6 +155,7 @@ export class SenderConstraint {
       );
     }
     if (!presentation.urlFromClientHost) return { urls: [url] };
+    this.warnHostOnce();
     const addressed = URL.parse(url);
     if (!addressed) {
       throw new InvalidDpopProofError(
