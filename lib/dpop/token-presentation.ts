@@ -58,12 +58,15 @@ export function httpPresentation(
   const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
   return {
     scheme,
-    dpopProofs: headerValues(rawHeaders, request.headers, 'dpop'),
+    // A Bearer request's proofs are never looked at: not searched for on every request.
+    dpopProofs: scheme === 'DPoP' ? headerValues(rawHeaders, request.headers, 'dpop') : NO_PROOFS,
     method: request.method ?? 'GET',
     url: () => requestUrl(request, options),
     urlFromClientHost: options.publicBaseUrl === undefined && !options.trustForwardedHeaders,
   };
 }
+
+const NO_PROOFS: readonly string[] = Object.freeze([]);
 
 /**
  * Every value of header `name` (lower case), one per header line: Node joins repeated unknown

@@ -80,7 +80,8 @@ export class AccessTokenGuard implements CanActivate {
         throw new MissingTokenError();
       }
       attachToken(carrier, token, face ? face.response?.(context) : this.getResponse(context));
-      if (!face) this.schemes.set(carrier, extracted.scheme);
+      // Only DPoP is remembered (for the refusal's challenge): a Bearer request costs no entry.
+      if (!face && extracted.scheme === 'DPoP') this.schemes.set(carrier, extracted.scheme);
       const presentation = face
         ? undefined
         : this.getPresentation(carrier as GuardRequest, extracted.scheme, context);
@@ -146,12 +147,11 @@ export class AccessTokenGuard implements CanActivate {
     scheme: 'Bearer' | 'DPoP',
     context: ExecutionContext,
   ): TokenPresentation {
-    return {
-      ...httpPresentation(request, scheme, this.options.dpop),
-      clientCertificate: () =>
-        clientCertificate(request as CertificateRequest & GuardRequest, this.options.mtls),
-      sendNonce: (nonce) => writeHeader(this.getResponse(context), 'DPoP-Nonce', nonce),
-    };
+    const presentation: TokenPresentation = httpPresentation(request, scheme, this.options.dpop);
+    presentation.clientCertificate = () =>
+      clientCertificate(request as CertificateRequest & GuardRequest, this.options.mtls);
+    presentation.sendNonce = (nonce) => writeHeader(this.getResponse(context), 'DPoP-Nonce', nonce);
+    return presentation;
   }
 
   /** The challenge options of an HTTP refusal: the app's, plus DPoP's where it is on. */
