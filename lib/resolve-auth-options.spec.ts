@@ -1,23 +1,12 @@
-import type { AuthModuleOptions } from './auth-options.interface';
 import { defaultRpcAuthorization } from './contexts/rpc-authorization';
-import { AuthOptionsError, resolveAuthOptions } from './resolve-auth-options';
+import { optionError, resolverOf } from '../test/support/auth-options';
+import type { AuthModuleOptions } from './auth-options.interface';
+import { resolveAuthOptions } from './resolve-auth-options';
 
 const base = { issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api.example.com' };
 
 /** Resolves `base` with overrides of any type, as a misconfigured app would pass them. */
-function resolve(overrides: Record<string, unknown>) {
-  return resolveAuthOptions({ ...base, ...overrides } as unknown as AuthModuleOptions);
-}
-
-function optionError(fn: () => unknown): AuthOptionsError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AuthOptionsError) return error;
-    throw error;
-  }
-  throw new Error('expected an AuthOptionsError, but nothing was thrown');
-}
+const resolve = resolverOf(base);
 
 describe('resolveAuthOptions', () => {
   it('fills in the defaults', () => {

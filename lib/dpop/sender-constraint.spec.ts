@@ -42,7 +42,9 @@ describe('SenderConstraint at startup', () => {
     const { senders, warnings } = senderConstraint({});
     expect(warnings).toEqual([]);
     for (let i = 0; i < 3; i++)
-      await expect(senders.checkProof('token', fromClientHost)).rejects.toThrow();
+      await expect(senders.checkProof('token', fromClientHost)).rejects.toThrow(
+        'The DPoP header must hold exactly one JWT',
+      );
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
       /without dpop.publicBaseUrl.*\(https:\/\/resource.example.com, https:\/\/api.example.com\) and loopback hosts.*set dpop.publicBaseUrl/,

@@ -1,24 +1,12 @@
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
-import type { AuthModuleOptions } from '../auth-options.interface';
-import { AuthOptionsError, resolveAuthOptions } from '../resolve-auth-options';
+import { optionError, resolverOf } from '../../test/support/auth-options';
 import { verifyHmac } from './hmac-secret';
 
 const secret = 'a-signing-secret-of-at-least-32-bytes!';
 const base = { issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api.example.com' };
 
-function resolve(overrides: Record<string, unknown>) {
-  return resolveAuthOptions({ ...base, ...overrides } as unknown as AuthModuleOptions);
-}
-
-function message(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AuthOptionsError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an AuthOptionsError');
-}
+const resolve = resolverOf(base);
+const message = (fn: () => unknown) => optionError(fn).message;
 
 describe('the secret option (HS256)', () => {
   it('resolves to HMAC with HS256 by default, and keeps the secret out of the options', () => {

@@ -1,23 +1,11 @@
-import type { AuthModuleOptions } from '../auth-options.interface';
-import { AuthOptionsError, resolveAuthOptions } from '../resolve-auth-options';
+import { optionError, resolverOf } from '../../test/support/auth-options';
 
 const A = 'https://tenant.auth0.com/';
 const B = 'https://login.example.com/';
 const base = { issuerUrl: [A, B], audience: 'https://api.example.com' };
 
-function resolve(overrides: Record<string, unknown>) {
-  return resolveAuthOptions({ ...base, ...overrides } as unknown as AuthModuleOptions);
-}
-
-function message(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AuthOptionsError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an AuthOptionsError');
-}
+const resolve = resolverOf(base);
+const message = (fn: () => unknown) => optionError(fn).message;
 
 describe('issuerUrl as a list', () => {
   it('resolves each issuer with the module audience unless it has its own', () => {
