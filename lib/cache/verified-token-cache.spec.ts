@@ -114,6 +114,10 @@ describe('VerifiedTokenCache', () => {
     );
     // A store of 1024 bytes: one entry of about 180 bytes fits, the sixth written ends the first.
     const cache = new VerifiedTokenCache({ maxEntries: 100, maxBytes: minimumCacheBytes(100) });
+    expect(cache.storeBytes).toBe(1024);
+    expect(new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 }).storeBytes).toBe(
+      1_000_000 - 10 * INDEX_BYTES_PER_ENTRY,
+    );
     for (let i = 0; i < 6; i++) admit(cache, `token-${i}`, entryOf(String(i), `token-${i}`));
     expect(get(cache, 'token-0')).toBeUndefined();
     expect(get(cache, 'token-5')?.user.sub).toBe('5');

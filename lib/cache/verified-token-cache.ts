@@ -135,6 +135,11 @@ export class VerifiedTokenCache {
     this.index.delete(digest);
   }
 
+  /** Bytes of the store outside the V8 heap: `maxBytes` less the index's share. */
+  get storeBytes(): number {
+    return this.store.length;
+  }
+
   /** Entries in the index (some may have been written over, and are dropped when asked for). */
   get size(): number {
     return this.index.size;
