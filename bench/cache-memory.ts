@@ -6,8 +6,9 @@ import { tokenDigest } from '../lib/token/token-hash';
 /**
  * Offers `count` distinct verified tokens (each twice, so that all are admitted; realistic size:
  * about 800 characters, ten claims) to a cache with the default bounds, and measures how much the
- * heap grew (the index: the store is outside the heap, its size fixed). Needs --expose-gc for an
- * exact heap figure; without it the figure includes garbage.
+ * V8 heap grew (nothing of the cache should live there: its index and store are outside it) and
+ * the store's fixed size. Needs --expose-gc for an exact heap figure; without it the figure
+ * includes garbage.
  */
 export function measureCacheMemory(count: number): {
   entries: number;

@@ -417,7 +417,7 @@ async function main() {
       '## Memory',
       '',
       `Verified-token cache: ${cacheMemory.entries.toLocaleString('en')} distinct entries offered to the cache with its default bounds ` +
-        `grew the heap (its index) by ${cacheMemory.heapGrowthMiB.toFixed(1)} MiB; its store outside the heap is ` +
+        `grew the V8 heap by ${cacheMemory.heapGrowthMiB.toFixed(1)} MiB (its index is typed arrays, outside it); its store is ` +
         `${cacheMemory.storeMiB.toFixed(1)} MiB (the rest of maxBytes, resident as written); the cache kept ` +
         `${cacheMemory.kept.toLocaleString('en')} entries (the store holds the users of the most recent).`,
     );

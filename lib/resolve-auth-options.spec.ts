@@ -358,12 +358,12 @@ describe('resolveAuthOptions for the verified-token cache', () => {
   });
 
   it('refuses a maxBytes that leaves no room for a store beside the index', () => {
-    const verifiedTokenCache = { maxEntries: 100_000, maxBytes: 16 * 1024 * 1024 };
+    const verifiedTokenCache = { maxEntries: 100_000, maxBytes: 8 * 1024 * 1024 };
     expect(optionError(() => resolve({ verifiedTokenCache })).message).toBe(
       "AuthModule option 'verifiedTokenCache.maxBytes': must leave room for the index of " +
-        'maxEntries (256 bytes per entry) and a store: at least 25601024 for 100000 entries.',
+        'maxEntries (128 bytes per entry) and a store: at least 12801024 for 100000 entries.',
     );
-    const enough = { maxEntries: 100_000, maxBytes: 25_601_024 };
+    const enough = { maxEntries: 100_000, maxBytes: 12_801_024 };
     expect(resolve({ verifiedTokenCache: enough }).verifiedTokenCache).toEqual(enough);
   });
 });

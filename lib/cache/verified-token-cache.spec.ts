@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createSecretKey, generateKeyPairSync } from 'node:crypto';
 import type { AuthUser } from '../auth-user.interface';
 import { tokenDigest, tokenHash } from '../token/token-hash';
 import {
@@ -79,7 +79,8 @@ describe('VerifiedTokenCache', () => {
   });
 
   it('keeps entries in one store of maxBytes: an entry written over since is a miss', () => {
-    const one = JSON.stringify(entryOf('00', 'token-00').user).length;
+    // An entry: the token's digest (64 hex digits) and the user as JSON.
+    const one = 64 + JSON.stringify(entryOf('00', 'token-00').user).length;
     // Room for seven entries and a half: the eighth wraps to the start and ends the first.
     const cache = new VerifiedTokenCache({
       maxEntries: 50,
@@ -108,9 +109,9 @@ describe('VerifiedTokenCache', () => {
   });
 
   it('counts the index in maxBytes, and refuses a maxBytes with no room for a store', () => {
-    expect(minimumCacheBytes(100_000)).toBe(100_000 * 256 + 1024);
-    expect(() => new VerifiedTokenCache({ maxEntries: 100, maxBytes: 100 * 256 })).toThrow(
-      'maxBytes 25600 leaves no room for a store beside the index of 100 entries',
+    expect(minimumCacheBytes(100_000)).toBe(100_000 * 128 + 1024);
+    expect(() => new VerifiedTokenCache({ maxEntries: 100, maxBytes: 100 * 128 })).toThrow(
+      'maxBytes 12800 leaves no room for a store beside the index of 100 entries',
     );
     // A store of 1024 bytes: one entry of about 180 bytes fits, the sixth written ends the first.
     const cache = new VerifiedTokenCache({ maxEntries: 100, maxBytes: minimumCacheBytes(100) });
@@ -121,6 +122,56 @@ describe('VerifiedTokenCache', () => {
     for (let i = 0; i < 6; i++) admit(cache, `token-${i}`, entryOf(String(i), `token-${i}`));
     expect(get(cache, 'token-0')).toBeUndefined();
     expect(get(cache, 'token-5')?.user.sub).toBe('5');
+  });
+
+  it('answers only the digest asked for, whatever the index holds', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    admit(cache, 't', entryOf('a', 't'));
+    const digest = tokenDigest('t');
+    // Same tag and same home slot in the index, another digest: the store's copy tells them apart.
+    const other = digest.slice(0, 63) + (digest[63] === '0' ? '1' : '0');
+    expect(cache.get(other)).toBeUndefined();
+    expect(cache.get(digest)?.user.sub).toBe('a');
+    expect(cache.set(other.slice(0, 40), entryOf('b', 't2'))).toBe(false);
+  });
+
+  it('keeps every answer right through probing, deletions and rebuilds of a small index', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 20, maxBytes: 1_000_000 });
+    const wrong: string[] = [];
+    let answered = 0;
+    for (let i = 0; i < 400; i++) {
+      admit(cache, `token-${i}`, entryOf(String(i), `token-${i}`));
+      if (i % 7 === 0) cache.delete(tokenDigest(`token-${i - 3}`));
+      for (let j = Math.max(0, i - 30); j <= i; j++) {
+        const sub = get(cache, `token-${j}`)?.user.sub;
+        if (sub !== undefined) answered++;
+        if (sub !== undefined && sub !== String(j)) wrong.push(`${j}: ${sub}`);
+      }
+      expect(cache.size).toBeLessThanOrEqual(20);
+    }
+    expect(wrong).toEqual([]);
+    expect(answered).toBeGreaterThan(400 * 10);
+    expect(get(cache, 'token-399')?.user.sub).toBe('399');
+    expect(get(cache, 'token-396')).toBeUndefined(); // deleted at 399
+  });
+
+  it('starts afresh past 1024 distinct keys, and names each entry its own key', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    const keys = Array.from({ length: 1025 }, (_, i) => createSecretKey(Buffer.alloc(32, i % 256)));
+    admit(cache, 'first', { user: user('first', 'first'), key: keys[0], expiresAt: Infinity });
+    expect(get(cache, 'first')?.key).toBe(keys[0]);
+    for (let i = 1; i < 1024; i++) {
+      admit(cache, `t-${i}`, {
+        user: user(String(i), `t-${i}`),
+        key: keys[i],
+        expiresAt: Infinity,
+      });
+    }
+    expect(get(cache, 't-1023')?.key).toBe(keys[1023]);
+    admit(cache, 'last', { user: user('last', 'last'), key: keys[1024], expiresAt: Infinity });
+    expect(get(cache, 't-1023')).toBeUndefined();
+    expect(get(cache, 'last')?.key).toBe(keys[1024]);
+    expect(cache.size).toBe(1);
   });
 
   it('does not keep an entry larger than a quarter of the store', () => {
