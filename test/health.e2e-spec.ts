@@ -1,26 +1,12 @@
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { Module, type INestApplication } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { AuthModule, Public } from '../lib';
+import { AuthModule } from '../lib';
 import { IdentityProviderHealthIndicator } from '../lib/health/identity-provider.health';
 import { createPlatformApp } from './fixtures/create-fixture-app';
+import { HealthController } from './fixtures/health.controller';
 import { KeyServer } from './support/key-server';
-
-@Controller('health')
-class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly identityProvider: IdentityProviderHealthIndicator,
-  ) {}
-
-  @Public()
-  @Get()
-  @HealthCheck()
-  check() {
-    return this.health.check([() => this.identityProvider.isHealthy('identityProvider')]);
-  }
-}
 
 async function healthApp(keyServer: KeyServer): Promise<INestApplication> {
   @Module({

@@ -2,12 +2,12 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { AccessTokenStrategy, AccessTokenVerifier, AuthError, type AuthUser } from '../lib';
+import { AccessTokenStrategy, AccessTokenVerifier } from '../lib';
 import { RESOLVED_AUTH_OPTIONS } from '../lib/auth.constants';
-import { attachToken } from '../lib/token/attached-token';
 import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { KeyServer, signRaw } from './support/key-server';
 import { capturedLogs, findLeaks, rememberToken } from './support/log-capture';
+import { outcomesThroughBothPaths } from './support/passport-agreement';
 
 /**
  * HS256 with an explicit secret (Auth0 APIs whose signing algorithm is HS256): only HMAC tokens
@@ -104,26 +104,9 @@ describe.each(PLATFORMS)('HS256 with a secret (%s)', (platform) => {
   it('gives the same answers through Passport (AuthGuard) as through the guard', async () => {
     const strategy = app.get(AccessTokenStrategy);
     const verifier = app.get(AccessTokenVerifier);
-    const outcome = async (run: () => Promise<AuthUser>) => {
-      try {
-        return `ok:${(await run()).sub}`;
-      } catch (error) {
-        if (error instanceof AuthError) return `${error.code}:${error.reason}`;
-        throw error;
-      }
-    };
     const publicPem = createPublicKey(ks.key.privateKey).export({ format: 'pem', type: 'spki' });
     const tokens = [hmacToken(), ks.token(), hmacToken(publicPem.toString())];
-    const results: string[] = [];
-    for (const token of tokens) {
-      const direct = await outcome(() => verifier.verify(token));
-      const passportRequest = { headers: { authorization: `Bearer ${token}` } };
-      attachToken(passportRequest, token);
-      expect(await outcome(() => strategy.authenticateWithPassport(passportRequest, {}))).toBe(
-        direct,
-      );
-      results.push(direct);
-    }
+    const results = await outcomesThroughBothPaths(verifier, strategy, tokens, (u) => u.sub);
     expect(results).toEqual([
       'ok:auth0|hs-user',
       'invalid_token:alg_not_allowed',

@@ -1,18 +1,10 @@
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { Module, type INestApplication } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import {
-  AccessTokenStrategy,
-  AccessTokenVerifier,
-  AuthError,
-  AuthModule,
-  Public,
-  type AuthUser,
-} from '../lib';
+import { AccessTokenStrategy, AccessTokenVerifier, AuthModule } from '../lib';
 import { IdentityProviderHealthIndicator } from '../lib/health/identity-provider.health';
 import { TrustedIssuers } from '../lib/issuer/trusted-issuers';
-import { attachToken } from '../lib/token/attached-token';
 import {
   startDevIdentityProvider,
   type DevIdentityProvider,
@@ -23,8 +15,10 @@ import {
   onExpressOnly,
   PLATFORMS,
 } from './fixtures/create-fixture-app';
+import { HealthController } from './fixtures/health.controller';
 import { generateKey, KeyServer } from './support/key-server';
 import { rememberTokensOf } from './support/log-capture';
+import { outcomesThroughBothPaths } from './support/passport-agreement';
 
 const AUDIENCE_B = 'https://api-b.test.local';
 
@@ -138,30 +132,18 @@ describe.each(PLATFORMS)('several issuers (%s)', (platform) => {
   it('gives the same answers through Passport (AuthGuard) as through the guard', async () => {
     const strategy = app.get(AccessTokenStrategy);
     const verifier = app.get(AccessTokenVerifier);
-    const outcome = async (run: () => Promise<AuthUser>) => {
-      try {
-        return `ok:${(await run()).claims.iss as string}`;
-      } catch (error) {
-        if (error instanceof AuthError) return `${error.code}:${error.reason}`;
-        throw error;
-      }
-    };
     const tokens = [
       a.token(),
       tokenOfB(),
       a.token({ iss: b.issuer, aud: AUDIENCE_B }),
       unlisted.token(),
     ];
-    const results: string[] = [];
-    for (const token of tokens) {
-      const direct = await outcome(() => verifier.verify(token));
-      const passportRequest = { headers: { authorization: `Bearer ${token}` } };
-      attachToken(passportRequest, token);
-      expect(await outcome(() => strategy.authenticateWithPassport(passportRequest, {}))).toBe(
-        direct,
-      );
-      results.push(direct);
-    }
+    const results = await outcomesThroughBothPaths(
+      verifier,
+      strategy,
+      tokens,
+      (u) => u.claims.iss as string,
+    );
     expect(results).toEqual([
       `ok:${a.issuer}`,
       `ok:${b.issuer}`,
@@ -217,21 +199,6 @@ describe('IdentityProviderHealthIndicator with several issuers', () => {
   let a: KeyServer;
   let b: KeyServer;
   let app: INestApplication;
-
-  @Controller('health')
-  class HealthController {
-    constructor(
-      private readonly health: HealthCheckService,
-      private readonly identityProvider: IdentityProviderHealthIndicator,
-    ) {}
-
-    @Public()
-    @Get()
-    @HealthCheck()
-    check() {
-      return this.health.check([() => this.identityProvider.isHealthy('identityProvider')]);
-    }
-  }
 
   beforeAll(async () => {
     [a, b] = await Promise.all([KeyServer.start(), KeyServer.start()]);
