@@ -73,7 +73,7 @@ async function main() {
   const keep = process.env.BENCH_CALLGRIND_DIR;
   if (keep) mkdirSync(keep, { recursive: true });
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'callgrind-'));
-  const port = 43199;
+  const port = Number(process.env.BENCH_PORT ?? 43199);
   const child = await startPinnedServer(ks, port, {
     wrapper: [
       'valgrind',

@@ -2,6 +2,8 @@ import { createSecretKey, generateKeyPairSync } from 'node:crypto';
 import type { AuthUser } from '../auth-user.interface';
 import { tokenDigest, tokenHash } from '../token/token-hash';
 import {
+  HOT_ENTRIES,
+  HOT_JSON_BYTES,
   INDEX_BYTES_PER_ENTRY,
   minimumCacheBytes,
   VerifiedTokenCache,
@@ -218,5 +220,75 @@ describe('VerifiedTokenCache', () => {
     expect(Object.getPrototypeOf(found.claims)).toBe(Object.prototype);
     expect(Object.prototype.hasOwnProperty.call(found.claims, '__proto__')).toBe(true);
     expect((found.claims as { admin?: unknown }).admin).toBeUndefined();
+  });
+
+  it('serves a token asked for often from its hot set, a user of its own on every answer', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    admit(cache, 't', entryOf('a', 't'));
+    const answers: AuthUser[] = [];
+    for (let i = 0; i < 6; i++) {
+      const found = get(cache, 't')!.user;
+      expect(found).toEqual(user('a', 't'));
+      found.scopes.push('admin');
+      found.claims.sub = 'mallory';
+      (found.claims.nested as { list: number[] }).list.push(i);
+      answers.push(found);
+    }
+    expect(cache.hotSize).toBe(1);
+    expect(new Set(answers).size).toBe(6);
+    expect(new Set(answers.map((a) => a.claims.nested)).size).toBe(6);
+  });
+
+  it('answers from the hot set only while the entry is indexed, intact and unexpired', () => {
+    const one = 64 + JSON.stringify(entryOf('00', 'token-00').user).length;
+    const cache = new VerifiedTokenCache({
+      maxEntries: 50,
+      maxBytes: 50 * INDEX_BYTES_PER_ENTRY + Math.floor(one * 7.5),
+    });
+    const hot = (token: string, sub: string, expiresAt = Infinity) => {
+      admit(cache, token, entryOf(sub, token, expiresAt));
+      for (let i = 0; i < 3; i++) expect(get(cache, token, 1000)?.user.sub).toBe(sub);
+    };
+    hot('deleted', 'd');
+    cache.delete(tokenDigest('deleted'));
+    expect(get(cache, 'deleted')).toBeUndefined();
+    hot('expiring', 'e', 5000);
+    expect(get(cache, 'expiring', 5000)).toBeUndefined();
+    hot('overwritten', 'o');
+    expect(cache.hotSize).toBe(3);
+    // Eight more entries go round the ring and over the hot entry's bytes.
+    for (let i = 10; i < 18; i++) admit(cache, `token-${i}`, entryOf(String(i), `token-${i}`));
+    expect(get(cache, 'overwritten')).toBeUndefined();
+    // A token admitted again after that is answered as itself, not from an old parsed user.
+    admit(cache, 'deleted', entryOf('d2', 'deleted'));
+    for (let i = 0; i < 3; i++) expect(get(cache, 'deleted')?.user.sub).toBe('d2');
+  });
+
+  it('keeps its hot set within HOT_ENTRIES users and HOT_JSON_BYTES of JSON', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 1000, maxBytes: 64 * 1024 * 1024 });
+    for (let i = 0; i < HOT_ENTRIES + 50; i++) {
+      admit(cache, `t-${i}`, entryOf(String(i), `t-${i}`));
+      for (let j = 0; j < 3; j++) expect(get(cache, `t-${i}`)?.user.sub).toBe(String(i));
+    }
+    expect(cache.hotSize).toBe(HOT_ENTRIES);
+    // The most recent stay; the oldest went.
+    const big = (i: number) => {
+      const entry = entryOf(`big-${i}`, `big-${i}`);
+      entry.user.claims.padding = 'x'.repeat(HOT_JSON_BYTES / 10);
+      return entry;
+    };
+    for (let i = 0; i < 30; i++) {
+      admit(cache, `big-${i}`, big(i));
+      for (let j = 0; j < 3; j++) expect(get(cache, `big-${i}`)?.user.sub).toBe(`big-${i}`);
+    }
+    expect(cache.hotSize).toBeLessThanOrEqual(10);
+    expect(cache.hotSize).toBeGreaterThanOrEqual(8);
+    // Users asked for once or twice never enter it.
+    const cold = new VerifiedTokenCache({ maxEntries: 1000, maxBytes: 64 * 1024 * 1024 });
+    for (let i = 0; i < 100; i++) {
+      admit(cold, `c-${i}`, entryOf(String(i), `c-${i}`));
+      get(cold, `c-${i}`);
+    }
+    expect(cold.hotSize).toBe(0);
   });
 });

@@ -188,6 +188,25 @@ export class SenderConstraint {
   }
 
   /**
+   * {@link checkBinding} for a token presented without a DPoP proof, which has nothing to wait for:
+   * refuses a bearer token where DPoP is required, a token bound to a DPoP key, and a token bound
+   * to a certificate the request did not present.
+   */
+  checkUnprovenBinding(user: AuthUser, presentation: TokenPresentation | undefined): void {
+    this.checkScheme(presentation);
+    const { jkt, x5t } = confirmation(user, this.options.mtls?.mode !== 'disabled');
+    // A token bound both ways must pass both checks: every confirmation it carries is checked.
+    if (x5t !== undefined) checkCertificateBinding(x5t, presentation);
+    if (jkt !== undefined) {
+      throw new InvalidTokenError(
+        'sender_constrained_token',
+        'The access token is bound to a DPoP key (cnf.jkt) and cannot be used as a bearer token: ' +
+          'send it as Authorization: DPoP <token> with a DPoP proof made with that key.',
+      );
+    }
+  }
+
+  /**
    * After the token is verified: its `cnf` must fit how it was presented (a key-bound token only
    * with a proof whose key has the thumbprint `cnf.jkt`); then the proof's signature is verified,
    * its nonce checked, and its `jti` recorded: a second use is a replay.
@@ -197,20 +216,11 @@ export class SenderConstraint {
     presentation: TokenPresentation | undefined,
     proof: ParsedProof | undefined,
   ): Promise<void> {
+    if (!proof) return this.checkUnprovenBinding(user, presentation);
     this.checkScheme(presentation);
     const { jkt, x5t } = confirmation(user, this.options.mtls?.mode !== 'disabled');
     // A token bound both ways must pass both checks: every confirmation it carries is checked.
     if (x5t !== undefined) checkCertificateBinding(x5t, presentation);
-    if (!proof) {
-      if (jkt !== undefined) {
-        throw new InvalidTokenError(
-          'sender_constrained_token',
-          'The access token is bound to a DPoP key (cnf.jkt) and cannot be used as a bearer token: ' +
-            'send it as Authorization: DPoP <token> with a DPoP proof made with that key.',
-        );
-      }
-      return;
-    }
     if (jkt === undefined) {
       throw new InvalidTokenError(
         'dpop_token_not_bound',

@@ -7,6 +7,7 @@ import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, InsufficientScopeError, InvalidTokenError } from '../errors/auth-error';
 import { verifyHmac } from '../hmac/hmac-secret';
 import { TrustedIssuers } from '../issuer/trusted-issuers';
+import type { ParsedProof } from '../dpop/check-dpop-proof';
 import { SenderConstraint } from '../dpop/sender-constraint';
 import type { TokenPresentation } from '../dpop/token-presentation';
 import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
@@ -70,9 +71,19 @@ export class AccessTokenVerifier {
    */
   async verify(token: string, presentation?: TokenPresentation): Promise<AuthUser> {
     try {
-      const proof = await this.senders.checkProof(token, presentation);
-      const user = await this.verifyToken(token);
-      await this.senders.checkBinding(user, presentation, proof);
+      // A DPoP proof's cheap checks come first; a bearer token is refused where DPoP is required.
+      let proof: ParsedProof | undefined;
+      if (presentation?.scheme === 'DPoP')
+        proof = await this.senders.checkProof(token, presentation);
+      else this.senders.checkScheme(presentation);
+      // A token the verified-token cache holds is answered without a promise to wait for.
+      const digest =
+        this.verified && classifyToken(token) === 'jwt' ? tokenDigest(token) : undefined;
+      const user =
+        (digest === undefined ? undefined : this.cachedByDigest(digest)) ??
+        (await this.verifyToken(token, digest));
+      if (proof) await this.senders.checkBinding(user, presentation, proof);
+      else this.senders.checkUnprovenBinding(user, presentation);
       // On every call, after the caches: the module's rules are never skipped.
       this.checkClaimRules(user, this.options.claimRules, 'module');
       return user;
@@ -83,8 +94,9 @@ export class AccessTokenVerifier {
     }
   }
 
-  private async verifyToken(token: string): Promise<AuthUser> {
-    if (classifyToken(token) === 'jwt') return await this.verifyJwt(token);
+  /** A token the verified-token cache does not hold; `digest` is its `tokenDigest` when the cache is on. */
+  private async verifyToken(token: string, digest: string | undefined): Promise<AuthUser> {
+    if (classifyToken(token) === 'jwt') return await this.verifyJwt(token, digest);
     if (this.opaque.enabled) return await this.opaque.verify(token);
     throw new InvalidTokenError(
       'not_a_jwt',
@@ -96,13 +108,10 @@ export class AccessTokenVerifier {
 
   /**
    * Verifies a JWT access token with node:crypto (on the event loop, or in the thread pool with
-   * `signatureChecks: 'thread-pool'`), through the verified-token cache. Private: its user has not
+   * `signatureChecks: 'thread-pool'`), and offers it to the verified-token cache. Private: its user has not
    * passed the binding check nor the module's claim rules (`verify` makes them).
    */
-  private async verifyJwt(token: string): Promise<AuthUser> {
-    const digest = this.verified ? tokenDigest(token) : undefined;
-    const cached = digest === undefined ? undefined : this.cachedByDigest(digest);
-    if (cached) return cached;
+  private async verifyJwt(token: string, digest: string | undefined): Promise<AuthUser> {
     const jwt = decodeJwt(token);
     const header = checkJwtHeader(jwt.header, this.headerPolicy);
     // With several issuers, the unverified iss only chooses whose keys check the signature.
@@ -194,7 +203,7 @@ export class AccessTokenVerifier {
 
   /** What `verify` checks after the token itself, for a token presented without DPoP. */
   private async acceptBearer(user: AuthUser): Promise<AuthUser> {
-    await this.senders.checkBinding(user, undefined, undefined);
+    this.senders.checkUnprovenBinding(user, undefined);
     this.checkClaimRules(user, this.options.claimRules, 'module');
     return user;
   }
