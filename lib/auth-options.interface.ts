@@ -126,14 +126,6 @@ export interface AuthModuleOptions {
    */
   verifiedTokenCache?: boolean | { maxEntries?: number; maxBytes?: number };
   /**
-   * Where the guard checks JWT signatures. `'event-loop'`: on the event loop, the cheapest in total.
-   * `'thread-pool'`: in libuv's thread pool (node:crypto `verify` with a callback), so that the
-   * event loop serves other requests while the RSA or ECDSA arithmetic runs, which is most of a new
-   * token's cost: worth it on hosts with idle cores. Answers are the same. See bench/RESULTS.md.
-   * @default 'event-loop'
-   */
-  signatureChecks?: 'thread-pool' | 'event-loop';
-  /**
    * Where a microservice message (`@MessagePattern`, `@EventPattern`) carries its credentials:
    * a function of the payload and the transport's context that returns the `Authorization` value
    * (`Bearer <token>`), or `undefined` when there is none (the handler is then refused, unless it

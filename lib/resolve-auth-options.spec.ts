@@ -35,7 +35,6 @@ describe('resolveAuthOptions', () => {
         profiles: { maxConcurrent: 20, maxPerSecond: 50 },
       },
       verifiedTokenCache: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 },
-      signatureChecks: 'event-loop',
       rpcAuthorization: defaultRpcAuthorization,
       protectedResource: {
         enabled: true,
@@ -92,7 +91,6 @@ describe('resolveAuthOptions', () => {
         profiles: { maxConcurrent: 4, maxPerSecond: 5 },
       },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
-      signatureChecks: 'thread-pool',
       rpcAuthorization,
       protectedResource: { resource: 'https://api.example.com/orders', resourceName: 'Orders' },
       dpop: {
@@ -136,7 +134,6 @@ describe('resolveAuthOptions', () => {
         profiles: { maxConcurrent: 4, maxPerSecond: 5 },
       },
       verifiedTokenCache: { maxEntries: 7, maxBytes: 4096 },
-      signatureChecks: 'thread-pool',
       rpcAuthorization,
       protectedResource: {
         enabled: true,
@@ -368,15 +365,12 @@ describe('resolveAuthOptions for the verified-token cache', () => {
   });
 });
 
-describe('resolveAuthOptions for signatureChecks', () => {
-  it.each(['thread-pool', 'event-loop'] as const)('keeps %j', (signatureChecks) => {
-    expect(resolve({ signatureChecks }).signatureChecks).toBe(signatureChecks);
-  });
-
-  it.each(['threadpool', true, null])('refuses %j, naming the option', (signatureChecks) => {
-    expect(
-      optionError(() => resolve({ signatureChecks: signatureChecks as never })).message,
-    ).toContain("'signatureChecks'");
+describe('resolveAuthOptions for signatureChecks (removed)', () => {
+  it.each(['thread-pool', 'event-loop'])('refuses %j, saying why and what to do', (value) => {
+    const message = optionError(() => resolve({ signatureChecks: value } as never)).message;
+    expect(message).toContain("'signatureChecks'");
+    expect(message).toContain('was removed');
+    expect(message).toContain('remove the option');
   });
 });
 

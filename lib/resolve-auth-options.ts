@@ -61,7 +61,6 @@ export interface ResolvedAuthOptions {
   upstream: { opaqueTokens: ResolvedUpstreamBudget; profiles: ResolvedUpstreamBudget };
   /** Bounds of the in-process verified-token cache; `false` when it is off. */
   verifiedTokenCache: { maxEntries: number; maxBytes: number } | false;
-  signatureChecks: 'thread-pool' | 'event-loop';
   /** Where RPC messages carry their credentials (`defaultRpcAuthorization` unless set). */
   rpcAuthorization: RpcAuthorization;
   /** DPoP (RFC 9449): mode, proof algorithms, `iat` window, nonces (without their secret). */
@@ -115,7 +114,6 @@ const OPTION_NAMES = {
   cache: true,
   upstream: true,
   verifiedTokenCache: true,
-  signatureChecks: true,
   rpcAuthorization: true,
   dpop: true,
   mtls: true,
@@ -218,6 +216,13 @@ function editDistance(a: string, b: string): number {
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
   if (typeof options !== 'object' || options === null)
     throw new AuthOptionsError('options', 'an options object is required');
+  if ('signatureChecks' in options) {
+    throw new AuthOptionsError(
+      'signatureChecks',
+      'was removed: signatures are checked on the event loop, batched with the other requests of ' +
+        'the same loop turn, which measured cheaper per token than the thread pool; remove the option',
+    );
+  }
   refuseUnknownKeys(options, OPTION_NAMES, '');
   const { issuerUrl, audience, jwksUri } = options;
   let { algorithms } = options;
@@ -291,7 +296,6 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     jwksCooldownMs: number(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 30, 1, 3600) * 1000,
     ...resolveOpaque(options, perIssuer[0].jwksUri),
     verifiedTokenCache: resolveVerifiedTokenCache(options.verifiedTokenCache),
-    signatureChecks: resolveSignatureChecks(options.signatureChecks),
     rpcAuthorization: resolveRpcAuthorization(options.rpcAuthorization),
     dpop: resolveDpop(options.dpop),
     mtls: resolveMtls(options.mtls),
@@ -452,14 +456,6 @@ function resolveUpstream(upstream: UpstreamOptions): ResolvedAuthOptions['upstre
     };
   };
   return { opaqueTokens: budget('opaqueTokens'), profiles: budget('profiles') };
-}
-
-function resolveSignatureChecks(value: unknown): ResolvedAuthOptions['signatureChecks'] {
-  if (value === undefined) return 'event-loop';
-  if (value !== 'thread-pool' && value !== 'event-loop') {
-    throw new AuthOptionsError('signatureChecks', "must be 'thread-pool' or 'event-loop'");
-  }
-  return value;
 }
 
 function resolveDpop(value: unknown): ResolvedDpopOptions {

@@ -28,7 +28,6 @@ async function main() {
         audience,
         opaqueTokens: 'userinfo',
         ...(process.env.BENCH_NO_CACHE ? { verifiedTokenCache: false } : {}),
-        ...(process.env.BENCH_THREAD_POOL ? { signatureChecks: 'thread-pool' as const } : {}),
       }),
     ],
     controllers: [BenchController],

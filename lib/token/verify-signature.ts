@@ -23,28 +23,6 @@ export function verifySignature(
   }
 }
 
-/**
- * The same check run in libuv's thread pool (node:crypto's `verify` with a callback), so that the
- * event loop serves other requests while the RSA or ECDSA arithmetic runs. Same answers as
- * {@link verifySignature}.
- */
-export function verifySignatureInThreadPool(
-  alg: SupportedAlgorithm,
-  key: KeyObject,
-  signingInput: Buffer,
-  signature: Buffer,
-): Promise<boolean> {
-  return new Promise((resolve) => {
-    try {
-      verify(digestOf(alg), signingInput, verifyKeyOf(alg, key), signature, (error, valid) =>
-        resolve(error === null && valid),
-      );
-    } catch {
-      resolve(false);
-    }
-  });
-}
-
 function digestOf(alg: SupportedAlgorithm): string {
   return `sha${alg.slice(2)}`;
 }

@@ -1,0 +1,56 @@
+import { MAX_TURN_BATCH, turnBatch } from './turn-batch';
+
+/** Resolves after the check phase of the loop turn in which it is called. */
+const afterThisTurn = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+
+describe('turnBatch', () => {
+  it('lets the callers of one turn go on together, in the check phase, before later immediates', async () => {
+    const order: string[] = [];
+    setImmediate(() => order.push('immediate queued before'));
+    const first = turnBatch().then(() => order.push('first'));
+    // Queued after the batch's own immediate: runs after the whole batch, not between its callers.
+    setImmediate(() => order.push('immediate queued between'));
+    const second = turnBatch().then(() => order.push('second'));
+    order.push('synchronous');
+    await Promise.all([first, second]);
+    await afterThisTurn();
+    expect(order).toEqual([
+      'synchronous',
+      'immediate queued before',
+      'first',
+      'second',
+      'immediate queued between',
+    ]);
+  });
+
+  it('starts a new batch in the next turn', async () => {
+    await turnBatch();
+    const order: string[] = [];
+    const next = turnBatch().then(() => order.push('next batch'));
+    order.push('synchronous');
+    await next;
+    expect(order).toEqual(['synchronous', 'next batch']);
+  });
+
+  it('lets callers past MAX_TURN_BATCH go on at once, so that the list stays bounded', async () => {
+    const order: string[] = [];
+    const batched = Array.from({ length: MAX_TURN_BATCH }, () => turnBatch());
+    void Promise.all(batched).then(() => order.push('batch'));
+    const overflow = turnBatch().then(() => order.push('overflow'));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(order).toEqual(['overflow']);
+    await overflow;
+    await afterThisTurn();
+    expect(order).toEqual(['overflow', 'batch']);
+  });
+
+  it('is not held back by fake timers installed after it loaded', async () => {
+    jest.useFakeTimers();
+    try {
+      await expect(turnBatch()).resolves.toBeUndefined();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
