@@ -7,7 +7,7 @@
  * dist/bench-profile.md by default).
  *
  * Environment: BENCH_ROUNDS (8), BENCH_SLICE (requests per slice, 2000), BENCH_CONNECTIONS (32),
- * BENCH_NO_CACHE / BENCH_THREAD_POOL (passed to the server).
+ * BENCH_NO_CACHE (passed to the server).
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -64,7 +64,11 @@ const ALL_APPS: App[] = [
 ];
 /** BENCH_APPS: a comma-separated list of app numbers (0: this library, 1 and 2: the peers), for a shorter run. */
 const APPS = process.env.BENCH_APPS
-  ? process.env.BENCH_APPS.split(',').map((n) => ALL_APPS[Number(n)])
+  ? process.env.BENCH_APPS.split(',').map((n) => {
+      const app = ALL_APPS[Number(n)];
+      if (!app) throw new Error(`BENCH_APPS: no app ${n} (0 to ${ALL_APPS.length - 1})`);
+      return app;
+    })
   : ALL_APPS;
 
 /** One scenario of one app over the rounds. */
@@ -87,6 +91,9 @@ interface Series {
    * a 1 KiB header that any route pays for the token it is sent.
    */
   aboveCarrying: number[];
+  /** autocannon's median and 99th percentile latency of the slice, ms, each round. */
+  p50: number[];
+  p99: number[];
 }
 
 const quantile = (values: number[], q: number) => {
@@ -143,7 +150,7 @@ function load(
   url: string,
   amount: number,
   token?: () => string,
-): Promise<{ rate: number; answered: number }> {
+): Promise<{ rate: number; answered: number; p50: number; p99: number }> {
   return new Promise((resolve, reject) => {
     // Timed here: autocannon ends runs of a fixed number of requests on its next one-second tick,
     // which would count idle time.
@@ -168,7 +175,12 @@ function load(
             ),
           );
         }
-        resolve({ rate: ok / ((lastAnswer - started) / 1000), answered: ok });
+        resolve({
+          rate: ok / ((lastAnswer - started) / 1000),
+          answered: ok,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+        });
       },
     );
     instance.on('response', () => {
@@ -270,13 +282,15 @@ async function main() {
       const { scenarios } = server.app;
       const cpuPerRequest = new Map<Scenario, number>();
       const rates = new Map<Scenario, number>();
+      const latencies = new Map<Scenario, [number, number]>();
       for (let i = 0; i < scenarios.length; i++) {
         const scenario = scenarios[(i + round) % scenarios.length];
         const pid = server.child.pid!;
         const before = cpuNanos(pid);
-        const { rate, answered } = await slice(server, scenario);
+        const { rate, answered, p50, p99 } = await slice(server, scenario);
         cpuPerRequest.set(scenario, (cpuNanos(pid) - before) / 1000 / answered);
         rates.set(scenario, rate);
+        latencies.set(scenario, [p50, p99]);
         peakRss.set(server.app.name, Math.max(peakRss.get(server.app.name) ?? 0, rssMiB(pid)));
       }
       const openCpu = cpuPerRequest.get('public')!;
@@ -291,10 +305,14 @@ async function main() {
           timesLimit: [],
           limitRatio: [],
           aboveCarrying: [],
+          p50: [],
+          p99: [],
         };
         const cpu = cpuPerRequest.get(scenario)!;
         series.cpu.push(cpu);
         series.rate.push(rates.get(scenario)!);
+        series.p50.push(latencies.get(scenario)![0]);
+        series.p99.push(latencies.get(scenario)![1]);
         series.limitRatio.push(openCpu / (openCpu + raw));
         if (scenario !== 'public') {
           series.overhead.push(cpu - openCpu);
@@ -326,6 +344,8 @@ async function main() {
     timesLimit: [],
     limitRatio: [],
     aboveCarrying: [],
+    p50: [],
+    p99: [],
   };
   // An app or scenario left out of the run (BENCH_APPS) has no figures: its lines read "—".
   const get = (app: string, scenario: Scenario) => results.get(app)?.get(scenario) ?? none;
@@ -372,21 +392,23 @@ async function main() {
     '',
     '## Server CPU per request',
     '',
-    '| App | scenario | CPU µs / request | above the open route, µs | × the limit | throughput req/s | / open route |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| App | scenario | CPU µs / request | above the open route, µs | × the limit | throughput req/s | / open route | latency p50 / p99, ms |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const app of APPS) {
     for (const scenario of app.scenarios) {
       const series = get(app.name, scenario);
       lines.push(
         `| ${app.name} | ${scenario} | ${fmt(series.cpu, 0)} | ${fmt(series.overhead, 1)} | ${fmt(series.timesLimit, 2)} | ` +
-          `${Math.round(median(series.rate))} | ${fmt(series.ratio, 2)} |`,
+          `${Math.round(median(series.rate))} | ${fmt(series.ratio, 2)} | ` +
+          `${median(series.p50).toFixed(0)} / ${median(series.p99).toFixed(0)} |`,
       );
     }
   }
   lines.push(
     '',
-    '"public-with-token": the open route, sent the new-token headers but checking nothing. "opaque": a token the provider\'s userinfo answers (cached).',
+    '"public-with-token": the open route, sent the new-token headers but checking nothing. "opaque": a token the provider\'s userinfo answers (cached). ' +
+      "Latency: autocannon's median and 99th percentile of each slice (whole milliseconds, 32 connections), medians over rounds.",
     '',
     "The limit measured inside each idle server (CPU 0, that server's heap and caches), µs: " +
       APPS.map((app) => `${app.name} ${fmt(serverRaws.get(app.name)!, 1)}`).join('; ') +
@@ -401,7 +423,8 @@ async function main() {
       '',
       '2000 distinct RS256 tokens, in the runner (CPU 1), median of three passes. Wall time, except for ' +
         "this library's verifier, whose checks wait for the event loop's turn: for it, the event loop's " +
-        'busy time per token with 64 checks in flight (so batched as on a busy server).',
+        'busy time per token with 64 checks in flight (so batched as on a busy server). Both are CPU-bound, ' +
+        'so the two measure the same thing: CPU time per token on one thread.',
       '',
       '| Path | µs per token | × the limit |',
       '| --- | ---: | ---: |',

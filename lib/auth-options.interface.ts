@@ -118,10 +118,11 @@ export interface AuthModuleOptions {
    * In-process memory of JWT access tokens that passed every check, so that a token a client
    * reuses costs a lookup instead of a signature check. Successes only; an entry ends at the
    * token's `exp` or when its key leaves the JWKS; never shared outside the process. `false` turns
-   * it off (every answer stays the same, only slower). `maxBytes` bounds its whole memory, none of
-   * it on the V8 heap: an index of typed arrays (at most 128 bytes per entry, keyed by the token's
-   * SHA-256) and, for the rest, one store that holds each user as JSON (resident as it is written);
-   * so at least `maxEntries` × 128 + 1024.
+   * it off (every answer stays the same, only slower). `maxBytes` bounds its memory outside the V8
+   * heap: an index of typed arrays (at most 128 bytes per entry, keyed by the token's SHA-256) and,
+   * for the rest, one store that holds each user as JSON (resident as it is written); so at least
+   * `maxEntries` × 128 + 1024. On the heap, only a hot set of at most 256 parsed users (256 KiB of
+   * their JSON), which a lookup copies rather than parses.
    * @default { maxEntries: 100000, maxBytes: 64 MiB }
    */
   verifiedTokenCache?: boolean | { maxEntries?: number; maxBytes?: number };

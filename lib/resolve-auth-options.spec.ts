@@ -366,12 +366,16 @@ describe('resolveAuthOptions for the verified-token cache', () => {
 });
 
 describe('resolveAuthOptions for signatureChecks (removed)', () => {
-  it.each(['thread-pool', 'event-loop'])('refuses %j, saying why and what to do', (value) => {
-    const message = optionError(() => resolve({ signatureChecks: value } as never)).message;
-    expect(message).toContain("'signatureChecks'");
-    expect(message).toContain('was removed');
-    expect(message).toContain('remove the option');
-  });
+  // Undefined too, as every key that is not an option: the name alone says the code expects it.
+  it.each(['thread-pool', 'event-loop', undefined])(
+    'refuses %j, saying why and what to do',
+    (value) => {
+      const message = optionError(() => resolve({ signatureChecks: value } as never)).message;
+      expect(message).toContain("'signatureChecks'");
+      expect(message).toContain('was removed');
+      expect(message).toContain('remove the option');
+    },
+  );
 });
 
 describe('resolveAuthOptions for rpcAuthorization', () => {

@@ -26,10 +26,12 @@ describe.each(PLATFORMS)('verified-token cache (%s)', (platform) => {
 
   const get = (token: string) =>
     request(app.getHttpServer()).get('/private').set('Authorization', `Bearer ${token}`);
-  /** Two uses: the cache keeps a token from its second use on. */
-  const useTwice = async (token: string) => {
-    expect((await get(token)).status).toBe(200);
-    expect((await get(token)).status).toBe(200);
+  /**
+   * Five uses: the cache keeps a token from its second use on, and its hot set holds the parsed
+   * user from the third answer on, so that what follows is answered from there.
+   */
+  const useUntilHot = async (token: string) => {
+    for (let i = 0; i < 5; i++) expect((await get(token)).status).toBe(200);
   };
 
   it('answers a repeated token without looking up its key again', async () => {
@@ -53,7 +55,7 @@ describe.each(PLATFORMS)('verified-token cache (%s)', (platform) => {
   itOnExpress('stops accepting a cached token at its exp', async () => {
     const exp = Math.floor(Date.now() / 1000) + 2;
     const token = ks.token({ exp });
-    await useTwice(token);
+    await useUntilHot(token);
     await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
     const res = await get(token);
     expect([res.status, res.body.reason]).toEqual([401, 'token_expired']);
@@ -62,7 +64,7 @@ describe.each(PLATFORMS)('verified-token cache (%s)', (platform) => {
   it('stops accepting a cached token once its key has left the JWKS', async () => {
     const old = ks.key;
     const token = ks.token();
-    await useTwice(token);
+    await useUntilHot(token);
     const next = generateKey('RS256');
     ks.keys = [next];
     // A token signed with the new key makes the store refetch the JWKS, which drops the old key.
@@ -74,7 +76,7 @@ describe.each(PLATFORMS)('verified-token cache (%s)', (platform) => {
 
   it('keeps tokens of an unchanged key cached across a refetch', async () => {
     const token = ks.token();
-    await useTwice(token);
+    await useUntilHot(token);
     const added = generateKey('RS256');
     ks.keys.push(added);
     expect((await get(ks.token({}, {}, added))).status).toBe(200);

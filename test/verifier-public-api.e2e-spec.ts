@@ -80,6 +80,14 @@ describe("AccessTokenVerifier's public methods refuse bound tokens and broken cl
     expect(await outcome(() => verifier.verify(make()))).toBe(reason);
   });
 
+  it.each(cases)(
+    'verify refuses %s on every use, answers from the hot set of parsed users included',
+    async (_, make, reason) => {
+      const token = make();
+      for (let i = 0; i < 6; i++) expect(await outcome(() => verifier.verify(token))).toBe(reason);
+    },
+  );
+
   it.each(cases)('acceptPassportToken refuses %s', async (_, make, reason) => {
     const token = make();
     const key = await verifier.keyFor(token);

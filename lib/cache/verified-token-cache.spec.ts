@@ -250,15 +250,19 @@ describe('VerifiedTokenCache', () => {
       for (let i = 0; i < 3; i++) expect(get(cache, token, 1000)?.user.sub).toBe(sub);
     };
     hot('deleted', 'd');
+    expect(cache.hotSize).toBe(1);
     cache.delete(tokenDigest('deleted'));
+    expect(cache.hotSize).toBe(0);
     expect(get(cache, 'deleted')).toBeUndefined();
     hot('expiring', 'e', 5000);
     expect(get(cache, 'expiring', 5000)).toBeUndefined();
+    expect(cache.hotSize).toBe(0);
     hot('overwritten', 'o');
-    expect(cache.hotSize).toBe(3);
+    expect(cache.hotSize).toBe(1);
     // Eight more entries go round the ring and over the hot entry's bytes.
     for (let i = 10; i < 18; i++) admit(cache, `token-${i}`, entryOf(String(i), `token-${i}`));
     expect(get(cache, 'overwritten')).toBeUndefined();
+    expect(cache.hotSize).toBe(0);
     // A token admitted again after that is answered as itself, not from an old parsed user.
     admit(cache, 'deleted', entryOf('d2', 'deleted'));
     for (let i = 0; i < 3; i++) expect(get(cache, 'deleted')?.user.sub).toBe('d2');
@@ -290,5 +294,68 @@ describe('VerifiedTokenCache', () => {
       get(cold, `c-${i}`);
     }
     expect(cold.hotSize).toBe(0);
+  });
+
+  it('drops hot users whose entries a rebuild or a fresh start leaves out, and answers right after', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 8, maxBytes: 1_000_000 });
+    const heat = (token: string, sub: string, key = publicKey) => {
+      admit(cache, token, { user: user(sub, token), key, expiresAt: Infinity });
+      for (let j = 0; j < 3; j++) expect(get(cache, token)?.user.sub).toBe(sub);
+    };
+    for (let i = 0; i < 8; i++) heat(`r-${i}`, `r${i}`);
+    expect(cache.hotSize).toBe(8);
+    // The ninth entry makes room: the oldest quarter of the index goes, and its hot users with it.
+    heat('r-8', 'r8');
+    expect(cache.hotSize).toBe(cache.size);
+    const wrong: string[] = [];
+    for (let i = 0; i <= 8; i++) {
+      const found = get(cache, `r-${i}`)?.user.sub;
+      if (found !== undefined && found !== `r${i}`) wrong.push(`r-${i}: ${found}`);
+    }
+    expect(wrong).toEqual([]);
+    // Past 1024 distinct keys the index starts afresh (here with no rebuild before): nothing hot stays.
+    const fresh = new VerifiedTokenCache({ maxEntries: 2000, maxBytes: 4_000_000 });
+    for (const token of ['a', 'b', 'c']) {
+      admit(fresh, token, entryOf(token, token));
+      for (let j = 0; j < 3; j++) expect(get(fresh, token)?.user.sub).toBe(token);
+    }
+    expect(fresh.hotSize).toBe(3);
+    for (let i = 0; i < 1024; i++) {
+      const { publicKey: key } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      admit(fresh, `k-${i}`, { user: user(`k${i}`, `k-${i}`), key, expiresAt: Infinity });
+    }
+    expect(fresh.hotSize).toBe(0);
+    expect(get(fresh, 'a')).toBeUndefined();
+    admit(fresh, 'a', entryOf('a2', 'a'));
+    for (let j = 0; j < 3; j++) expect(get(fresh, 'a')?.user.sub).toBe('a2');
+    expect(fresh.hotSize).toBe(1);
+  });
+
+  it('keeps users of more than a quarter of HOT_JSON_BYTES out of the hot set', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 4_000_000 });
+    const entry = entryOf('big', 'big');
+    entry.user.claims.padding = 'x'.repeat(HOT_JSON_BYTES / 4 + 1);
+    admit(cache, 'big', entry);
+    for (let i = 0; i < 4; i++) expect(get(cache, 'big')?.user.sub).toBe('big');
+    expect(cache.hotSize).toBe(0);
+  });
+
+  it('gives back an own __proto__ member from the hot set as it was', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    const entry = entryOf('p', 't');
+    Object.defineProperty(entry.user.claims, '__proto__', {
+      value: { admin: true },
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    admit(cache, 't', entry);
+    for (let i = 0; i < 4; i++) {
+      const found = get(cache, 't')!.user;
+      expect(Object.getPrototypeOf(found.claims)).toBe(Object.prototype);
+      expect(Object.prototype.hasOwnProperty.call(found.claims, '__proto__')).toBe(true);
+      expect((found.claims as { admin?: unknown }).admin).toBeUndefined();
+    }
+    expect(cache.hotSize).toBe(1);
   });
 });

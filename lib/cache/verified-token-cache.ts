@@ -33,8 +33,9 @@ const DIGEST_LENGTH = 64;
 /** Distinct verifying keys the index can name; more, and it starts afresh. */
 const MAX_KEYS = 1024;
 /**
- * The hot set: users of the entries answered most recently, kept parsed on the heap (a copy costs
- * a third of a parse), at most this many and this much JSON.
+ * The hot set: users of entries asked for more than once, kept parsed on the heap (a copy costs a
+ * third of a parse), at most this many and this much JSON (a few times that in heap objects); the
+ * first to have entered leaves first.
  */
 export const HOT_ENTRIES = 256;
 export const HOT_JSON_BYTES = 256 * 1024;
@@ -53,15 +54,16 @@ export function minimumCacheBytes(maxEntries: number): number {
  * In-process memory of tokens that passed every check, so that a client reusing its token (as
  * clients do for the token's whole lifetime) costs a lookup instead of a signature check.
  *
- * Bounded in resident memory, not only in entries, and none of it on the garbage-collected heap
- * (whose sizing would multiply whatever lives there): `maxBytes` is an index of typed arrays (an
- * open-addressing table of at most `INDEX_BYTES_PER_ENTRY` × `maxEntries` bytes, keyed by the
- * token's SHA-256, never the token itself) plus a store for the rest, allocated once and written as
- * a ring (its pages resident only once written). Each entry of the store is the token's digest and
+ * Bounded in resident memory, not only in entries, and almost none of it on the garbage-collected
+ * heap (whose sizing would multiply whatever lives there; only the small hot set below): `maxBytes`
+ * is an index of typed arrays (an open-addressing table of at most `INDEX_BYTES_PER_ENTRY` ×
+ * `maxEntries` bytes, keyed by the token's SHA-256, never the token itself) plus a store for the
+ * rest, allocated once and written as a ring (its pages resident only once written). Each entry of the store is the token's digest and
  * its user as JSON; a lookup answers only an entry whose digest in the store is the one asked for,
  * and that the ring has not written over since, so that no fault of the index can answer another
  * token's user. Each request gets a user of its own: parsed from the store, or copied from the hot
- * set, a small bounded set of the users answered most often (a copy costs a third of a parse).
+ * set, a small bounded set of parsed users of entries asked for more than once (a copy costs a
+ * third of a parse); an entry that leaves the index leaves the hot set too.
  *
  * Successes only, admitted on a token's second use; an entry ends at the token's `exp` or when its
  * key leaves the JWKS (the caller checks the key); past `maxEntries`, the oldest quarter goes.
@@ -86,7 +88,7 @@ export class VerifiedTokenCache {
   private deleted = 0;
   /**
    * Parsed users by the store position of their entry (each write has a position of its own, so a
-   * position names one entry's bytes for good); never handed out, only copied. Oldest first.
+   * position names one entry's bytes for good); never handed out, only copied. First entered first.
    */
   private readonly hot = new Map<number, AuthUser>();
   private readonly hotLengths = new Map<number, number>();
@@ -154,15 +156,21 @@ export class VerifiedTokenCache {
     }
     if (length > HOT_JSON_BYTES / 4) return user;
     while (this.hot.size >= HOT_ENTRIES || this.hotBytes + length > HOT_JSON_BYTES) {
-      const oldest: number = this.hot.keys().next().value!;
-      this.hotBytes -= this.hotLengths.get(oldest)!;
-      this.hot.delete(oldest);
-      this.hotLengths.delete(oldest);
+      this.dropHot(this.hot.keys().next().value!);
     }
     this.hot.set(position, user);
     this.hotLengths.set(position, length);
     this.hotBytes += length;
     return copyJson(user);
+  }
+
+  /** Forgets the parsed user of the entry written at `position`, if the hot set holds it. */
+  private dropHot(position: number): void {
+    const length = this.hotLengths.get(position);
+    if (length === undefined) return;
+    this.hot.delete(position);
+    this.hotLengths.delete(position);
+    this.hotBytes -= length;
   }
 
   /**
@@ -266,6 +274,7 @@ export class VerifiedTokenCache {
   }
 
   private remove(slot: number): void {
+    this.dropHot(this.position[slot]);
     this.state[slot] = DELETED;
     this.used--;
     this.deleted++;
@@ -278,6 +287,9 @@ export class VerifiedTokenCache {
     if (this.keys.length >= MAX_KEYS) {
       this.keys.length = 0;
       this.keyIds.clear();
+      this.hot.clear();
+      this.hotLengths.clear();
+      this.hotBytes = 0;
       this.state.fill(EMPTY);
       this.used = 0;
       this.deleted = 0;
@@ -301,6 +313,10 @@ export class VerifiedTokenCache {
     if (live.length >= this.maxEntries) {
       kept = live.sort((a, b) => this.position[b] - this.position[a]);
       kept = kept.slice(0, Math.max(0, Math.floor((this.maxEntries * 3) / 4)));
+    }
+    const keptSlots = new Set(kept);
+    for (let slot = 0; slot <= this.mask; slot++) {
+      if (this.state[slot] === USED && !keptSlots.has(slot)) this.dropHot(this.position[slot]);
     }
     const entries = kept.map((slot) => [
       this.tag[slot],

@@ -65,3 +65,64 @@ describe('SenderConstraint at startup', () => {
     expect(startupWarnings(dpop)).toEqual([]);
   });
 });
+
+describe('SenderConstraint.checkUnprovenBinding (a token presented without a DPoP proof)', () => {
+  const bearer = { scheme: 'Bearer' as const, dpopProofs: [], method: 'GET', url: () => undefined };
+  const userWith = (claims: Record<string, unknown>, tokenType: 'jwt' | 'opaque' = 'jwt') =>
+    ({
+      sub: 'auth0|1',
+      scopes: [],
+      tokenType,
+      tokenHash: '0123456789ab',
+      claims: { iss: 'https://issuer/', sub: 'auth0|1', ...claims },
+    }) as never;
+  const reasonOf = (run: () => void): string | undefined => {
+    try {
+      run();
+      return undefined;
+    } catch (error) {
+      return (error as { reason?: string }).reason;
+    }
+  };
+
+  it.each<[string, Record<string, unknown>, 'jwt' | 'opaque', string | undefined]>([
+    ['an unbound token', {}, 'jwt', undefined],
+    [
+      'a token bound to a DPoP key',
+      { cnf: { jkt: 'thumbprint' } },
+      'jwt',
+      'sender_constrained_token',
+    ],
+    ['a cnf that is not an object', { cnf: 'x' }, 'jwt', 'unsupported_cnf'],
+    ['an unknown cnf member', { cnf: { kid: 'k' } }, 'jwt', 'unsupported_cnf'],
+    ['an opaque DPoP token without cnf', { token_type: 'DPoP' }, 'opaque', 'unsupported_cnf'],
+    [
+      'a token bound to a certificate the request did not present',
+      { cnf: { 'x5t#S256': 'A'.repeat(43) } },
+      'jwt',
+      'certificate_missing',
+    ],
+  ])('%s: %s', (_name, claims, tokenType, reason) => {
+    const { senders } = senderConstraint({});
+    expect(reasonOf(() => senders.checkUnprovenBinding(userWith(claims, tokenType), bearer))).toBe(
+      reason,
+    );
+    expect(
+      reasonOf(() => senders.checkUnprovenBinding(userWith(claims, tokenType), undefined)),
+    ).toBe(reason);
+  });
+
+  it('refuses a bearer presentation where DPoP is required, and a DPoP one that has no proof', () => {
+    const { senders } = senderConstraint({
+      mode: 'required',
+      publicBaseUrl: 'https://api.example.com',
+    });
+    expect(reasonOf(() => senders.checkUnprovenBinding(userWith({}), bearer))).toBe(
+      'dpop_required',
+    );
+    const allowed = senderConstraint({}).senders;
+    expect(reasonOf(() => allowed.checkUnprovenBinding(userWith({}), fromClientHost))).toBe(
+      'dpop_proof_missing',
+    );
+  });
+});

@@ -194,6 +194,13 @@ export class SenderConstraint {
    */
   checkUnprovenBinding(user: AuthUser, presentation: TokenPresentation | undefined): void {
     this.checkScheme(presentation);
+    // A DPoP request always has a proof by now (checkProof); refused rather than trusted if not.
+    if (presentation?.scheme === 'DPoP') {
+      throw new InvalidDpopProofError(
+        'dpop_proof_missing',
+        'The request uses the DPoP scheme but has no DPoP header: send a DPoP proof made for this request.',
+      );
+    }
     const { jkt, x5t } = confirmation(user, this.options.mtls?.mode !== 'disabled');
     // A token bound both ways must pass both checks: every confirmation it carries is checked.
     if (x5t !== undefined) checkCertificateBinding(x5t, presentation);

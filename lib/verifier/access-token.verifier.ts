@@ -109,9 +109,9 @@ export class AccessTokenVerifier {
   }
 
   /**
-   * Verifies a JWT access token with node:crypto, and offers it to the verified-token cache. Private:
-   * its user has not
-   * passed the binding check nor the module's claim rules (`verify` makes them).
+   * Verifies a JWT access token with node:crypto, and offers it to the verified-token cache.
+   * Private: its user has not passed the binding check nor the module's claim rules (`verify` makes
+   * them).
    */
   private async verifyJwt(token: string, digest: string | undefined): Promise<AuthUser> {
     const jwt = decodeJwt(token);
