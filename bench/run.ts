@@ -96,6 +96,18 @@ interface Series {
   p99: number[];
 }
 
+const emptySeries = (): Series => ({
+  cpu: [],
+  rate: [],
+  overhead: [],
+  ratio: [],
+  timesLimit: [],
+  limitRatio: [],
+  aboveCarrying: [],
+  p50: [],
+  p99: [],
+});
+
 const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (sorted.length - 1) * q;
@@ -297,17 +309,7 @@ async function main() {
       const openRate = rates.get('public')!;
       for (const scenario of scenarios) {
         const byScenario = results.get(server.app.name)!;
-        const series = byScenario.get(scenario) ?? {
-          cpu: [],
-          rate: [],
-          overhead: [],
-          ratio: [],
-          timesLimit: [],
-          limitRatio: [],
-          aboveCarrying: [],
-          p50: [],
-          p99: [],
-        };
+        const series = byScenario.get(scenario) ?? emptySeries();
         const cpu = cpuPerRequest.get(scenario)!;
         series.cpu.push(cpu);
         series.rate.push(rates.get(scenario)!);
@@ -336,17 +338,7 @@ async function main() {
   await ks.stop();
 
   const cacheMemory = IN_PROCESS ? measureCacheMemory(1_000_000) : undefined;
-  const none: Series = {
-    cpu: [],
-    rate: [],
-    overhead: [],
-    ratio: [],
-    timesLimit: [],
-    limitRatio: [],
-    aboveCarrying: [],
-    p50: [],
-    p99: [],
-  };
+  const none = emptySeries();
   // An app or scenario left out of the run (BENCH_APPS) has no figures: its lines read "—".
   const get = (app: string, scenario: Scenario) => results.get(app)?.get(scenario) ?? none;
   const rawMedian = median(raws);

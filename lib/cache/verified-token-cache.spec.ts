@@ -24,6 +24,16 @@ const entryOf = (sub: string, token: string, expiresAt = Infinity): VerifiedToke
   expiresAt,
 });
 
+/** Gives `claims` an own `__proto__` member, as JSON.parse makes of `{"__proto__": ...}`. */
+function withOwnProto(claims: object): void {
+  Object.defineProperty(claims, '__proto__', {
+    value: { admin: true },
+    enumerable: true,
+    configurable: true,
+    writable: true,
+  });
+}
+
 /** Offers the token twice: the doorkeeper admits a token on its second use. */
 function admit(cache: VerifiedTokenCache, token: string, entry: VerifiedToken): boolean {
   cache.set(tokenDigest(token), entry);
@@ -208,12 +218,7 @@ describe('VerifiedTokenCache', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
     const entry = entryOf('é', 't');
     entry.user.claims.name = 'Zoë 山田 😀 \ud800 "quoted" \\ \u2028 \n';
-    Object.defineProperty(entry.user.claims, '__proto__', {
-      value: { admin: true },
-      enumerable: true,
-      configurable: true,
-      writable: true,
-    });
+    withOwnProto(entry.user.claims);
     admit(cache, 't', entry);
     const found = get(cache, 't')!.user;
     expect(found.claims.name).toBe(entry.user.claims.name);
@@ -343,12 +348,7 @@ describe('VerifiedTokenCache', () => {
   it('gives back an own __proto__ member from the hot set as it was', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
     const entry = entryOf('p', 't');
-    Object.defineProperty(entry.user.claims, '__proto__', {
-      value: { admin: true },
-      enumerable: true,
-      configurable: true,
-      writable: true,
-    });
+    withOwnProto(entry.user.claims);
     admit(cache, 't', entry);
     for (let i = 0; i < 4; i++) {
       const found = get(cache, 't')!.user;
