@@ -58,10 +58,10 @@ export function minimumCacheBytes(maxEntries: number): number {
  * heap (whose sizing would multiply whatever lives there; only the small hot set below): `maxBytes`
  * is an index of typed arrays (an open-addressing table of at most `INDEX_BYTES_PER_ENTRY` ×
  * `maxEntries` bytes, keyed by the token's SHA-256, never the token itself) plus a store for the
- * rest, allocated once and written as a ring (its pages resident only once written). Each entry of the store is the token's digest and
- * its user as JSON; a lookup answers only an entry whose digest in the store is the one asked for,
- * and that the ring has not written over since, so that no fault of the index can answer another
- * token's user. Each request gets a user of its own: parsed from the store, or copied from the hot
+ * rest, allocated once and written as a ring (its pages resident only once written). Each entry of
+ * the store is the token's digest and its user as JSON; a lookup answers only an entry whose digest
+ * in the store is the one asked for, and that the ring has not written over since, so that no fault
+ * of the index can answer another token's user. Each request gets a user of its own: parsed from the store, or copied from the hot
  * set, a small bounded set of parsed users of entries asked for more than once (a copy costs a
  * third of a parse); an entry that leaves the index leaves the hot set too.
  *
@@ -90,8 +90,7 @@ export class VerifiedTokenCache {
    * Parsed users by the store position of their entry (each write has a position of its own, so a
    * position names one entry's bytes for good); never handed out, only copied. First entered first.
    */
-  private readonly hot = new Map<number, AuthUser>();
-  private readonly hotLengths = new Map<number, number>();
+  private readonly hot = new Map<number, { user: AuthUser; length: number }>();
   private hotBytes = 0;
   /** Positions (plus one) of entries parsed once, by slot: the hot set's doorkeeper. */
   private readonly hotSeen = new Float64Array(HOT_SEEN_SLOTS);
@@ -136,7 +135,7 @@ export class VerifiedTokenCache {
     }
     const position = this.position[slot];
     const parsed = this.hot.get(position);
-    const user = parsed === undefined ? this.parse(slot, position) : copyJson(parsed);
+    const user = parsed === undefined ? this.parse(slot, position) : copyJson(parsed.user);
     return { user, key: this.keys[this.keyRef[slot]], expiresAt: this.end[slot] };
   }
 
@@ -158,19 +157,17 @@ export class VerifiedTokenCache {
     while (this.hot.size >= HOT_ENTRIES || this.hotBytes + length > HOT_JSON_BYTES) {
       this.dropHot(this.hot.keys().next().value!);
     }
-    this.hot.set(position, user);
-    this.hotLengths.set(position, length);
+    this.hot.set(position, { user, length });
     this.hotBytes += length;
     return copyJson(user);
   }
 
   /** Forgets the parsed user of the entry written at `position`, if the hot set holds it. */
   private dropHot(position: number): void {
-    const length = this.hotLengths.get(position);
-    if (length === undefined) return;
+    const parsed = this.hot.get(position);
+    if (parsed === undefined) return;
     this.hot.delete(position);
-    this.hotLengths.delete(position);
-    this.hotBytes -= length;
+    this.hotBytes -= parsed.length;
   }
 
   /**
@@ -288,7 +285,6 @@ export class VerifiedTokenCache {
       this.keys.length = 0;
       this.keyIds.clear();
       this.hot.clear();
-      this.hotLengths.clear();
       this.hotBytes = 0;
       this.state.fill(EMPTY);
       this.used = 0;
@@ -314,9 +310,9 @@ export class VerifiedTokenCache {
       kept = live.sort((a, b) => this.position[b] - this.position[a]);
       kept = kept.slice(0, Math.max(0, Math.floor((this.maxEntries * 3) / 4)));
     }
-    const keptSlots = new Set(kept);
-    for (let slot = 0; slot <= this.mask; slot++) {
-      if (this.state[slot] === USED && !keptSlots.has(slot)) this.dropHot(this.position[slot]);
+    const keptPositions = new Set(kept.map((slot) => this.position[slot]));
+    for (const position of this.hot.keys()) {
+      if (!keptPositions.has(position)) this.dropHot(position);
     }
     const entries = kept.map((slot) => [
       this.tag[slot],

@@ -188,12 +188,27 @@ export class SenderConstraint {
   }
 
   /**
+   * What every presentation must pass, proof or not: the scheme DPoP's mode asks for, a `cnf` this
+   * API can check, and the certificate of a certificate-bound token. Returns the DPoP key the token
+   * is bound to (`cnf.jkt`), if any.
+   */
+  private boundKey(
+    user: AuthUser,
+    presentation: TokenPresentation | undefined,
+  ): string | undefined {
+    this.checkScheme(presentation);
+    const { jkt, x5t } = confirmation(user, this.options.mtls?.mode !== 'disabled');
+    // A token bound both ways must pass both checks: every confirmation it carries is checked.
+    if (x5t !== undefined) checkCertificateBinding(x5t, presentation);
+    return jkt;
+  }
+
+  /**
    * {@link checkBinding} for a token presented without a DPoP proof, which has nothing to wait for:
    * refuses a bearer token where DPoP is required, a token bound to a DPoP key, and a token bound
    * to a certificate the request did not present.
    */
   checkUnprovenBinding(user: AuthUser, presentation: TokenPresentation | undefined): void {
-    this.checkScheme(presentation);
     // A DPoP request always has a proof by now (checkProof); refused rather than trusted if not.
     if (presentation?.scheme === 'DPoP') {
       throw new InvalidDpopProofError(
@@ -201,10 +216,7 @@ export class SenderConstraint {
         'The request uses the DPoP scheme but has no DPoP header: send a DPoP proof made for this request.',
       );
     }
-    const { jkt, x5t } = confirmation(user, this.options.mtls?.mode !== 'disabled');
-    // A token bound both ways must pass both checks: every confirmation it carries is checked.
-    if (x5t !== undefined) checkCertificateBinding(x5t, presentation);
-    if (jkt !== undefined) {
+    if (this.boundKey(user, presentation) !== undefined) {
       throw new InvalidTokenError(
         'sender_constrained_token',
         'The access token is bound to a DPoP key (cnf.jkt) and cannot be used as a bearer token: ' +
@@ -224,10 +236,7 @@ export class SenderConstraint {
     proof: ParsedProof | undefined,
   ): Promise<void> {
     if (!proof) return this.checkUnprovenBinding(user, presentation);
-    this.checkScheme(presentation);
-    const { jkt, x5t } = confirmation(user, this.options.mtls?.mode !== 'disabled');
-    // A token bound both ways must pass both checks: every confirmation it carries is checked.
-    if (x5t !== undefined) checkCertificateBinding(x5t, presentation);
+    const jkt = this.boundKey(user, presentation);
     if (jkt === undefined) {
       throw new InvalidTokenError(
         'dpop_token_not_bound',
