@@ -180,6 +180,10 @@ describe.each(PLATFORMS)('DPoP-bound tokens (RFC 9449) (%s)', (platform) => {
       ['another scheme', (b: string) => b.replace('http:', 'https:') + '/private'],
       ['not a URL', () => 'private'],
       ['a percent-encoded reserved character', (b: string) => `${b}/priv%2Fate`],
+      [
+        'userinfo (RFC 9110 §4.2.4)',
+        (b: string) => b.replace('http://', 'http://user:pass@') + '/private',
+      ],
     ])('htu with %s', async (_name, htu) => {
       const token = bound();
       const proof = client.proof('GET', url(), token, { htu: htu(base) });
@@ -515,6 +519,26 @@ describe.each(PLATFORMS)('DPoP modes and URLs (%s)', (platform) => {
       expect((await call(undefined, `${base}/private`)).status).toBe(200);
     });
 
+    it.each([
+      ['the API origin', 'api.test.local', 'https://api.test.local'],
+      ['a loopback host', 'localhost', 'http://localhost'],
+      ['an unknown host', 'api.other.example', 'http://api.other.example'],
+    ])(
+      'never takes the path from a Host (%s): an unused proof for /scoped is refused on /private with 400',
+      async (_what, host, origin) => {
+        for (const tail of ['/scoped?', '/scoped#', '/scoped?x=']) {
+          // The attack: the proof was made for GET /scoped, and is sent to /private, with a Host
+          // that, pasted before the path, would make the URL read /scoped.
+          const res = await call(`${host}${tail}`, `${origin}/scoped`);
+          expect([res.status, res.body.error, res.body.reason]).toEqual([
+            400,
+            'invalid_request',
+            'invalid_host_header',
+          ]);
+        }
+      },
+    );
+
     it('refuses every DPoP request when no identifier is a URL and the Host is not loopback', async () => {
       const opaqueNamed = await createFixtureApp(
         { issuerUrl: ks.issuer, audience: ['urn:api:test'], protectedResource: false },
@@ -547,6 +571,18 @@ describe.each(PLATFORMS)('DPoP modes and URLs (%s)', (platform) => {
     expect(Number(full.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // The attack: once the cache is full, the first proof captured is replayed.
     expect((await call(captured)).body.reason).toBe('dpop_proof_replayed');
+  });
+
+  it('trustForwardedHeaders: an X-Forwarded-Host that is not host[:port] gets 400, never a path', async () => {
+    const trusting = await start({ trustForwardedHeaders: true });
+    const token = ks.token({ cnf: { jkt: client.jkt } });
+    const res = await request(trusting)
+      .get('/private')
+      .set('Authorization', `DPoP ${token}`)
+      .set('X-Forwarded-Proto', 'https')
+      .set('X-Forwarded-Host', 'api.example.com/scoped?')
+      .set('DPoP', client.proof('GET', 'https://api.example.com/scoped', token));
+    expect([res.status, res.body.reason]).toEqual([400, 'invalid_host_header']);
   });
 
   it('trustForwardedHeaders: htu from X-Forwarded-Proto and X-Forwarded-Host, and only then', async () => {

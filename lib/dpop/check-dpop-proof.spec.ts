@@ -54,4 +54,22 @@ describe('parseDpopProof: htu', () => {
   ])('refuses %s for %s', async (htu, url) => {
     expect(await htuAnswer(htu, url)).toBe('dpop_proof_htu');
   });
+
+  it.each([
+    'http://user:pass@host/x',
+    'http://user@host/x',
+    'http://@host/x',
+    'http://:@host/x',
+    'HTTP://u@HOST/x',
+    'http:\\\\u@host/x',
+  ])('refuses %s, an htu with userinfo (RFC 9110 §4.2.4: an error), saying so', async (htu) => {
+    const proof = client.proof('GET', htu, token);
+    const refusal = await parseDpopProof(proof, expectations(['http://host/x'])).catch(
+      (error: { reason: string; message: string }) => error,
+    );
+    expect(refusal).toMatchObject({
+      reason: 'dpop_proof_htu',
+      message: expect.stringMatching(/userinfo/),
+    });
+  });
 });

@@ -289,6 +289,15 @@ function checkHtu(htu: unknown, expected: ProofExpectations): void {
       `The DPoP proof's htu "${describeValue(htu ?? 'missing')}" is not an http(s) URL.`,
     );
   }
+  // RFC 9110 §4.2.4: userinfo in an http(s) URI from an untrusted source is an error, even empty
+  // ("http://@host"), which WHATWG URL parses to no username at all.
+  if (parsed.username || parsed.password || HAS_USERINFO.test(htu as string)) {
+    throw refused(
+      'dpop_proof_htu',
+      "The DPoP proof's htu has userinfo (user:password@ before the host), which an http(s) URL " +
+        'must not carry (RFC 9110 §4.2.4): make the proof for the URL requested, without it.',
+    );
+  }
   const proofUrl = normalizedUrl(parsed);
   const wanted = expected.urls.map((url) => parseHttpUrl(url)).filter((url) => url !== undefined);
   if (!wanted.some((url) => normalizedUrl(url) === proofUrl)) {
@@ -311,6 +320,8 @@ function parseHttpUrl(value: string): URL | undefined {
   }
 }
 
+/** An "@" in the authority: after the scheme's slashes (or backslashes), before the path. */
+const HAS_USERINFO = /^[a-z][a-z0-9+.-]*:[\\/]*[^\\/?#]*@/i;
 const PERCENT_ENCODED = /%([0-9A-Fa-f]{2})/g;
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 

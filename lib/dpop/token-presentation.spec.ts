@@ -1,3 +1,4 @@
+import type { InvalidRequestError } from '../errors/auth-error';
 import {
   headerValues,
   httpPresentation,
@@ -69,6 +70,64 @@ describe('requestUrl', () => {
     );
     expect(requestUrl(request({ headers: {} }), plain)).toBeUndefined();
     expect(requestUrl(request({ headers: { host: ' , x' } }), plain)).toBeUndefined();
+  });
+});
+
+describe('requestUrl and the Host header (RFC 9112 §3.2, RFC 3986 §3.2.2)', () => {
+  const refusal = (headers: PresentedRequest['headers'], trustForwardedHeaders = false) => {
+    try {
+      requestUrl(request({ url: '/api/me', headers }), { trustForwardedHeaders });
+    } catch (error) {
+      return {
+        status: (error as InvalidRequestError).status,
+        reason: (error as InvalidRequestError).reason,
+      };
+    }
+    return undefined;
+  };
+
+  it.each([
+    'api.example.com/api/public?',
+    'api.example.com/api/public#',
+    'api.example.com#x',
+    'localhost:3000/api/public?',
+    'user@api.example.com',
+    'api.example.com:80:81',
+    'api.example.com:port',
+    '[::1',
+    'api example.com',
+    'api.example.com\\x',
+  ])('refuses the Host %j with 400 invalid_request, never reading a path from it', (host) => {
+    expect(refusal({ host })).toEqual({ status: 400, reason: 'invalid_host_header' });
+  });
+
+  it('refuses a trusted X-Forwarded-Host, and HTTP/2 :authority, that is not host[:port]', () => {
+    expect(
+      refusal({ host: 'api.example.com', 'x-forwarded-host': 'api.example.com/x?' }, true),
+    ).toEqual({
+      status: 400,
+      reason: 'invalid_host_header',
+    });
+    expect(refusal({ ':authority': 'h2.example.com/x#' })).toEqual({
+      status: 400,
+      reason: 'invalid_host_header',
+    });
+  });
+
+  it('accepts every valid authority: names, IPv4, IPv6 literals, ports', () => {
+    for (const host of [
+      'api.example.com',
+      'API.example.com:8443',
+      '10.0.0.7:8080',
+      '[::1]:3000',
+      'my_host-1.internal',
+      'api.example.com:',
+    ]) {
+      expect(refusal({ host })).toBeUndefined();
+    }
+    expect(requestUrl(request({ url: '/api/me?x', headers: { host: '[::1]:3000' } }), plain)).toBe(
+      'http://[::1]:3000/api/me',
+    );
   });
 });
 

@@ -1,3 +1,5 @@
+import { InvalidRequestError } from '../errors/auth-error';
+import { describeValue } from '../token/describe-value';
 import type { ResolvedDpopOptions } from './dpop-options';
 
 /**
@@ -108,13 +110,29 @@ export function requestUrl(
     options.trustForwardedHeaders ? firstValue(request.headers[name]) : undefined;
   const encrypted = request.socket?.encrypted ?? request.raw?.socket?.encrypted;
   const scheme = forwarded('x-forwarded-proto') ?? (encrypted ? 'https' : 'http');
+  const forwardedHost = forwarded('x-forwarded-host');
   const host =
-    forwarded('x-forwarded-host') ??
-    firstValue(request.headers.host) ??
-    firstValue(request.headers[':authority']);
+    forwardedHost ?? firstValue(request.headers.host) ?? firstValue(request.headers[':authority']);
   if (!host || (scheme !== 'http' && scheme !== 'https')) return undefined;
+  // The path comes from the request target alone: a Host such as "api.example.com/other?" pasted
+  // before it would replace it (a proof made for /other accepted here).
+  if (!AUTHORITY.test(host)) {
+    const header = forwardedHost !== undefined ? 'X-Forwarded-Host' : 'Host';
+    throw new InvalidRequestError(
+      'invalid_host_header',
+      `Invalid ${header} header: "${describeValue(host, 80)}" is not a host[:port] (RFC 9112 §3.2, ` +
+        'RFC 3986 §3.2.2), so the URL this request was sent to cannot be told.',
+    );
+  }
   return `${scheme}://${host}${path}`;
 }
+
+/**
+ * RFC 3986 §3.2.2 `host [ ":" port ]`: an IP literal in brackets, or a reg-name (which covers IPv4)
+ * of unreserved, percent-encoded and sub-delims characters but the comma (a list separator in these
+ * headers). No "/", "?", "#", "@", "\\" or white space: nothing that would end the authority.
+ */
+const AUTHORITY = /^(?:\[[0-9a-f:.]+\]|(?:[a-z0-9\-._~!$&'()*+;=]|%[0-9a-f]{2})+)(?::[0-9]*)?$/;
 
 /** The path of an absolute-form request target (`GET http://host/path`, sent to proxies). */
 function absoluteFormPath(target: string): string | undefined {

@@ -20,6 +20,7 @@ export type AuthErrorReason =
   | 'missing_token'
   | 'malformed_authorization_header'
   | 'multiple_token_methods'
+  | 'invalid_host_header'
   | 'token_too_large'
   | 'not_a_jwt'
   | 'malformed_jwt'
