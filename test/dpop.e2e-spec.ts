@@ -337,6 +337,15 @@ describe.each(PLATFORMS)('DPoP-bound tokens (RFC 9449) (%s)', (platform) => {
       expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="api", error="invalid_token"/);
     });
 
+    it('accepts a bound token whose cnf has a member beside jkt (RFC 7800 §3.1, Keycloak)', async () => {
+      const token = ks.token({ cnf: { jkt: client.jkt, 'kc-jkt-type': 'DPoP' } });
+      const res = await send(token, client.proof('GET', `${base}/private`, token));
+      expect(res.status).toBe(200);
+      // And it is still bound: without its proof it is refused.
+      const bearer = await request(base).get('/private').set('Authorization', `Bearer ${token}`);
+      expect(bearer.body.reason).toBe('sender_constrained_token');
+    });
+
     it('an unbound token sent with the DPoP scheme', async () => {
       const token = ks.token();
       const res = await send(token, client.proof('GET', `${base}/private`, token));
@@ -346,6 +355,7 @@ describe.each(PLATFORMS)('DPoP-bound tokens (RFC 9449) (%s)', (platform) => {
 
     it.each([
       ['a cnf member it cannot check', { 'x5t#S256': 'abc' }],
+      ['only cnf members it does not understand', { jwk: { kty: 'EC' }, 'kc-jkt-type': 'DPoP' }],
       ['a cnf that is not an object', 'jkt'],
       ['an empty cnf', {}],
       ['a cnf.jkt that is not a string', { jkt: 42 }],

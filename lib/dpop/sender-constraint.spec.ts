@@ -1,4 +1,5 @@
 import { resolveDpopOptions, type DpopOptions, type ResolvedDpopOptions } from './dpop-options';
+import { resolveMtlsOptions, type ResolvedMtlsOptions } from '../mtls/mtls-options';
 import { SenderConstraint } from './sender-constraint';
 
 /** A SenderConstraint built with `dpop` and the API's identifiers, and the warnings it logs. */
@@ -94,7 +95,14 @@ describe('SenderConstraint.checkUnprovenBinding (a token presented without a DPo
       'sender_constrained_token',
     ],
     ['a cnf that is not an object', { cnf: 'x' }, 'jwt', 'unsupported_cnf'],
-    ['an unknown cnf member', { cnf: { kid: 'k' } }, 'jwt', 'unsupported_cnf'],
+    ['only cnf members it cannot check', { cnf: { kid: 'k', jwk: {} } }, 'jwt', 'unsupported_cnf'],
+    [
+      // RFC 7800 §3.1: members not understood are ignored (Keycloak's kc-jkt-type beside jkt).
+      'a DPoP key binding with an extra cnf member',
+      { cnf: { jkt: 'thumbprint', 'kc-jkt-type': 'DPoP' } },
+      'jwt',
+      'sender_constrained_token',
+    ],
     ['an opaque DPoP token without cnf', { token_type: 'DPoP' }, 'opaque', 'unsupported_cnf'],
     [
       'a token bound to a certificate the request did not present',
@@ -110,6 +118,24 @@ describe('SenderConstraint.checkUnprovenBinding (a token presented without a DPo
     expect(
       reasonOf(() => senders.checkUnprovenBinding(userWith(claims, tokenType), undefined)),
     ).toBe(reason);
+  });
+
+  it('never ignores a certificate binding it knows but has disabled (mtls.mode disabled)', () => {
+    const senders = new SenderConstraint({
+      mtls: resolveMtlsOptions({ mode: 'disabled' }) as ResolvedMtlsOptions,
+      clockToleranceSeconds: 0,
+      cache: { storeTimeoutMs: 100 },
+    });
+    const x5t = 'A'.repeat(43);
+    for (const cnf of [
+      { 'x5t#S256': x5t },
+      { 'x5t#S256': x5t, 'kc-jkt-type': 'x' },
+      { jkt: 't', 'x5t#S256': x5t },
+    ]) {
+      expect(reasonOf(() => senders.checkUnprovenBinding(userWith({ cnf }), bearer))).toBe(
+        'unsupported_cnf',
+      );
+    }
   });
 
   it('refuses a bearer presentation where DPoP is required, and a DPoP one that has no proof', () => {

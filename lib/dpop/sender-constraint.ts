@@ -292,14 +292,15 @@ function confirmation(user: AuthUser, certificates: boolean): { jkt?: string; x5
   if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) {
     throw unsupportedCnf('a cnf claim that is not an object');
   }
+  // RFC 7800 §3.1: members this API does not understand are ignored (Keycloak's kc-jkt-type beside
+  // jkt). A certificate binding it understands but has disabled is never ignored, and a cnf with no
+  // member it can check binds the token to something it cannot check: both refused.
   const members = Object.keys(cnf);
-  const unsupported = members.filter(
-    (name) => !SUPPORTED_CNF.has(name) || (name === 'x5t#S256' && !certificates),
-  );
-  if (unsupported.length > 0 || members.length === 0) {
-    throw unsupportedCnf(
-      `cnf member(s) ${unsupported.map((name) => describeValue(name, 40)).join(', ') || 'none'}`,
-    );
+  const checkable = members.filter((name) => SUPPORTED_CNF.has(name));
+  if ('x5t#S256' in cnf && !certificates) throw unsupportedCnf('cnf["x5t#S256"]');
+  if (checkable.length === 0) {
+    const named = members.slice(0, 5).map((name) => describeValue(name, 40));
+    throw unsupportedCnf(`cnf member(s) ${named.join(', ') || 'none'}`);
   }
   const { jkt, 'x5t#S256': x5t } = cnf as { jkt?: unknown; 'x5t#S256'?: unknown };
   if (jkt !== undefined && (typeof jkt !== 'string' || jkt === ''))
