@@ -372,6 +372,15 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
       }
     });
 
+    it('keeps the bare challenge for a token sent without a scheme, and says the scheme is missing', async () => {
+      const res = await raw(ks.token());
+      expect([res.status, res.body.error]).toEqual([401, 'missing_token']);
+      expect(res.headers['www-authenticate']).toBe(ks.bareChallenge);
+      expect(res.body.message).toBe(
+        'The Authorization header has no scheme: send it as `Authorization: Bearer <token>`.',
+      );
+    });
+
     it.each(['Bearer', 'Bearer ', 'Bearer a b', 'Bearer tok%en', 'Bearer "tok"', 'Bearer tok,en'])(
       'answers 400 invalid_request to %j',
       async (authorization) => {

@@ -240,6 +240,7 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   missing_token: false,
   malformed_authorization_header: false,
   multiple_token_methods: false,
+  invalid_host_header: false,
   token_too_large: false,
   not_a_jwt: true,
   malformed_jwt: true,

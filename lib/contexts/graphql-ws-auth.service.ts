@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
-import { AuthError, MissingTokenError } from '../errors/auth-error';
+import { AuthError } from '../errors/auth-error';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { attachToken } from '../token/attached-token';
-import { extractBearerToken } from '../token/extract-token';
+import { extractBearerToken, missingTokenError } from '../token/extract-token';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 import {
   connectionParamsTokenSource,
@@ -71,8 +71,9 @@ export class GraphqlWsAuth {
   readonly onConnect = async (context: GraphqlWsContext): Promise<boolean> => {
     let token: string | undefined;
     try {
-      token = extractBearerToken(connectionParamsTokenSource(context), this.options);
-      if (token === undefined) throw new MissingTokenError();
+      const source = connectionParamsTokenSource(context);
+      token = extractBearerToken(source, this.options);
+      if (token === undefined) throw missingTokenError(source);
       const user = await this.verifier.verify(token);
       attachToken(context, token);
       (context as { user?: unknown }).user = user;

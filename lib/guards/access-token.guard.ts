@@ -16,14 +16,14 @@ import {
   type GuardResponse,
 } from '../contexts/http.face';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
-import { AuthError, MissingTokenError, UnsupportedContextError } from '../errors/auth-error';
+import { AuthError, UnsupportedContextError } from '../errors/auth-error';
 import { authHttpException } from './auth-http-exception';
 import type { ChallengeOptions } from '../errors/www-authenticate';
 import { readRouteAuth, type RouteAuth } from './route-auth';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { UserinfoService } from '../opaque/userinfo.service';
 import { attachToken } from '../token/attached-token';
-import { extractAccessToken, type TokenSource } from '../token/extract-token';
+import { extractAccessToken, missingTokenError, type TokenSource } from '../token/extract-token';
 import { httpPresentation, type TokenPresentation } from '../dpop/token-presentation';
 import { writeHeader } from '../dpop/write-header';
 import { clientCertificate, type CertificateRequest } from '../mtls/client-certificate';
@@ -77,7 +77,7 @@ export class AccessTokenGuard implements CanActivate {
       if (extracted === undefined || token === undefined) {
         // Only a call with no token at all: a token that fails is refused on every route.
         if (anonymousAllowed) return true;
-        throw new MissingTokenError();
+        throw missingTokenError(source);
       }
       attachToken(carrier, token, face ? face.response?.(context) : this.getResponse(context));
       // Only DPoP is remembered (for the refusal's challenge): a Bearer request costs no entry.

@@ -16,7 +16,7 @@ import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
 import { attachedResponse, attachedToken, attachToken } from '../token/attached-token';
 import { classifyToken } from '../token/classify-token';
-import { extractBearerToken } from '../token/extract-token';
+import { extractBearerToken, missingTokenError } from '../token/extract-token';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
 /**
@@ -117,7 +117,7 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
       if (token === undefined) {
         const source = httpTokenSource(request as GuardRequest, this.options.allowQueryToken);
         token = extractBearerToken(source, this.options);
-        if (token === undefined) throw new MissingTokenError();
+        if (token === undefined) throw missingTokenError(source);
         attachToken(request, token, (request as { res?: object }).res);
       }
       // Passport's path takes bearer tokens only: where DPoP is required, none (before any crypto).

@@ -1,5 +1,10 @@
 import { InvalidRequestError } from '../errors/auth-error';
-import { extractBearerToken, type ExtractOptions, type TokenSource } from './extract-token';
+import {
+  extractBearerToken,
+  missingTokenError,
+  type ExtractOptions,
+  type TokenSource,
+} from './extract-token';
 
 const headerOnly: ExtractOptions = { allowQueryToken: false, maxTokenLength: 64 };
 const withQuery: ExtractOptions = { allowQueryToken: true, maxTokenLength: 64 };
@@ -104,5 +109,42 @@ describe('extractBearerToken', () => {
     ])('refuses %p with %s', (queryToken, reason) => {
       expect(refusal({ queryToken }, withQuery)).toMatchObject({ code: 'invalid_request', reason });
     });
+  });
+});
+
+describe('missingTokenError', () => {
+  it('says the scheme is missing when the Authorization header holds a bare token', () => {
+    for (const authorization of [
+      'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln',
+      ' abcdefghijklmnopq ',
+    ]) {
+      const error = missingTokenError({ authorization });
+      expect([error.status, error.code, error.reason]).toEqual([
+        401,
+        'missing_token',
+        'missing_token',
+      ]);
+      expect(error.message).toBe(
+        'The Authorization header has no scheme: send it as `Authorization: Bearer <token>`.',
+      );
+    }
+  });
+
+  it('names another scheme, bounded, and says which one to use', () => {
+    expect(missingTokenError({ authorization: 'Basic dXNlcjpwYXNz' }).message).toBe(
+      'The Authorization header uses the "Basic" scheme, which carries no access token here: ' +
+        'send `Authorization: Bearer <token>`.',
+    );
+    expect(
+      missingTokenError({ authorization: `${'X'.repeat(500)} y` }).message.length,
+    ).toBeLessThan(200);
+    expect(missingTokenError({ authorization: 'Basic' }).message).toMatch(/"Basic" scheme/);
+  });
+
+  it('keeps the given description, or the default, when there is no Authorization header', () => {
+    expect(missingTokenError({}).message).toBe(
+      'This route requires a bearer access token in the Authorization header.',
+    );
+    expect(missingTokenError({ authorization: '' }, 'Send a token.').message).toBe('Send a token.');
   });
 });

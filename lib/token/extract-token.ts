@@ -1,4 +1,5 @@
-import { InvalidRequestError } from '../errors/auth-error';
+import { InvalidRequestError, MissingTokenError } from '../errors/auth-error';
+import { describeValue } from './describe-value';
 
 /** RFC 6750 §2.1 `b64token`, which RFC 7235 calls token68. */
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -113,4 +114,27 @@ function checkToken(token: string, options: ExtractOptions, where: string): stri
     );
   }
   return token;
+}
+
+/** Longer first words are credentials, not a scheme name ("Basic", "Negotiate"): never echoed. */
+const MAX_SCHEME_LENGTH = 15;
+
+/**
+ * The refusal of a request that carries no access token (RFC 6750 §3.1: a 401 with a bare
+ * challenge), whose description says what its `Authorization` header got wrong, if it has one: a
+ * token sent without a scheme, or another scheme. `message` is said otherwise.
+ */
+export function missingTokenError(source: TokenSource, message?: string): MissingTokenError {
+  const header = source.authorization?.trim();
+  if (!header) return new MissingTokenError(message);
+  const scheme = header.split(/\s/, 1)[0];
+  if (scheme.length > MAX_SCHEME_LENGTH) {
+    return new MissingTokenError(
+      'The Authorization header has no scheme: send it as `Authorization: Bearer <token>`.',
+    );
+  }
+  return new MissingTokenError(
+    `The Authorization header uses the "${describeValue(scheme)}" scheme, which carries no ` +
+      'access token here: send `Authorization: Bearer <token>`.',
+  );
 }

@@ -2,10 +2,10 @@ import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, RESOLVED_AUTH_OPTIONS } from '../auth.constants';
 import type { AuthUser } from '../auth-user.interface';
-import { AuthError, IssuerUnavailableError, MissingTokenError } from '../errors/auth-error';
+import { AuthError, IssuerUnavailableError } from '../errors/auth-error';
 import type { ChallengeOptions } from '../errors/www-authenticate';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
-import { extractBearerToken, type TokenSource } from '../token/extract-token';
+import { extractBearerToken, missingTokenError, type TokenSource } from '../token/extract-token';
 import { tokenExpired } from '../token/validate-claims';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
@@ -99,10 +99,12 @@ export class HandshakeAuthenticator {
   ): Promise<{ user: AuthUser; token: string } | undefined> {
     if (access === 'public') return undefined;
     const { verifier, options } = this.parts;
-    const token = extractBearerToken(source(), options);
+    const tokenSource = source();
+    const token = extractBearerToken(tokenSource, options);
     if (token === undefined && access === 'optional') return undefined;
     if (token === undefined) {
-      throw new MissingTokenError(
+      throw missingTokenError(
+        tokenSource,
         'This WebSocket gateway requires a bearer access token in the handshake ' +
           '(socket.io: auth.token; otherwise the Authorization header).',
       );
