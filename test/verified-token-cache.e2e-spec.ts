@@ -114,7 +114,7 @@ describe.each(
   PLATFORMS.flatMap((platform) =>
     (['on', 'off'] as const).map((cache) => [platform, cache] as const),
   ),
-)('a removed key with the verified-token cache %s, %s', (platform, cache) => {
+)('a key removed from the JWKS (%s, verified-token cache %s)', (platform, cache) => {
   let ks: KeyServer;
   let app: INestApplication;
   let offsetMs: number;
