@@ -82,4 +82,30 @@ describe('JwksKeyStore', () => {
     expect(ks.fetches.jwks).toBe(2);
     await expect(keys.getKey(header(first.kid!))).rejects.toMatchObject({ reason: 'unknown_kid' });
   });
+
+  it("says a cached token's key is due for the refresh getKey would start, by the clock read at each use", async () => {
+    const keys = store({ maxAgeMs: 600_000, refetchCooldownMs: 30_000 });
+    const key = await keys.getKey(header(ks.key.kid!));
+    const other = generateKey('RS256').privateKey;
+    const fetchedAt = Date.now();
+    expect([keys.keyStanding(key), keys.keyStanding(other)]).toEqual(['current', 'gone']);
+    const later = fetchedAt + 600_000 + 1000;
+    jest.spyOn(Date, 'now').mockImplementation(() => later);
+    try {
+      expect([keys.keyStanding(key), keys.keyStanding(other)]).toEqual(['due', 'due']);
+      // getKey starts the refresh (once); while it runs, and after it failed within the cooldown,
+      // the stale set answers.
+      ks.mode = 'error500';
+      await expect(keys.getKey(header(ks.key.kid!))).resolves.toBe(key);
+      expect(keys.keyStanding(key)).toBe('current');
+      for (let i = 0; i < 100 && warnings.length === 0; i++) await sleep(10);
+      expect([warnings.length, ks.fetches.jwks]).toEqual([1, 2]);
+      expect(keys.keyStanding(key)).toBe('current');
+      expect(keys.keyStanding(key, later + 30_000 + 1)).toBe('due');
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

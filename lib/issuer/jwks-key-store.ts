@@ -23,7 +23,7 @@ export interface CachedKey {
 interface KeySet {
   byKid: Map<string, CachedKey>;
   all: CachedKey[];
-  /** Every key object of the set, for `isCurrent`. */
+  /** Every key object of the set, for `keyStanding`. */
   objects: Set<KeyObject>;
   fetchedAt: number;
   /** Which fetch produced the set (1 for the first started): tells a fresh set from an old one. */
@@ -59,6 +59,9 @@ export interface KeyStoreHealth {
   /** Why the last fetch failed, when this check made or shared one that failed. */
   error?: string;
 }
+
+/** See `JwksKeyStore.keyStanding`. */
+export type KeyStanding = 'current' | 'gone' | 'due';
 
 export interface KeyStoreLogger {
   warn(message: string): void;
@@ -98,9 +101,18 @@ export class JwksKeyStore {
     return found.key;
   }
 
-  /** Whether `key` is still in the issuer's current key set. */
-  isCurrent(key: KeyObject): boolean {
-    return this.keys?.objects.has(key) ?? false;
+  /**
+   * Whether a token `key` verified before may be answered again without its checks, at `now`: the
+   * key is in the key set (`'current'`) or not (`'gone'`), by the set `getCachedKey` would read;
+   * `'due'` when that set is due for the refresh `getKey` starts, so that the caller asks `getKey`
+   * (as for a token it never saw) and the answer is the one it would get without its cache.
+   * Numbers compared, no promise: the cached path's cost.
+   */
+  keyStanding(key: KeyObject, now = Date.now()): KeyStanding {
+    const set = this.keys;
+    if (!set) return 'gone';
+    if (this.needsRefresh(set, now)) return 'due';
+    return set.objects.has(key) ? 'current' : 'gone';
   }
 
   /** The key that verifies a token with this header, or a refusal saying why there is none. */
@@ -152,8 +164,7 @@ export class JwksKeyStore {
     };
   }
 
-  private needsRefresh(set: KeySet): boolean {
-    const now = Date.now();
+  private needsRefresh(set: KeySet, now = Date.now()): boolean {
     return (
       !this.inflight &&
       now - set.fetchedAt > this.config.maxAgeMs &&

@@ -34,9 +34,9 @@ describe('TrustedIssuers (the locks behind the header check)', () => {
       reason: 'alg_not_allowed',
     });
     await expect(issuers.key(issuers.first, { alg: 'HS256' })).resolves.toBe(secret);
-    expect(issuers.isCurrent('https://tenant.example.com/', secret)).toBe(true);
+    expect(issuers.keyStanding('https://tenant.example.com/', secret)).toBe('current');
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    expect(issuers.isCurrent('https://tenant.example.com/', publicKey)).toBe(false);
+    expect(issuers.keyStanding('https://tenant.example.com/', publicKey)).toBe('gone');
     await expect(issuers.health()).resolves.toEqual([]);
   });
 });

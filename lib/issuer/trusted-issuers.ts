@@ -5,7 +5,7 @@ import { isHmacAlgorithm, type CheckedHeader } from '../token/check-jwt-header';
 import { describeValue } from '../token/describe-value';
 import { issuerMismatch, type ClaimPolicy } from '../token/validate-claims';
 import type { IssuerDiscovery } from './issuer-discovery';
-import type { JwksKeyStore, KeyStoreHealth } from './jwks-key-store';
+import type { JwksKeyStore, KeyStanding, KeyStoreHealth } from './jwks-key-store';
 import type { ResolvedIssuer } from './resolve-issuers';
 
 /** How the discovery and the key store of one issuer are made (by the module, with its limits). */
@@ -145,11 +145,14 @@ export class TrustedIssuers {
     return trusted.keys.getKey(header);
   }
 
-  /** Whether `key` still verifies tokens of the issuer named `iss` (for the verified-token cache). */
-  isCurrent(iss: unknown, key: KeyObject): boolean {
-    if (this.secret) return key === this.secret;
+  /**
+   * Whether `key` still verifies tokens of the issuer named `iss`, at `now`, for the verified-token
+   * cache: see `JwksKeyStore.keyStanding` (`'due'`: verify the token as if uncached).
+   */
+  keyStanding(iss: unknown, key: KeyObject, now = Date.now()): KeyStanding {
+    if (this.secret) return key === this.secret ? 'current' : 'gone';
     const trusted = this.several ? this.find(iss) : this.first;
-    return trusted?.keysIfMade?.isCurrent(key) ?? false;
+    return trusted?.keysIfMade?.keyStanding(key, now) ?? 'gone';
   }
 
   /**

@@ -4,6 +4,7 @@ import type { TrustedIssuers } from '../issuer/trusted-issuers';
 import type { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
 import { resolveAuthOptions } from '../resolve-auth-options';
 import type { ScopeRequirement } from '../token/scopes';
+import { FAKE_TIMERS, settlesWithin } from '../../test/support/fake-timers';
 import { AccessTokenVerifier } from './access-token.verifier';
 
 const verifier = new AccessTokenVerifier(
@@ -57,4 +58,28 @@ describe('AccessTokenVerifier.checkScopes', () => {
       verifier.checkScopes(user(['admin']), [{ mode: 'any', scopes: ['read:messages', 'admin'] }]),
     ).not.toThrow();
   });
+});
+
+describe('AccessTokenVerifier.verify under fake timers', () => {
+  it.each(FAKE_TIMERS)(
+    'settles when fake timers (%s) were installed before the library loaded',
+    async (_, install) => {
+      const uninstall = install();
+      try {
+        let fresh!: typeof import('./access-token.verifier');
+        jest.isolateModules(() => {
+          fresh = jest.requireActual('./access-token.verifier');
+        });
+        const verifying = new fresh.AccessTokenVerifier(
+          resolveAuthOptions({ issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api' }),
+          {} as TrustedIssuers,
+          { enabled: false } as OpaqueTokenVerifier,
+        ).verify('not-a-jwt');
+        await expect(settlesWithin(verifying)).resolves.toBe('settled');
+        await expect(verifying).rejects.toMatchObject({ reason: 'not_a_jwt' });
+      } finally {
+        uninstall();
+      }
+    },
+  );
 });

@@ -208,14 +208,19 @@ export class AccessTokenVerifier {
     return user;
   }
 
+  /**
+   * The cached user of a token while its key is current. When the issuer's key set is due for a
+   * refresh, undefined (the entry kept): the token is then verified as without the cache, which
+   * starts the refresh and answers as the uncached path does at that moment.
+   */
   private cachedByDigest(digest: string): AuthUser | undefined {
-    const entry = this.verified?.get(digest);
+    const now = Date.now();
+    const entry = this.verified?.get(digest, now);
     if (!entry) return undefined;
-    if (!this.issuers.isCurrent(entry.user.claims.iss, entry.key)) {
-      this.verified!.delete(digest);
-      return undefined;
-    }
-    return entry.user;
+    const standing = this.issuers.keyStanding(entry.user.claims.iss, entry.key, now);
+    if (standing === 'current') return entry.user;
+    if (standing === 'gone') this.verified!.delete(digest);
+    return undefined;
   }
 
   /**

@@ -1,8 +1,17 @@
-import timers = require('node:timers');
+import { FAKE_TIMERS as FAKES, settlesWithin } from '../../test/support/fake-timers';
 import { MAX_TURN_BATCH, turnBatch } from './turn-batch';
 
 /** Resolves after the check phase of the loop turn in which it is called. */
 const afterThisTurn = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+
+/** turn-batch loaded afresh: as a suite imports it after its setup file installed fake timers. */
+function loadAfresh(): typeof import('./turn-batch') {
+  let loaded!: typeof import('./turn-batch');
+  jest.isolateModules(() => {
+    loaded = jest.requireActual('./turn-batch');
+  });
+  return loaded;
+}
 
 describe('turnBatch', () => {
   it('lets the callers of one turn go on together, in the check phase, before later immediates', async () => {
@@ -46,52 +55,42 @@ describe('turnBatch', () => {
     expect(order).toEqual(['overflow', 'batch']);
   });
 
-  it("is not held back by Jest's fake timers", async () => {
-    jest.useFakeTimers();
-    try {
-      await expect(turnBatch()).resolves.toBeUndefined();
-    } finally {
-      jest.useRealTimers();
-    }
-  });
+  it.each(FAKES)(
+    'is not held back by fake timers (%s) installed after it loaded',
+    async (_, install) => {
+      const uninstall = install();
+      try {
+        await expect(settlesWithin(turnBatch())).resolves.toBe('settled');
+      } finally {
+        uninstall();
+      }
+      await expectBatching(turnBatch);
+    },
+  );
 
-  it("goes on at once while node:timers' setImmediate is replaced (sinon's and vitest's fake timers)", async () => {
-    // What @sinonjs/fake-timers' install() does: node:timers' own function replaced by one whose
-    // callbacks run only when the fake clock is advanced (here: never).
-    const real = timers.setImmediate;
-    const held: Array<() => void> = [];
-    (timers as { setImmediate: unknown }).setImmediate = (callback: () => void) => {
-      held.push(callback);
-    };
-    try {
-      await expect(turnBatch()).resolves.toBeUndefined();
-      expect(held).toEqual([]);
-    } finally {
-      (timers as { setImmediate: unknown }).setImmediate = real;
-    }
-    // And batches as before once the fake is gone.
-    const order: string[] = [];
-    const next = turnBatch().then(() => order.push('batch'));
-    order.push('synchronous');
-    await next;
-    expect(order).toEqual(['synchronous', 'batch']);
-  });
-
-  it('goes on at once after fake timers that were on when it loaded are gone', async () => {
-    const real = timers.setImmediate;
-    (timers as { setImmediate: unknown }).setImmediate = () => undefined;
-    let loaded!: typeof import('./turn-batch');
-    try {
-      jest.isolateModules(() => {
-        loaded = jest.requireActual('./turn-batch');
-      });
-    } finally {
-      (timers as { setImmediate: unknown }).setImmediate = real;
-    }
-    const outcome = await Promise.race([
-      loaded.turnBatch().then(() => 'resolved'),
-      new Promise((resolve) => setTimeout(() => resolve('held back'), 500)),
-    ]);
-    expect(outcome).toBe('resolved');
-  });
+  it.each(FAKES)(
+    'is not held back by fake timers (%s) installed before it loaded',
+    async (_, install) => {
+      const uninstall = install();
+      let loaded: typeof import('./turn-batch');
+      try {
+        loaded = loadAfresh();
+        await expect(settlesWithin(loaded.turnBatch())).resolves.toBe('settled');
+      } finally {
+        uninstall();
+      }
+      // And batches once they are gone.
+      await expectBatching(loaded.turnBatch);
+    },
+  );
 });
+
+/** `batch` resolves in the check phase, not at once: it batches. */
+async function expectBatching(batch: () => Promise<void>): Promise<void> {
+  const order: string[] = [];
+  const next = batch().then(() => order.push('batch'));
+  await Promise.resolve();
+  order.push('microtasks done');
+  await next;
+  expect(order).toEqual(['microtasks done', 'batch']);
+}

@@ -6,13 +6,6 @@ import timers = require('node:timers');
  */
 export const MAX_TURN_BATCH = 1024;
 
-/**
- * `node:timers`' `setImmediate` as it was when this module loaded. Fake timers (sinon's, vitest's)
- * replace the module's function; while they do, callers go on at once rather than wait for a
- * check phase that a fake clock may never reach.
- */
-const onCheckPhase = timers.setImmediate;
-
 let waiting: Array<() => void> = [];
 
 /**
@@ -24,13 +17,24 @@ let waiting: Array<() => void> = [];
  * request's HTTP work has evicted them; in a batch only the first finds them cold.
  */
 export function turnBatch(): Promise<void> {
-  if (waiting.length >= MAX_TURN_BATCH || timers.setImmediate !== onCheckPhase) {
-    return Promise.resolve();
-  }
+  // Read at each call, whatever was in place when this module loaded.
+  const onCheckPhase = timers.setImmediate;
+  if (waiting.length >= MAX_TURN_BATCH || isFake(onCheckPhase)) return Promise.resolve();
   return new Promise((resolve) => {
     if (waiting.length === 0) onCheckPhase(release);
     waiting.push(resolve);
   });
+}
+
+/**
+ * Whether `setImmediate` is a test's fake, whose callbacks run only when a fake clock is advanced
+ * (so a caller waiting for it could wait forever): @sinonjs/fake-timers, which sinon, Jest's modern
+ * timers and vitest all use, marks each function it installs with its `clock`; Jest's mocks (its
+ * legacy timers, `jest.spyOn`) carry `_isMockFunction`. A wrapper that still calls the real one
+ * (an APM's) carries neither, and batches.
+ */
+function isFake(setImmediate: object): boolean {
+  return 'clock' in setImmediate || '_isMockFunction' in setImmediate;
 }
 
 function release(): void {
