@@ -259,6 +259,7 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   issuer_mismatch: true,
   missing_claim: true,
   invalid_claim: true,
+  claims_too_deep: true,
   token_expired: true,
   token_not_yet_valid: true,
   insufficient_scope: false,

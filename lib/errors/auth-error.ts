@@ -39,6 +39,7 @@ export type AuthErrorReason =
   | 'issuer_mismatch'
   | 'missing_claim'
   | 'invalid_claim'
+  | 'claims_too_deep'
   | 'token_expired'
   | 'token_not_yet_valid'
   | 'insufficient_scope'
