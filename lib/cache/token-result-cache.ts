@@ -291,6 +291,7 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   dpop_proof_iat: false,
   dpop_proof_jti: false,
   dpop_proof_replayed: false,
+  dpop_replay_share_exceeded: false,
   dpop_proof_ath: false,
   dpop_key_mismatch: false,
   dpop_nonce_required: false,

@@ -70,6 +70,7 @@ export type AuthErrorReason =
   | 'dpop_proof_iat'
   | 'dpop_proof_jti'
   | 'dpop_proof_replayed'
+  | 'dpop_replay_share_exceeded'
   | 'dpop_proof_ath'
   | 'dpop_key_mismatch'
   | 'dpop_nonce_required'
