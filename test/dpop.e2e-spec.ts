@@ -569,18 +569,68 @@ describe.each(PLATFORMS)('DPoP modes and URLs (%s)', (platform) => {
 
   it('a full replay cache (no cache.store) refuses new proofs with 503, never forgets a jti', async () => {
     const base = await start({ maxReplayEntries: 100 });
-    const token = ks.token({ cnf: { jkt: client.jkt } });
-    const call = (proof: string) =>
+    // Two keys fill it, each with its share (half of the capacity).
+    const keys = [client, new DpopKey()];
+    const tokens = keys.map((key) => ks.token({ cnf: { jkt: key.jkt } }));
+    const call = (token: string, proof: string) =>
       request(base).get('/private').set('Authorization', `DPoP ${token}`).set('DPoP', proof);
-    const captured = client.proof('GET', `${base}/private`, token);
-    expect((await call(captured)).status).toBe(200);
-    for (let i = 1; i < 100; i++)
-      expect((await call(client.proof('GET', `${base}/private`, token))).status).toBe(200);
-    const full = await call(client.proof('GET', `${base}/private`, token));
+    const captured = client.proof('GET', `${base}/private`, tokens[0]);
+    expect((await call(tokens[0], captured)).status).toBe(200);
+    for (let i = 1; i < 100; i++) {
+      const token = tokens[i % 2];
+      const proof = keys[i % 2].proof('GET', `${base}/private`, token);
+      expect((await call(token, proof)).status).toBe(200);
+    }
+    const third = new DpopKey();
+    const token = ks.token({ cnf: { jkt: third.jkt } });
+    const full = await call(token, third.proof('GET', `${base}/private`, token));
     expect([full.status, full.body.reason]).toEqual([503, 'replay_cache_full']);
     expect(Number(full.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // The attack: once the cache is full, the first proof captured is replayed.
-    expect((await call(captured)).body.reason).toBe('dpop_proof_replayed');
+    expect((await call(tokens[0], captured)).body.reason).toBe('dpop_proof_replayed');
+  });
+
+  it("one key's flood of proofs (no cache.store) is refused for that key alone, 401 dpop_replay_share_exceeded", async () => {
+    const base = await start({ maxReplayEntries: 100 });
+    const { generateKeyPair, generateProof, calculateThumbprint } = await import('dpop');
+    const holder = async () => {
+      const keyPair = await generateKeyPair('ES256');
+      const token = ks.token({ cnf: { jkt: await calculateThumbprint(keyPair.publicKey) } });
+      return async () => {
+        const proof = rememberToken(
+          await generateProof(keyPair, `${base}/private`, 'GET', undefined, token),
+        );
+        const res = await request(base)
+          .get('/private')
+          .set('Authorization', `DPoP ${token}`)
+          .set('DPoP', proof);
+        return { status: res.status, reason: res.body.reason as string | undefined, res };
+      };
+    };
+    const [flooder, busy, late] = await Promise.all([holder(), holder(), holder()]);
+    const flood: Array<{ status: number; reason?: string }> = [];
+    const busyAnswers: number[] = [];
+    // 160 proofs of one key within seconds, 20 of a busy honest key among them.
+    for (let i = 0; i < 160; i++) {
+      const { status, reason } = await flooder();
+      flood.push({ status, reason });
+      if (i % 8 === 0) busyAnswers.push((await busy()).status);
+    }
+    // A key first seen after the flood finds room.
+    const lateAnswers: number[] = [];
+    for (let i = 0; i < 3; i++) lateAnswers.push((await late()).status);
+    expect({ busy: busyAnswers, late: lateAnswers }).toEqual({
+      busy: new Array(20).fill(200),
+      late: [200, 200, 200],
+    });
+    expect(flood.slice(0, 50).every((answer) => answer.status === 200)).toBe(true);
+    expect(flood.slice(50)).toEqual(
+      new Array(110).fill({ status: 401, reason: 'dpop_replay_share_exceeded' }),
+    );
+    const refused = await flooder();
+    expect(refused.res.headers['www-authenticate']).toMatch(
+      /^DPoP realm="api", error="invalid_dpop_proof", error_description="[^"]+"/,
+    );
   });
 
   it('trustForwardedHeaders: an X-Forwarded-Host that is not host[:port] gets 400, never a path', async () => {

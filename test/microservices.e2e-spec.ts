@@ -17,8 +17,11 @@ import {
   type AuthModuleOptions,
   type AuthUser,
 } from '../lib';
+import { connect } from 'node:net';
+import { claimEquals } from '../lib';
 import { freePort } from './support/free-port';
-import { KeyServer } from './support/key-server';
+import { KeyServer, signRaw } from './support/key-server';
+import { rememberToken } from './support/log-capture';
 
 const runs: string[] = [];
 
@@ -53,6 +56,7 @@ class RpcController {
 interface Service {
   app: INestMicroservice;
   client: ClientProxy;
+  port: number;
   /** The `authorization` metadata the next messages carry (TCP `getMetadata()`). */
   metadata?: string;
 }
@@ -80,7 +84,7 @@ async function startService(options: AuthModuleOptions): Promise<Service> {
     transport: Transport.TCP,
     options: { host: '127.0.0.1', port },
   });
-  const service: Service = { app, client };
+  const service: Service = { app, client, port };
   // TCP metadata came with NestJS 12; on 11 only the payload carries a token.
   if (TCP_METADATA) {
     client.setOnDispatchHook((packet) => {
@@ -89,6 +93,32 @@ async function startService(options: AuthModuleOptions): Promise<Service> {
   }
   await client.connect();
   return service;
+}
+
+/** JSON text of arrays nested `depth` deep around `inner` (JSON.stringify would overflow). */
+const nestedJson = (depth: number, inner = '"x"') => '['.repeat(depth) + inner + ']'.repeat(depth);
+
+/**
+ * One message sent over TCP as Nest's framing has it (`<length>#<json>`), from JSON text written by
+ * hand: Nest's client cannot send what JSON.stringify cannot serialise. Resolves with the reply.
+ */
+async function sendRawFrame(service: Service, json: string): Promise<Record<string, unknown>> {
+  const socket = connect(service.port, '127.0.0.1');
+  let received = '';
+  try {
+    return await new Promise((resolve, reject) => {
+      socket.on('error', reject);
+      socket.on('data', (chunk) => {
+        received += chunk.toString('utf8');
+        const at = received.indexOf('#');
+        if (at < 0 || received.length - at - 1 < Number(received.slice(0, at))) return;
+        resolve(JSON.parse(received.slice(at + 1)) as Record<string, unknown>);
+      });
+      socket.write(`${json.length}#${json}`);
+    });
+  } finally {
+    socket.destroy();
+  }
 }
 
 async function stopService({ app, client }: Service): Promise<void> {
@@ -190,6 +220,69 @@ describe('microservices (TCP)', () => {
       refused: expect.objectContaining({ status: 400, reason: 'multiple_token_methods' }),
     });
     expect(runs).toEqual([]);
+  });
+
+  it('refuses an authorization of arrays nested 20,000 deep (400), and goes on serving', async () => {
+    const token = JSON.stringify(`Bearer ${ks.token()}`);
+    for (const depth of [20_000, 2]) {
+      const data = `{"authorization":${nestedJson(depth, token)}}`;
+      const reply = await sendRawFrame(
+        service,
+        `{"pattern":"whoami","data":${data},"id":"d${depth}"}`,
+      );
+      expect(reply).toMatchObject({
+        id: `d${depth}`,
+        err: expect.objectContaining({
+          status: 400,
+          error: 'invalid_request',
+          reason: 'malformed_authorization_header',
+        }),
+      });
+    }
+    expect(runs).toEqual([]);
+    expect(await send(service, 'whoami', { authorization: [`Bearer ${ks.token()}`] })).toEqual({
+      answer: { sub: 'auth0|user-1', scopes: ['read:messages'] },
+    });
+  });
+
+  it('refuses a token whose claims nest 20,000 deep (401 claims_too_deep), on every offer', async () => {
+    const deep = await startService({
+      issuerUrl: ks.issuer,
+      audience: ks.audience,
+      maxTokenLength: 65_536,
+      claimRules: [claimEquals('org', 'acme')],
+    });
+    try {
+      const iat = now();
+      const claims = {
+        iss: ks.issuer,
+        sub: 'auth0|deep',
+        aud: ks.audience,
+        iat,
+        exp: iat + 600,
+      };
+      const payload = `${JSON.stringify({ ...claims, org: 'acme' }).slice(0, -1)},"deep":${nestedJson(20_000, '1')}}`;
+      const { alg, kid, privateKey } = ks.key;
+      const token = rememberToken(signRaw({ alg, typ: 'at+jwt', kid }, payload, privateKey));
+      // Three offers: the verified-token cache keeps a token from its second offer on.
+      for (let i = 0; i < 3; i++)
+        expect(await send(deep, 'whoami', { authorization: `Bearer ${token}` })).toEqual({
+          refused: expect.objectContaining({
+            status: 401,
+            error: 'invalid_token',
+            reason: 'claims_too_deep',
+          }),
+        });
+      // 32 levels are claims like any other.
+      const shallow = `${JSON.stringify({ ...claims, org: 'acme' }).slice(0, -1)},"deep":${nestedJson(31, '1')}}`;
+      const fine = rememberToken(signRaw({ alg, typ: 'at+jwt', kid }, shallow, privateKey));
+      expect(await send(deep, 'whoami', { authorization: `Bearer ${fine}` })).toMatchObject({
+        answer: { sub: 'auth0|deep' },
+      });
+      expect(runs).toEqual(['whoami']);
+    } finally {
+      await stopService(deep);
+    }
   });
 
   it('refuses a token without the scope a handler requires', async () => {

@@ -53,6 +53,16 @@ describe('VerifiedTokenCache', () => {
     expect(get(cache, 't1')).toEqual(entry);
   });
 
+  it('declines a user it cannot serialise (claims nested 20,000 deep) rather than throw', () => {
+    const cache = new VerifiedTokenCache({ maxEntries: 10, maxBytes: 1_000_000 });
+    const entry = entryOf('deep', 't-deep');
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    entry.user.claims.deep = deep;
+    expect(admit(cache, 't-deep', entry)).toBe(false);
+    expect(get(cache, 't-deep')).toBeUndefined();
+  });
+
   it('never lets a flood of tokens used once into the cache', () => {
     const cache = new VerifiedTokenCache({ maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 });
     for (let i = 0; i < 20_000; i++) {

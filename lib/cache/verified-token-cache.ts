@@ -185,6 +185,7 @@ export class VerifiedTokenCache {
     }
     // JSON with every non-ASCII character escaped, so that one byte holds one character.
     const json = asciiJson(entry.user);
+    if (json === undefined) return false;
     const size = this.store.length;
     const bytes = DIGEST_LENGTH + json.length;
     if (digest.length !== DIGEST_LENGTH || bytes > size / 4) return false;
@@ -344,8 +345,14 @@ const DOORKEEPER_SLOTS = 65_536;
 const HAS_NON_ASCII = /[\u0080-\uffff]/;
 const NON_ASCII = /[\u0080-\uffff]/g;
 
-function asciiJson(value: unknown): string {
-  const json = JSON.stringify(value);
+/** The JSON text of `value`, or `undefined` when it cannot be serialised (not kept, then). */
+function asciiJson(value: unknown): string | undefined {
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
   return HAS_NON_ASCII.test(json)
     ? json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     : json;

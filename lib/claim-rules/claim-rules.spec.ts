@@ -202,6 +202,18 @@ describe('claim rules', () => {
     });
   });
 
+  it('refuses claims nested deeper than 32 levels (401 claims_too_deep) before freezing them', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20_000; i++) deep = { inner: deep };
+    const rule = claimCheck(() => true, 'anything');
+    const error = refusal(() => enforceClaimRules(user({ deep }), [rule], 'route', logger));
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    expect(error).toMatchObject({ status: 401, reason: 'claims_too_deep' });
+    let fine: unknown = 'x';
+    for (let i = 0; i < 31; i++) fine = [fine];
+    expect(() => enforceClaimRules(user({ fine }), [rule], 'route', logger)).not.toThrow();
+  });
+
   it('refuses opaque tokens checked through userinfo (no claims), naming why', () => {
     const opaque = user({ email: 'a@b' }, 'opaque');
     const error = refusal(() =>

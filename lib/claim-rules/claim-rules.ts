@@ -1,6 +1,7 @@
 import type { AuthUser } from '../auth-user.interface';
 import { AuthError, InvalidTokenError } from '../errors/auth-error';
 import { copyJson } from '../token/copy-json';
+import { claimsTooDeep, MAX_JSON_DEPTH } from '../token/json-depth';
 import { describeValue } from '../token/describe-value';
 
 /** The claims a rule reads: a frozen copy of the token's, so that no rule changes the user's. */
@@ -169,9 +170,11 @@ function refusal(status: 401 | 403, message: string): AuthError {
     : new ClaimRuleError(message);
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes claims to the bottom; refuses (401) claims deeper than parsing lets through. */
+function deepFreeze<T>(value: T, depth = 1): T {
   if (typeof value === 'object' && value !== null) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
+    if (depth > MAX_JSON_DEPTH) throw claimsTooDeep();
+    for (const inner of Object.values(value)) deepFreeze(inner, depth + 1);
     Object.freeze(value);
   }
   return value;

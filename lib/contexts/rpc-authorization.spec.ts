@@ -63,4 +63,19 @@ describe('defaultRpcAuthorization', () => {
       InvalidRequestError,
     );
   });
+
+  it.each([2, 20_000])(
+    'refuses a list nested %i deep as not text (400), without recursing into it',
+    (depth) => {
+      let entry: unknown = value;
+      for (let i = 0; i < depth; i++) entry = [entry];
+      for (const [data, context] of [
+        [{ authorization: entry }, undefined],
+        [{}, { getMetadata: () => ({ authorization: entry }) }],
+      ])
+        expect(() => defaultRpcAuthorization(data, context)).toThrow(
+          expect.objectContaining({ status: 400, reason: 'malformed_authorization_header' }),
+        );
+    },
+  );
 });

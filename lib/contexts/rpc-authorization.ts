@@ -68,14 +68,22 @@ function fromHeaderBag(headers: Record<string, unknown>): unknown {
   return emptyAsAbsent(get('authorization')) ?? emptyAsAbsent(get('Authorization'));
 }
 
-/** One value as a string: text, bytes (Kafka, gRPC binary) or a list of exactly one. */
+/**
+ * One value as a string: text, bytes (Kafka, gRPC binary) or a list of exactly one of those. A list
+ * is unwrapped once, never recursively: a list of lists is not text (and a caller's nesting cannot
+ * reach the stack's limit).
+ */
 function single(entry: unknown): string | undefined {
   if (entry === undefined || entry === null) return undefined;
   if (Array.isArray(entry)) {
     if (entry.length === 0) return undefined;
     if (entry.length > 1) multiple();
-    return single(entry[0]);
+    return text(entry[0]);
   }
+  return text(entry);
+}
+
+function text(entry: unknown): string {
   if (typeof entry === 'string') return entry;
   if (entry instanceof Uint8Array) return Buffer.from(entry).toString('utf8');
   throw new InvalidRequestError(

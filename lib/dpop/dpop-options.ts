@@ -57,7 +57,9 @@ export interface DpopOptions {
    */
   trustForwardedHeaders?: boolean;
   /**
-   * Most proof `jti`s remembered in process (beside the shared `cache.store`, when set).
+   * Most proof `jti`s remembered in process (beside the shared `cache.store`, when set). Without a
+   * store, one key holds at most half of them: its proofs beyond are refused for it alone (401
+   * `dpop_replay_share_exceeded`), so that no client can fill the cache for all.
    * @default 100000
    */
   maxReplayEntries?: number;

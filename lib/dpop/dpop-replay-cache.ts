@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { IssuerUnavailableError } from '../errors/auth-error';
+import { InvalidDpopProofError, IssuerUnavailableError } from '../errors/auth-error';
 import type { SharedCacheStore } from '../cache/shared-cache-store.interface';
 
 /** Where log lines go (Nest's Logger fits). */
@@ -31,14 +31,24 @@ const PURGE_EVERY_MS = 1000;
  * Only the proofs of the `iat` window need remembering, so `maxEntries` bounds the proofs accepted
  * per window. Without a shared store, a full cache never forgets an unexpired `jti` (its proof
  * could then be replayed): new proofs are refused with 503 `replay_cache_full` until entries
- * expire. With a shared store, the store is the record, and the in-process cache only a first
- * line that may forget its oldest entries.
+ * expire. So that one client cannot bring that about for all, one key (`jkt`) holds at most half
+ * of the entries: its proofs beyond are refused for it alone (401 `dpop_replay_share_exceeded`),
+ * and the other half stays for every other key. Half, not less: a busy honest client may send many
+ * proofs in a window, and needs more than a small slice; two keys at their share are what it takes
+ * to fill the cache. An entry that expires frees its key's share. With a shared store, the store is
+ * the record, and the in-process cache only a first line that may forget its oldest entries: no
+ * key is refused for its number of proofs there.
  *
  * A shared store that fails or is slow fails closed: the request gets 503 (the library's answer to
  * a dependency it cannot reach) rather than a proof whose replay cannot be ruled out.
  */
 export class DpopReplayCache {
-  private readonly seen: LRUCache<string, true>;
+  /** Hash of `jkt` and `jti` → the `jkt`, whose share the entry counts against. */
+  private readonly seen: LRUCache<string, string>;
+  /** Unexpired entries in process per `jkt`: a key's share in use. */
+  private readonly held = new Map<string, number>();
+  /** The most entries one key may hold without a shared store: half of `maxEntries`. */
+  private readonly share: number;
   private readonly setIfAbsent?: SetIfAbsent;
   private lastWarning = new Map<string, number>();
   private lastPurge = -Infinity;
@@ -47,10 +57,13 @@ export class DpopReplayCache {
     private readonly config: ReplayCacheConfig,
     private readonly logger: ReplayLogger,
   ) {
-    this.seen = new LRUCache<string, true>({
+    this.share = Math.floor(config.maxEntries / 2);
+    this.seen = new LRUCache<string, string>({
       max: config.maxEntries,
       ttlAutopurge: false,
-      dispose: (_value, _key, reason) => {
+      // Every way out (expired, evicted, deleted) frees the entry's place in its key's share.
+      dispose: (jkt, _key, reason) => {
+        this.release(jkt);
         if (reason === 'evict') {
           this.warn(
             'evict',
@@ -70,10 +83,15 @@ export class DpopReplayCache {
    */
   async firstUse(jkt: string, jti: string, ttlMs: number): Promise<boolean> {
     const key = hash('sha256', `${jkt} ${jti}`, 'base64url');
-    // In process first, synchronously: two concurrent uses on one instance cannot both pass.
-    if (this.seen.has(key)) return false;
-    if (!this.setIfAbsent && this.seen.size >= this.config.maxEntries) this.refuseWhenFull();
-    this.seen.set(key, true, { ttl: Math.max(1, ttlMs) });
+    // In process first, synchronously: two concurrent uses on one instance cannot both pass. `get`
+    // drops an expired entry (freeing its share), where `has` would leave it to be overwritten.
+    if (this.seen.get(key) !== undefined) return false;
+    if (!this.setIfAbsent) {
+      if ((this.held.get(jkt) ?? 0) >= this.share) this.refuseOverShare(jkt);
+      if (this.seen.size >= this.config.maxEntries) this.refuseWhenFull();
+    }
+    this.seen.set(key, jkt, { ttl: Math.max(1, ttlMs) });
+    this.held.set(jkt, (this.held.get(jkt) ?? 0) + 1);
     if (!this.setIfAbsent) return true;
     let first: boolean | typeof TIMED_OUT;
     try {
@@ -100,12 +118,7 @@ export class DpopReplayCache {
    * when every entry is still unexpired, refuses the proof (503) rather than forget one.
    */
   private refuseWhenFull(): void {
-    const now = Date.now();
-    if (now - this.lastPurge >= PURGE_EVERY_MS) {
-      this.lastPurge = now;
-      this.seen.purgeStale();
-      if (this.seen.size < this.config.maxEntries) return;
-    }
+    if (this.purgeStale() && this.seen.size < this.config.maxEntries) return;
     const oldest = this.seen.rkeys().next();
     const freeInMs = oldest.done ? 1000 : this.seen.getRemainingTTL(oldest.value);
     const retryAfterSeconds = Math.max(1, Math.min(3600, Math.ceil(freeInMs / 1000)));
@@ -121,6 +134,41 @@ export class DpopReplayCache {
       retryAfterSeconds,
       { reason: 'replay_cache_full' },
     );
+  }
+
+  /**
+   * Without a shared store, a key that holds its share of unexpired entries has its further proofs
+   * refused (401), once a sweep of expired entries (at most once a second) has not made room: its
+   * own flood costs it alone.
+   */
+  private refuseOverShare(jkt: string): void {
+    if (this.purgeStale() && (this.held.get(jkt) ?? 0) < this.share) return;
+    this.warn(
+      'share',
+      `one DPoP key (jkt ${jkt.slice(0, 8)}...) holds ${this.share} unexpired jti in the replay ` +
+        'cache, half of dpop.maxReplayEntries: its further proofs are refused (401 ' +
+        'dpop_replay_share_exceeded) until its earlier ones expire; other keys are not affected',
+    );
+    throw new InvalidDpopProofError(
+      'dpop_replay_share_exceeded',
+      `The API holds ${this.share} unexpired DPoP proofs of this key, the most one key may have ` +
+        "on record: send fewer proofs; each is forgotten once its iat leaves the API's window.",
+    );
+  }
+
+  /** Sweeps expired entries, at most once a second (O(n)); whether it swept. */
+  private purgeStale(): boolean {
+    const now = Date.now();
+    if (now - this.lastPurge < PURGE_EVERY_MS) return false;
+    this.lastPurge = now;
+    this.seen.purgeStale();
+    return true;
+  }
+
+  private release(jkt: string): void {
+    const count = (this.held.get(jkt) ?? 0) - 1;
+    if (count > 0) this.held.set(jkt, count);
+    else this.held.delete(jkt);
   }
 
   private async withTimeout<V>(call: Promise<V>): Promise<V | typeof TIMED_OUT> {
@@ -147,7 +195,9 @@ export class DpopReplayCache {
     if (now - (this.lastWarning.get(kind) ?? -Infinity) < WARN_EVERY_MS) return;
     this.lastWarning.set(kind, now);
     const meanwhile =
-      kind === 'evict' ? '' : '; DPoP requests are refused with 503 meanwhile (fail-closed)';
+      kind === 'evict' || kind === 'share'
+        ? ''
+        : '; DPoP requests are refused with 503 meanwhile (fail-closed)';
     this.logger.warn(`${message}${meanwhile}.`);
   }
 }

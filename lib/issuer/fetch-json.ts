@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH, nestingDepth } from '../token/json-depth';
+
 /** Why a remote document could not be had. */
 export type FetchFailure =
   'timeout' | 'network' | 'status' | 'too_large' | 'invalid_json' | 'redirect';
@@ -88,10 +90,10 @@ export async function fetchJson(
         cause: error,
       });
     }
-    if (nestingDepth(document, MAX_DEPTH) > MAX_DEPTH) {
+    if (nestingDepth(document, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
       throw new RemoteFetchError(
         'invalid_json',
-        `${url} answered JSON nested deeper than ${MAX_DEPTH}.`,
+        `${url} answered JSON nested deeper than ${MAX_JSON_DEPTH}.`,
       );
     }
     return document;
@@ -99,24 +101,6 @@ export async function fetchJson(
     await response.body?.cancel().catch(() => undefined);
     throw error instanceof RemoteFetchError ? error : wrap(error, url, signal);
   }
-}
-
-/** Provider documents are shallow; deeper ones are refused before anything recurses into them. */
-const MAX_DEPTH = 32;
-
-/** The nesting depth of a parsed JSON value, counted without recursion and up to `limit + 1`. */
-export function nestingDepth(value: unknown, limit: number): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (typeof item !== 'object' || item === null) continue;
-    const level = depth + 1;
-    if (level > deepest) deepest = level;
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(item)) stack.push([child, level]);
-  }
-  return deepest;
 }
 
 async function readCapped(response: Response, url: string, limits: FetchLimits): Promise<string> {

@@ -1,4 +1,5 @@
 import { InvalidTokenError } from '../errors/auth-error';
+import { claimsTooDeep, MAX_JSON_DEPTH, nestingDepth } from './json-depth';
 
 /** A compact JWS split and decoded, nothing verified yet. */
 export interface DecodedJwt {
@@ -49,13 +50,19 @@ export function decodeJwt(token: string): DecodedJwt {
   };
 }
 
-/** Parses the payload of a token whose signature verified. */
+/**
+ * Parses the payload of a token whose signature verified (or, among several issuers, to pick the
+ * issuer): refuses claims nested deeper than {@link MAX_JSON_DEPTH}, before anything walks them.
+ */
 export function parsePayload(payloadText: string): unknown {
+  let payload: unknown;
   try {
-    return JSON.parse(payloadText);
+    payload = JSON.parse(payloadText);
   } catch {
     throw malformed('its payload is not JSON');
   }
+  if (nestingDepth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw claimsTooDeep();
+  return payload;
 }
 
 function malformed(why: string): InvalidTokenError {

@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { nestingDepth } from './fetch-json';
+import { nestingDepth } from './json-depth';
 
 /** Runs per property, stopped after 3 s (a success if nothing failed so far) to bound CI time. */
 const bounded = (numRuns: number) => ({ numRuns, plugins: [fc.interruptAfterTimeLimit(3000)] });
