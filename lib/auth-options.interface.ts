@@ -16,8 +16,9 @@ import type { ClaimRule } from './claim-rules/claim-rules';
 export interface AuthModuleOptions {
   /**
    * The issuer, exactly as the provider publishes it (Auth0: `https://TENANT.auth0.com/`, with the
-   * trailing slash). Keys are found through `/.well-known/openid-configuration` unless `jwksUri`
-   * is set. Must be https, or http on a loopback host.
+   * trailing slash). Keys are found through `/.well-known/openid-configuration` (or, when the
+   * issuer has none, RFC 8414 `/.well-known/oauth-authorization-server`) unless `jwksUri` is set.
+   * Must be https, or http on a loopback host.
    *
    * A list accepts tokens of several issuers (custom domains of one Auth0 tenant, several tenants,
    * a migration between providers): each has its own discovery and keys, fetched on its first

@@ -8,12 +8,12 @@ import { createPlatformApp } from './fixtures/create-fixture-app';
 import { HealthController } from './fixtures/health.controller';
 import { KeyServer } from './support/key-server';
 
-async function healthApp(keyServer: KeyServer): Promise<INestApplication> {
+async function healthApp(
+  keyServer: KeyServer,
+  issuerUrl = keyServer.issuer,
+): Promise<INestApplication> {
   @Module({
-    imports: [
-      AuthModule.forRoot({ issuerUrl: keyServer.issuer, audience: keyServer.audience }),
-      TerminusModule,
-    ],
+    imports: [AuthModule.forRoot({ issuerUrl, audience: keyServer.audience }), TerminusModule],
     controllers: [HealthController],
     providers: [IdentityProviderHealthIndicator],
   })
@@ -90,6 +90,30 @@ describe('IdentityProviderHealthIndicator (nest-oauth2-bearer/health)', () => {
     expect(res.status).toBe(503);
     expect(res.body.error.identityProvider).toMatchObject({ status: 'down', keys: 0 });
   });
+
+  it.each([
+    ['names another issuer than issuerUrl', 'mismatch'],
+    ['publishes no metadata', 'no-metadata'],
+  ] as const)(
+    'is down with the configuration error, not an outage, when the provider %s',
+    async (_, fault) => {
+      await app.close();
+      if (fault === 'no-metadata') keyServer.publishes = [];
+      const issuerUrl =
+        fault === 'mismatch' ? keyServer.issuer.replace(/\/$/, '') : keyServer.issuer;
+      app = await healthApp(keyServer, issuerUrl);
+      const res = await probe();
+      expect(res.status).toBe(503);
+      expect(res.body.error.identityProvider).toMatchObject({
+        status: 'down',
+        keys: 0,
+        reason: 'issuer_misconfigured',
+      });
+      expect(res.body.error.identityProvider.message).not.toMatch(
+        /could not be reached|try again/i,
+      );
+    },
+  );
 
   it('comes up once the provider answers again', async () => {
     keyServer.mode = 'error500';

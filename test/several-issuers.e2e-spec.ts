@@ -236,3 +236,44 @@ describe('IdentityProviderHealthIndicator with several issuers', () => {
     expect(partly.body.info.identityProvider.issuers[b.issuer].message).toMatch(/signing keys/);
   });
 });
+
+describe('IdentityProviderHealthIndicator with several issuers, none usable', () => {
+  let a: KeyServer;
+  let b: KeyServer;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([KeyServer.start(), KeyServer.start()]);
+    @Module({
+      imports: [
+        AuthModule.forRoot({ issuerUrl: [a.issuer, b.issuer], audience: a.audience }),
+        TerminusModule,
+      ],
+      controllers: [HealthController],
+      providers: [IdentityProviderHealthIndicator],
+    })
+    class HealthModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [HealthModule] }).compile();
+    app = await createPlatformApp(moduleRef);
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('is down, telling a misconfigured issuer from one that cannot be reached', async () => {
+    a.publishes = [];
+    await b.stop();
+    const res = await request(app.getHttpServer()).get('/health');
+    expect(res.status).toBe(503);
+    const state = res.body.error.identityProvider;
+    expect(state.issuers[a.issuer]).toMatchObject({
+      status: 'down',
+      reason: 'issuer_misconfigured',
+    });
+    expect(state.issuers[b.issuer].reason).toBeUndefined();
+    expect(state.issuers[b.issuer].message).toMatch(/could not be reached/);
+    expect(state.message).toMatch(/misconfigured/);
+  });
+});

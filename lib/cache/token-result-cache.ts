@@ -265,6 +265,7 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   token_not_yet_valid: true,
   insufficient_scope: false,
   issuer_unavailable: false,
+  issuer_misconfigured: false,
   unsupported_context: false,
   token_rejected_by_issuer: true,
   token_inactive: true,

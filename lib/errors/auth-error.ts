@@ -45,6 +45,7 @@ export type AuthErrorReason =
   | 'token_not_yet_valid'
   | 'insufficient_scope'
   | 'issuer_unavailable'
+  | 'issuer_misconfigured'
   | 'unsupported_context'
   | 'token_rejected_by_issuer'
   | 'token_inactive'
@@ -136,7 +137,11 @@ export class InsufficientScopeError extends AuthError {
   }
 }
 
-/** The identity provider (discovery or JWKS) cannot be reached and no usable key is cached: 503. */
+/**
+ * The identity provider (discovery or JWKS) cannot be reached and no usable key is cached, or
+ * `issuerUrl` and the provider disagree (`issuer_misconfigured`): 503, never a 401 that blames the
+ * caller.
+ */
 export class IssuerUnavailableError extends AuthError {
   constructor(
     message: string,
@@ -145,10 +150,15 @@ export class IssuerUnavailableError extends AuthError {
     options?: {
       cause?: unknown;
       /**
-       * `replay_store_unavailable` when the store of DPoP replay checks is what failed;
-       * `replay_cache_full` when the in-process one is full of unexpired proofs.
+       * `issuer_misconfigured` when the provider answers but `issuerUrl` does not match it (no
+       * retry will help); `replay_store_unavailable` when the store of DPoP replay checks is what
+       * failed; `replay_cache_full` when the in-process one is full of unexpired proofs.
        */
-      reason?: 'issuer_unavailable' | 'replay_store_unavailable' | 'replay_cache_full';
+      reason?:
+        | 'issuer_unavailable'
+        | 'issuer_misconfigured'
+        | 'replay_store_unavailable'
+        | 'replay_cache_full';
     },
   ) {
     const cause = options && 'cause' in options ? { cause: options.cause } : undefined;

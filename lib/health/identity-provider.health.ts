@@ -9,7 +9,8 @@ import { TrustedIssuers } from '../issuer/trusted-issuers';
 /**
  * A `@nestjs/terminus` indicator of the identity provider, for readiness probes: up while tokens
  * can be verified (the provider answers discovery and JWKS, or its keys are cached), down when it
- * cannot be reached and no key is cached. It asks the module's own key store: cached fresh keys
+ * cannot be reached and no key is cached, or when `issuerUrl` does not match it (with `reason:
+ * 'issuer_misconfigured'` and a message naming the disagreement). It asks the module's own key store: cached fresh keys
  * answer without a request, and a probe never adds load the store's cooldowns would not allow.
  * With several issuers, each one's state is under `issuers` (by issuer URL), and the indicator is
  * up while at least one issuer's tokens can be verified: one tenant's outage does not take the
@@ -45,7 +46,10 @@ export class IdentityProviderHealthIndicator {
       if (states.some((state) => state.usable)) return indicator.up({ issuers });
       return indicator.down({
         issuers,
-        message: 'No trusted identity provider can be reached, and none has a usable key cached.',
+        message: states.some((state) => state.reason === 'issuer_misconfigured')
+          ? "No trusted issuer's tokens can be verified: each is unreachable or misconfigured " +
+            '(see its message), and none has a usable key cached.'
+          : 'No trusted identity provider can be reached, and none has a usable key cached.',
       });
     }
     const [state] = states;
@@ -58,10 +62,11 @@ export class IdentityProviderHealthIndicator {
   }
 }
 
-function describe({ keys, ageMs, stale, error }: KeyStoreHealth) {
+function describe({ keys, ageMs, stale, error, reason }: KeyStoreHealth) {
   return {
     keys,
     ...(ageMs !== undefined ? { ageSeconds: Math.floor(ageMs / 1000), stale } : {}),
     ...(error ? { message: error } : {}),
+    ...(reason ? { reason } : {}),
   };
 }

@@ -1,11 +1,12 @@
 import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { IssuerMismatchError, type IssuerDiscovery } from './issuer-discovery';
+import { IssuerConfigurationError, type IssuerDiscovery } from './issuer-discovery';
 
 /**
  * Reads the provider's discovery document once at startup, in the background (startup never waits
- * for it and never fails by it), so that an `issuerUrl` that differs from the published issuer is
- * logged at error level when the application starts, not after the first request. The metadata it
- * fetches is the one requests would fetch first: they find it cached.
+ * for it and never fails by it), so that an `issuerUrl` that differs from the published issuer,
+ * or that publishes no metadata at all, is logged at error level when the application starts, not
+ * after the first request. The metadata it fetches (or the configuration error it meets) is the
+ * one requests would fetch first: they find it cached.
  */
 export class IssuerStartupCheck implements OnApplicationBootstrap, OnApplicationShutdown {
   private stopped = false;
@@ -25,7 +26,7 @@ export class IssuerStartupCheck implements OnApplicationBootstrap, OnApplication
           () => undefined,
           (error: unknown) => {
             // Other failures (the provider is down) are told by the first request that needs keys.
-            if (error instanceof IssuerMismatchError && !this.stopped)
+            if (error instanceof IssuerConfigurationError && !this.stopped)
               this.logger.error(error.message);
           },
         ),

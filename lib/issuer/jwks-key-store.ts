@@ -4,7 +4,11 @@ import { InvalidTokenError, IssuerUnavailableError } from '../errors/auth-error'
 import { SUPPORTED_ALGORITHMS, type CheckedHeader } from '../token/check-jwt-header';
 import { describeValue } from '../token/describe-value';
 import { fetchJson, RemoteFetchError, type FetchLimits } from './fetch-json';
-import type { IssuerDiscovery } from './issuer-discovery';
+import {
+  IssuerConfigurationError,
+  misconfiguration,
+  type IssuerDiscovery,
+} from './issuer-discovery';
 import { isWeakKey, keyFitsAlgorithm } from './key-fits-algorithm';
 
 /** A JWKS key, parsed once into a `KeyObject` so that no verification parses a PEM. */
@@ -58,6 +62,8 @@ export interface KeyStoreHealth {
   stale: boolean;
   /** Why the last fetch failed, when this check made or shared one that failed. */
   error?: string;
+  /** `issuer_misconfigured` when that failure is `issuerUrl` disagreeing with the provider. */
+  reason?: 'issuer_misconfigured';
 }
 
 /** See `JwksKeyStore.keyStanding`. */
@@ -79,6 +85,8 @@ export class JwksKeyStore {
   private credits: number;
   private creditsAt = Date.now();
   private failedAt = -Infinity;
+  /** The configuration error of the last failed fetch, answered again during the backoff. */
+  private misconfigured?: IssuerConfigurationError;
   private fetchesStarted = 0;
 
   constructor(
@@ -145,15 +153,26 @@ export class JwksKeyStore {
    */
   async health(): Promise<KeyStoreHealth> {
     let error: string | undefined;
+    let reason: KeyStoreHealth['reason'];
     if (!this.keys || this.needsRefresh(this.keys)) {
       try {
         await this.load();
       } catch (failure) {
         error = failure instanceof Error ? failure.message : String(failure);
+        if (failure instanceof IssuerUnavailableError && failure.reason === 'issuer_misconfigured')
+          reason = failure.reason;
       }
     }
     const set = this.keys;
-    if (!set) return { usable: false, keys: 0, stale: false, ...(error ? { error } : {}) };
+    if (!set) {
+      return {
+        usable: false,
+        keys: 0,
+        stale: false,
+        ...(error ? { error } : {}),
+        ...(reason ? { reason } : {}),
+      };
+    }
     const ageMs = Date.now() - set.fetchedAt;
     return {
       usable: set.all.length > 0,
@@ -161,6 +180,7 @@ export class JwksKeyStore {
       ageMs,
       stale: ageMs > this.config.maxAgeMs,
       ...(error ? { error } : {}),
+      ...(reason ? { reason } : {}),
     };
   }
 
@@ -203,7 +223,9 @@ export class JwksKeyStore {
   private load(): Promise<KeySet> {
     if (!this.inflight) {
       if (!this.keys && Date.now() - this.failedAt < this.config.failureBackoffMs) {
-        return Promise.reject(unavailable(this.config.failureBackoffMs));
+        return Promise.reject(
+          misconfiguration(this.misconfigured) ?? unavailable(this.config.failureBackoffMs),
+        );
       }
       const generation = ++this.fetchesStarted;
       this.inflight = this.fetchKeySet(generation).finally(() => (this.inflight = undefined));
@@ -245,12 +267,14 @@ export class JwksKeyStore {
           set.byKid.set(cached.kid, cached);
       }
       this.keys = set;
+      this.misconfigured = undefined;
       return set;
     } catch (error) {
       this.failedAt = Date.now();
+      this.misconfigured = error instanceof IssuerConfigurationError ? error : undefined;
       const detail = error instanceof Error ? error.message : String(error);
       this.logger.warn(`Could not fetch the issuer's signing keys: ${detail}`);
-      throw unavailable(this.config.failureBackoffMs, error);
+      throw misconfiguration(error) ?? unavailable(this.config.failureBackoffMs, error);
     }
   }
 

@@ -3,7 +3,11 @@ import type { AuthUser } from '../auth-user.interface';
 import { IssuerUnavailableError } from '../errors/auth-error';
 import type { TokenResultCache, LookupResult } from '../cache/token-result-cache';
 import type { FetchLimits } from '../issuer/fetch-json';
-import type { IssuerDiscovery, IssuerMetadata } from '../issuer/issuer-discovery';
+import {
+  misconfiguration,
+  type IssuerDiscovery,
+  type IssuerMetadata,
+} from '../issuer/issuer-discovery';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { copyJson } from '../token/copy-json';
 import { tokenHash } from '../token/token-hash';
@@ -113,10 +117,13 @@ export async function endpointOf(
   try {
     metadata = await discovery.getMetadata();
   } catch (error) {
-    throw new IssuerUnavailableError(
-      'The identity provider could not be reached for its metadata; try again shortly.',
-      5,
-      { cause: error },
+    throw (
+      misconfiguration(error) ??
+      new IssuerUnavailableError(
+        'The identity provider could not be reached for its metadata; try again shortly.',
+        5,
+        { cause: error },
+      )
     );
   }
   const endpoint = metadata[name];

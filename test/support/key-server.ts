@@ -144,7 +144,26 @@ export class KeyServer {
   discoveryOverride?: unknown;
   /** Overrides the issuer that discovery publishes when set. */
   publishedIssuer?: string;
+  /**
+   * The issuer's path, when it has one (`/oauth2`: issuer `http://127.0.0.1:PORT/oauth2`, with no
+   * trailing slash); none gives the Auth0-style `http://127.0.0.1:PORT/`.
+   */
+  issuerPath = '';
+  /**
+   * The metadata documents served: OpenID Connect Discovery at the issuer followed by
+   * `/.well-known/openid-configuration`, RFC 8414 at `/.well-known/oauth-authorization-server`
+   * followed by the issuer's path (§3.1). Both have the same content.
+   */
+  publishes: ReadonlyArray<'openid-configuration' | 'oauth-authorization-server'> = [
+    'openid-configuration',
+  ];
+  /** What a metadata document not in `publishes` answers. */
+  absentStatus: 404 | 410 = 404;
   readonly fetches = { discovery: 0, jwks: 0, other: 0 };
+  /** Fetches of the RFC 8414 document (published or not). */
+  oauthMetadataFetches = 0;
+  /** The path of every request, in order. */
+  readonly requests: string[] = [];
   private server?: Server;
   private port = 0;
 
@@ -155,13 +174,17 @@ export class KeyServer {
     return keyServer;
   }
 
-  /** Auth0-style issuer, with the trailing slash. */
+  /** Auth0-style issuer, with the trailing slash, unless `issuerPath` gives it a path. */
   get issuer(): string {
-    return `http://127.0.0.1:${this.port}/`;
+    return `${this.origin}${this.issuerPath || '/'}`;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
   get jwksUri(): string {
-    return `${this.issuer}.well-known/jwks.json`;
+    return `${this.origin}/.well-known/jwks.json`;
   }
 
   get key(): TestKey {
@@ -236,15 +259,16 @@ export class KeyServer {
   readonly introspectionClient = { clientId: 'api-client', clientSecret: 'api-secret' };
 
   get userinfoUrl(): string {
-    return `${this.issuer}userinfo`;
+    return `${this.origin}/userinfo`;
   }
 
   get introspectionUrl(): string {
-    return `${this.issuer}introspect`;
+    return `${this.origin}/introspect`;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = req.url ?? '';
+    this.requests.push(path);
     if (path === '/userinfo') {
       this.userinfoCalls++;
       if (misbehave(this.userinfoMode, req, res)) return;
@@ -268,14 +292,25 @@ export class KeyServer {
       return;
     }
     const isJwks = path === '/.well-known/jwks.json';
-    if (path === '/.well-known/openid-configuration') this.fetches.discovery++;
-    else if (isJwks) this.fetches.jwks++;
+    let document: 'openid-configuration' | 'oauth-authorization-server' | undefined;
+    if (path === `${this.issuerPath}/.well-known/openid-configuration`) {
+      this.fetches.discovery++;
+      document = 'openid-configuration';
+    } else if (path === `/.well-known/oauth-authorization-server${this.issuerPath}`) {
+      this.oauthMetadataFetches++;
+      document = 'oauth-authorization-server';
+    } else if (isJwks) this.fetches.jwks++;
     else {
       this.fetches.other++;
       res.writeHead(404).end();
       return;
     }
-    if (misbehave(isJwks ? (this.jwksMode ?? this.mode) : this.mode, req, res, this.issuer)) return;
+    const mode = isJwks ? (this.jwksMode ?? this.mode) : this.mode;
+    if (misbehave(mode, req, res, `${this.origin}/`)) return;
+    if (document && !this.publishes.includes(document)) {
+      res.writeHead(this.absentStatus).end();
+      return;
+    }
     this.answer(
       res,
       200,
