@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
-import { generateKey, KeyServer, signRaw } from './support/key-server';
+import { generateKey, KeyServer, signInput, signRaw, withUnusedBits } from './support/key-server';
 import { capturedLogs, findLeaks } from './support/log-capture';
 
 /** Every check of the verifier, each shown refusing the attack it exists for. */
@@ -225,6 +225,59 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
         `${Buffer.from('{"alg":').toString('base64url')}.${p}.${s}`,
         'malformed_jwt',
       );
+    });
+  });
+
+  describe('encoding (RFC 4648 §3.5, RFC 7519 §7.2)', () => {
+    const segment = (bytes: string | Buffer) => Buffer.from(bytes).toString('base64url');
+    const sign = (header: string, payload: string) =>
+      signInput(`${header}.${payload}`, 'RS256', ks.key.privateKey);
+    const header = () => segment(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: ks.key.kid }));
+    /** The claims as JSON, padded so that their base64url ends with unused bits. */
+    function claimsText(): string {
+      const text = JSON.stringify(tokenPayload());
+      return Buffer.byteLength(text) % 3 === 0 ? JSON.stringify(tokenPayload({ pad: 'x' })) : text;
+    }
+
+    it('refuses claims whose segment is not canonical base64url, signed as sent', async () => {
+      const payload = segment(claimsText());
+      expect((await get(sign(header(), payload))).status).toBe(200);
+      const res = await expectRefused(sign(header(), withUnusedBits(payload)), 'malformed_jwt');
+      expect(res.body.message).toMatch(/payload segment is not canonical base64url/);
+    });
+
+    it('refuses a header segment that is not canonical base64url, signed as sent', async () => {
+      const json = JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: ks.key.kid });
+      const text = Buffer.byteLength(json) % 3 === 0 ? `${json.slice(0, -1)},"x":1}` : json;
+      const payload = segment(claimsText());
+      expect((await get(sign(segment(text), payload))).status).toBe(200);
+      await expectRefused(sign(withUnusedBits(segment(text)), payload), 'malformed_jwt');
+    });
+
+    it('refuses claims that are not UTF-8 (an overlong "/", C0 AF)', async () => {
+      const text = JSON.stringify(tokenPayload());
+      const claims = Buffer.concat([
+        Buffer.from(`${text.slice(0, -1)},"name":"a`),
+        Buffer.from([0xc0, 0xaf]),
+        Buffer.from('b"}'),
+      ]);
+      const res = await expectRefused(sign(header(), segment(claims)), 'invalid_encoding');
+      expect(res.body.message).toMatch(/not valid UTF-8/);
+    });
+
+    it('refuses a header that is not UTF-8', async () => {
+      const json = JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: ks.key.kid });
+      const bytes = Buffer.concat([
+        Buffer.from(`${json.slice(0, -1)},"x":"`),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from('"}'),
+      ]);
+      await expectRefused(sign(segment(bytes), segment(claimsText())), 'invalid_encoding');
+    });
+
+    it('says that the payload is empty, not that it is not base64url', async () => {
+      const res = await expectRefused(sign(header(), ''), 'malformed_jwt');
+      expect(res.body.message).toMatch(/payload is empty/);
     });
   });
 

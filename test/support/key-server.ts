@@ -96,8 +96,14 @@ export function signRaw(
   payload: unknown,
   key: KeyObject | string,
 ): string {
-  const input = `${b64(header)}.${b64(payload)}`;
-  const alg = String(header.alg);
+  return signInput(`${b64(header)}.${b64(payload)}`, String(header.alg), key);
+}
+
+/**
+ * Signs a signing input as it is (`header.payload`, segments as given, even not canonical
+ * base64url or not UTF-8 underneath) with `alg`: for tokens wrong only in their encoding.
+ */
+export function signInput(input: string, alg: string, key: KeyObject | string): string {
   const bits = /(256|384|512)/.exec(alg)?.[1] ?? '256';
   const hash = `sha${bits}`;
   let signature: Buffer;
@@ -119,6 +125,17 @@ export function signRaw(
         : sign(hash, Buffer.from(input), k);
   }
   return `${input}.${signature.toString('base64url')}`;
+}
+
+/**
+ * `segment` with the unused low bits of its last character set (RFC 4648 §3.5): lenient decoders
+ * give the same bytes, strict ones refuse it. Its length must not be a multiple of 4.
+ */
+export function withUnusedBits(segment: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const unused = segment.length % 4 === 2 ? 0x0f : segment.length % 4 === 3 ? 0x03 : 0;
+  if (unused === 0) throw new Error(`a segment of ${segment.length} characters has no unused bits`);
+  return segment.slice(0, -1) + alphabet[alphabet.indexOf(segment.at(-1)!) | unused];
 }
 
 /**
