@@ -239,6 +239,8 @@ export class KeyServer {
       return super.set(token, profile);
     }
   })();
+  /** Bodies /userinfo and /introspect answer as they are (200), by token: bytes of any kind. */
+  readonly rawAnswers = new Map<string, Buffer>();
   /** What /introspect answers, by token; any other token is `{"active": false}`. */
   readonly introspections = new Map<string, Record<string, unknown>>();
   /** How /userinfo behaves, apart from the discovery and JWKS `mode`. */
@@ -266,6 +268,8 @@ export class KeyServer {
       this.userinfoCalls++;
       if (misbehave(this.userinfoMode, req, res)) return;
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const raw = this.rawAnswers.get(token);
+      if (raw) return void res.writeHead(200, { 'content-type': 'application/json' }).end(raw);
       const profile = this.profiles.get(token);
       return this.answer(res, profile ? 200 : 401, profile);
     }
@@ -280,6 +284,8 @@ export class KeyServer {
         if (req.headers.authorization !== expected)
           return this.answer(res, 401, { error: 'invalid_client' });
         const token = new URLSearchParams(body).get('token') ?? '';
+        const raw = this.rawAnswers.get(token);
+        if (raw) return void res.writeHead(200, { 'content-type': 'application/json' }).end(raw);
         this.answer(res, 200, this.introspections.get(token) ?? { active: false });
       });
       return;
