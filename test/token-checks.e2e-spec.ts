@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { generateKey, KeyServer, signInput, signRaw, withUnusedBits } from './support/key-server';
 import { capturedLogs, findLeaks } from './support/log-capture';
+import { generateRocaKey } from './support/roca-key';
 
 /** Every check of the verifier, each shown refusing the attack it exists for. */
 describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platform) => {
@@ -407,6 +408,37 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
       } finally {
         await singleApp.close();
         await single.stop();
+      }
+    });
+    it('never uses an RSA key with the ROCA weakness (CVE-2017-15361), and warns once naming it', async () => {
+      const issuer = await KeyServer.start();
+      const kid = `roca-${randomBytes(4).toString('hex')}`;
+      issuer.keys.push({ kid, alg: 'RS256', ...generateRocaKey(2048, kid) });
+      const rocaApp = await createFixtureApp(
+        { issuerUrl: issuer.issuer, audience: issuer.audience },
+        { platform },
+      );
+      const logsBefore = capturedLogs().length;
+      try {
+        const send = (token: string) =>
+          request(rocaApp.getHttpServer()).get('/private').set('Authorization', `Bearer ${token}`);
+        expect((await send(issuer.token())).status).toBe(200);
+        for (let i = 0; i < 2; i++) {
+          const res = await send(issuer.token({}, {}, issuer.keys[1]));
+          expect([res.status, res.body.error, res.body.reason]).toEqual([
+            401,
+            'invalid_token',
+            'weak_key',
+          ]);
+        }
+        const warnings = capturedLogs()
+          .slice(logsBefore)
+          .filter((line) => line.startsWith('warn') && line.includes('ROCA'));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(`"${kid}"`);
+      } finally {
+        await rocaApp.close();
+        await issuer.stop();
       }
     });
   });
