@@ -49,7 +49,8 @@ export interface AuthModuleOptions {
   algorithms?: string[];
   /**
    * The API's HMAC signing secret, for APIs whose tokens are signed with HS256 (Auth0: APIs > your
-   * API > Settings > Signing Algorithm HS256; the secret is on the same page). At least 32 bytes.
+   * API > Settings > Signing Algorithm HS256; the secret is on the same page). At least 32 bytes;
+   * 48 with HS384 and 64 with HS512 in `algorithms` (RFC 7518 §3.2).
    * With it, only HMAC tokens signed with this secret are accepted (no JWKS, no discovery for
    * keys); without it, every HMAC token is refused. It is kept out of the injectable options.
    * @default none: tokens are verified with the issuer's public keys

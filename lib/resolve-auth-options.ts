@@ -246,7 +246,8 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   }
   const perIssuer = resolveIssuers(options, [...audiences], jwksUri);
   // Validated here, kept out of the result: the key object lives in its own provider.
-  const hmac = resolveHmacSecret(options.secret) !== undefined;
+  const secretKey = resolveHmacSecret(options.secret);
+  const hmac = secretKey !== undefined;
   if (hmac) {
     const keyed = perIssuer.find((i) => i.jwksUri !== undefined);
     if (keyed) {
@@ -264,7 +265,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
           'issuerUrl; several issuers need their own keys (JWKS)',
       );
     }
-    algorithms = resolveHmacAlgorithms(algorithms);
+    algorithms = resolveHmacAlgorithms(algorithms, secretKey.symmetricKeySize!);
   } else if (algorithms !== undefined) {
     if (!Array.isArray(algorithms) || algorithms.length === 0) {
       throw new AuthOptionsError('algorithms', 'must be a non-empty array when set');

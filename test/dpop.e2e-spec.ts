@@ -4,7 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
 import { DpopKey } from './support/dpop-proofs';
-import { generateKey, KeyServer } from './support/key-server';
+import { generateKey, KeyServer, signInput, withUnusedBits } from './support/key-server';
 import { rememberToken } from './support/log-capture';
 import type { AuthModuleOptions } from '../lib';
 
@@ -286,6 +286,36 @@ describe.each(PLATFORMS)('DPoP-bound tokens (RFC 9449) (%s)', (platform) => {
       const token = bound();
       const proof = client.proof('GET', url(), token, { pad: 'x'.repeat(9000) });
       await expectProofRefused(token, proof, 'dpop_proof_malformed', /at most 8192/);
+    });
+
+    /** A proof's header and payload segments for `token`, the payload ending with unused bits. */
+    function unalignedSegments(token: string): [string, string] {
+      const [header, payload] = client.proof('GET', url(), token).split('.');
+      if (payload.length % 4 !== 0) return [header, payload];
+      return client.proof('GET', url(), token, { pad: 'a' }).split('.') as [string, string];
+    }
+    const signed = (header: string, payload: string) =>
+      rememberToken(signInput(`${header}.${payload}`, 'ES256', client.privateKey));
+
+    it('a payload segment that is not canonical base64url, signed as sent', async () => {
+      const token = bound();
+      const [header, payload] = unalignedSegments(token);
+      const proof = signed(header, withUnusedBits(payload));
+      await expectProofRefused(token, proof, 'dpop_proof_malformed', /not canonical base64url/);
+    });
+
+    it('claims that are not UTF-8 (an overlong "/" in jti)', async () => {
+      const token = bound();
+      const [header, payload] = unalignedSegments(token);
+      const text = Buffer.from(payload, 'base64url').toString('utf8');
+      const at = text.indexOf('"jti":"') + '"jti":"'.length;
+      const claims = Buffer.concat([
+        Buffer.from(text.slice(0, at)),
+        Buffer.from([0xc0, 0xaf]),
+        Buffer.from(text.slice(at)),
+      ]);
+      const proof = signed(header, claims.toString('base64url'));
+      await expectProofRefused(token, proof, 'invalid_encoding', /not valid UTF-8/);
     });
   });
 

@@ -1,6 +1,7 @@
 import { IssuerDiscovery } from '../lib/issuer/issuer-discovery';
 import { JwksKeyStore, type KeyStoreConfig } from '../lib/issuer/jwks-key-store';
 import { generateKey, KeyServer } from './support/key-server';
+import { generateRocaKey } from './support/roca-key';
 
 /** The key store alone, against a real local JWKS server: freshness, races and backoff. */
 describe('JwksKeyStore', () => {
@@ -30,6 +31,24 @@ describe('JwksKeyStore', () => {
   }
 
   const header = (kid: string) => ({ alg: 'RS256' as const, kid });
+
+  it('drops an RSA key with the ROCA weakness when it reads the JWKS, with one warning naming its kid', async () => {
+    const roca = generateRocaKey(2048, 'roca-kid');
+    ks.keys.push({ kid: 'roca-kid', alg: 'RS256', ...roca });
+    const keys = store({ maxAgeMs: 20 });
+    await expect(keys.getKey(header(ks.key.kid!))).resolves.toBeDefined();
+    await expect(keys.getKey(header('roca-kid'))).rejects.toMatchObject({ reason: 'weak_key' });
+    expect((await keys.health()).keys).toBe(1);
+    // Refetched (stale, then an unknown kid): still dropped, and not warned about again.
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await keys.getKey(header(ks.key.kid!));
+    await expect(keys.getKey(header('another'))).rejects.toMatchObject({ reason: 'unknown_kid' });
+    await expect(keys.getKey(header('roca-kid'))).rejects.toMatchObject({ reason: 'weak_key' });
+    expect(ks.fetches.jwks).toBeGreaterThanOrEqual(2);
+    const rocaWarnings = warnings.filter((line) => line.includes('ROCA'));
+    expect(rocaWarnings).toHaveLength(1);
+    expect(rocaWarnings[0]).toContain('"roca-kid"');
+  });
 
   it('does not refetch for an unknown kid a key set it has just fetched for that very request', async () => {
     const keys = store();

@@ -89,6 +89,40 @@ describe.each(PLATFORMS)('answers of the identity provider, checked by type (%s)
     ).toHaveLength(3);
   });
 
+  /** `json` with an overlong "/" (C0 AF, not UTF-8) in a string member `name`. */
+  const notUtf8 = (json: Record<string, unknown>) => {
+    const text = JSON.stringify(json);
+    return Buffer.concat([
+      Buffer.from(`${text.slice(0, -1)},"name":"a`),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from('b"}'),
+    ]);
+  };
+
+  it.each(['introspection', 'userinfo'])(
+    'answers a %s answer that is not UTF-8 with 503, logged once as malformed',
+    async (endpoint) => {
+      const token = opaque();
+      ks.rawAnswers.set(
+        token,
+        notUtf8(endpoint === 'userinfo' ? { sub: 'auth0|user-1' } : active()),
+      );
+      const res = await get(endpoint === 'userinfo' ? userinfo : introspecting, '/private', token);
+      expect([res.status, res.body.error, res.body.reason]).toEqual([
+        503,
+        'issuer_unavailable',
+        'issuer_unavailable',
+      ]);
+      expect(res.body.message).toMatch(
+        new RegExp(`${endpoint} answer is malformed: it is not valid UTF-8`),
+      );
+      const logged = capturedLogs().filter((line) => line.includes(tokenHash(token)));
+      expect(
+        logged.filter((line) => line.startsWith('warn') && line.includes('malformed')),
+      ).toHaveLength(1);
+    },
+  );
+
   it('grants scopes from well-typed scp and permissions, as on the JWT path', async () => {
     const token = introspected({ ...active(), scp: ['read:messages'], permissions: ['admin'] });
     expect((await get(introspecting, '/scoped', token)).status).toBe(200);

@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createFixtureApp, PLATFORMS } from './fixtures/create-fixture-app';
-import { generateKey, KeyServer, signRaw } from './support/key-server';
+import { generateKey, KeyServer, signInput, signRaw, withUnusedBits } from './support/key-server';
 import { capturedLogs, findLeaks } from './support/log-capture';
+import { generateRocaKey } from './support/roca-key';
 
 /** Every check of the verifier, each shown refusing the attack it exists for. */
 describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platform) => {
@@ -228,6 +229,59 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
     });
   });
 
+  describe('encoding (RFC 4648 §3.5, RFC 7519 §7.2)', () => {
+    const segment = (bytes: string | Buffer) => Buffer.from(bytes).toString('base64url');
+    const sign = (header: string, payload: string) =>
+      signInput(`${header}.${payload}`, 'RS256', ks.key.privateKey);
+    const header = () => segment(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: ks.key.kid }));
+    /** The claims as JSON, padded so that their base64url ends with unused bits. */
+    function claimsText(): string {
+      const text = JSON.stringify(tokenPayload());
+      return Buffer.byteLength(text) % 3 === 0 ? JSON.stringify(tokenPayload({ pad: 'x' })) : text;
+    }
+
+    it('refuses claims whose segment is not canonical base64url, signed as sent', async () => {
+      const payload = segment(claimsText());
+      expect((await get(sign(header(), payload))).status).toBe(200);
+      const res = await expectRefused(sign(header(), withUnusedBits(payload)), 'malformed_jwt');
+      expect(res.body.message).toMatch(/payload segment is not canonical base64url/);
+    });
+
+    it('refuses a header segment that is not canonical base64url, signed as sent', async () => {
+      const json = JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: ks.key.kid });
+      const text = Buffer.byteLength(json) % 3 === 0 ? `${json.slice(0, -1)},"x":1}` : json;
+      const payload = segment(claimsText());
+      expect((await get(sign(segment(text), payload))).status).toBe(200);
+      await expectRefused(sign(withUnusedBits(segment(text)), payload), 'malformed_jwt');
+    });
+
+    it('refuses claims that are not UTF-8 (an overlong "/", C0 AF)', async () => {
+      const text = JSON.stringify(tokenPayload());
+      const claims = Buffer.concat([
+        Buffer.from(`${text.slice(0, -1)},"name":"a`),
+        Buffer.from([0xc0, 0xaf]),
+        Buffer.from('b"}'),
+      ]);
+      const res = await expectRefused(sign(header(), segment(claims)), 'invalid_encoding');
+      expect(res.body.message).toMatch(/not valid UTF-8/);
+    });
+
+    it('refuses a header that is not UTF-8', async () => {
+      const json = JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: ks.key.kid });
+      const bytes = Buffer.concat([
+        Buffer.from(`${json.slice(0, -1)},"x":"`),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from('"}'),
+      ]);
+      await expectRefused(sign(segment(bytes), segment(claimsText())), 'invalid_encoding');
+    });
+
+    it('says that the payload is empty, not that it is not base64url', async () => {
+      const res = await expectRefused(sign(header(), ''), 'malformed_jwt');
+      expect(res.body.message).toMatch(/payload is empty/);
+    });
+  });
+
   describe('claims', () => {
     it('refuses another issuer', async () => {
       await expectRefused(ks.token({ iss: ks.issuer.replace(/\/$/, '') }), 'issuer_mismatch');
@@ -354,6 +408,37 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
       } finally {
         await singleApp.close();
         await single.stop();
+      }
+    });
+    it('never uses an RSA key with the ROCA weakness (CVE-2017-15361), and warns once naming it', async () => {
+      const issuer = await KeyServer.start();
+      const kid = `roca-${randomBytes(4).toString('hex')}`;
+      issuer.keys.push({ kid, alg: 'RS256', ...generateRocaKey(2048, kid) });
+      const rocaApp = await createFixtureApp(
+        { issuerUrl: issuer.issuer, audience: issuer.audience },
+        { platform },
+      );
+      const logsBefore = capturedLogs().length;
+      try {
+        const send = (token: string) =>
+          request(rocaApp.getHttpServer()).get('/private').set('Authorization', `Bearer ${token}`);
+        expect((await send(issuer.token())).status).toBe(200);
+        for (let i = 0; i < 2; i++) {
+          const res = await send(issuer.token({}, {}, issuer.keys[1]));
+          expect([res.status, res.body.error, res.body.reason]).toEqual([
+            401,
+            'invalid_token',
+            'weak_key',
+          ]);
+        }
+        const warnings = capturedLogs()
+          .slice(logsBefore)
+          .filter((line) => line.startsWith('warn') && line.includes('ROCA'));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(`"${kid}"`);
+      } finally {
+        await rocaApp.close();
+        await issuer.stop();
       }
     });
   });

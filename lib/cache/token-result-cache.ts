@@ -244,6 +244,8 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   token_too_large: false,
   not_a_jwt: true,
   malformed_jwt: true,
+  // A token's own encoding; a DPoP proof's is refused after the cache, never cached.
+  invalid_encoding: true,
   alg_not_allowed: true,
   unsupported_typ: true,
   unsupported_crit: true,

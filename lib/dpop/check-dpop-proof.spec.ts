@@ -1,4 +1,5 @@
 import { DpopKey } from '../../test/support/dpop-proofs';
+import { signInput, withUnusedBits } from '../../test/support/key-server';
 import { parseDpopProof, type ProofExpectations } from './check-dpop-proof';
 
 const client = new DpopKey();
@@ -71,5 +72,79 @@ describe('parseDpopProof: htu', () => {
       reason: 'dpop_proof_htu',
       message: expect.stringMatching(/userinfo/),
     });
+  });
+});
+
+/** Strict decoding of the proof's segments (RFC 4648 §3.5) and of its JSON (RFC 7519 §7.2). */
+describe('parseDpopProof: encoding', () => {
+  const url = 'http://host/x';
+
+  /** The reason `proof` is refused for, or 'accepted'. */
+  async function answer(proof: string): Promise<string> {
+    try {
+      await parseDpopProof(proof, expectations([url]));
+      return 'accepted';
+    } catch (error) {
+      return (error as { reason: string }).reason;
+    }
+  }
+
+  /** A proof's header and payload segments, the payload padded to end with unused bits. */
+  function segments(): [string, string] {
+    for (const pad of [undefined, 'a']) {
+      const [header, payload] = client.proof('GET', url, token, { pad }).split('.');
+      if (payload.length % 4 !== 0) return [header, payload];
+    }
+    throw new Error('unreachable: one of two lengths 10 bytes apart is not a multiple of 3');
+  }
+
+  it('refuses a payload segment that is not canonical base64url, signed as sent', async () => {
+    const [header, payload] = segments();
+    expect(await answer(signInput(`${header}.${payload}`, 'ES256', client.privateKey))).toBe(
+      'accepted',
+    );
+    const proof = signInput(`${header}.${withUnusedBits(payload)}`, 'ES256', client.privateKey);
+    expect(await answer(proof)).toBe('dpop_proof_malformed');
+  });
+
+  it('refuses a signature segment that is not canonical base64url, or of 4n+1 characters', async () => {
+    const [header, payload, signature] = client.proof('GET', url, token).split('.');
+    expect(signature.length % 4).toBe(2); // ES256: 64 bytes, 86 characters
+    const nonCanonical = `${header}.${payload}.${withUnusedBits(signature)}`;
+    expect(await answer(nonCanonical)).toBe('dpop_proof_malformed');
+    expect(await answer(`${header}.${payload}.${signature}AAA`)).toBe('dpop_proof_malformed');
+  });
+
+  it('refuses claims that are not UTF-8 (an overlong "/" in jti) with invalid_encoding', async () => {
+    const [header, payload] = segments();
+    const text = Buffer.from(payload, 'base64url').toString('utf8');
+    const at = text.indexOf('"jti":"') + '"jti":"'.length;
+    const bytes = Buffer.concat([
+      Buffer.from(text.slice(0, at)),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from(text.slice(at)),
+    ]);
+    const proof = signInput(`${header}.${bytes.toString('base64url')}`, 'ES256', client.privateKey);
+    await expect(parseDpopProof(proof, expectations([url]))).rejects.toMatchObject({
+      code: 'invalid_dpop_proof',
+      reason: 'invalid_encoding',
+      message: expect.stringMatching(/payload is not valid UTF-8/),
+    });
+  });
+
+  it('refuses a header that is not UTF-8 with invalid_encoding', async () => {
+    const [header, payload] = segments();
+    const text = Buffer.from(header, 'base64url').toString('utf8');
+    const bytes = Buffer.concat([
+      Buffer.from(`${text.slice(0, -1)},"x":"`),
+      Buffer.from([0x80]),
+      Buffer.from('"}'),
+    ]);
+    const proof = signInput(
+      `${bytes.toString('base64url')}.${payload}`,
+      'ES256',
+      client.privateKey,
+    );
+    expect(await answer(proof)).toBe('invalid_encoding');
   });
 });

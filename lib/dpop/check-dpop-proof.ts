@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, errors, importJWK, type JWK } from 'jose';
 import { InvalidDpopProofError } from '../errors/auth-error';
 import { describeValue } from '../token/describe-value';
+import { isCanonicalBase64url, utf8Text } from '../token/strict-decoding';
 
 /** What a proof must match: the request it came with and the token it goes with. */
 export interface ProofExpectations {
@@ -90,7 +91,20 @@ export async function parseDpopProof(
       'The DPoP header must hold exactly one JWT in compact form (header.payload.signature, base64url).',
     );
   }
-  const [headerPart, payloadPart] = proof.split('.');
+  const [headerPart, payloadPart, signaturePart] = proof.split('.');
+  for (const [name, part] of [
+    ['header', headerPart],
+    ['payload', payloadPart],
+    ['signature', signaturePart],
+  ]) {
+    if (!isCanonicalBase64url(part)) {
+      throw refused(
+        'dpop_proof_malformed',
+        `The DPoP proof's ${name} segment is not canonical base64url (RFC 4648 §3.5: a length ` +
+          'of 4n+1 characters, or unused bits of its last character that are not zero).',
+      );
+    }
+  }
   const header = jsonObject(headerPart, 'header');
   if (header.typ !== 'dpop+jwt') {
     throw refused(
@@ -340,9 +354,17 @@ function normalizedUrl(url: URL): string {
 }
 
 function jsonObject(part: string, what: string): Record<string, unknown> {
+  const text = utf8Text(Buffer.from(part, 'base64url'));
+  if (text === undefined) {
+    throw refused(
+      'invalid_encoding',
+      `The DPoP proof's ${what} is not valid UTF-8 (RFC 7519 §7.2); make the proof with a ` +
+        'conforming JOSE library.',
+    );
+  }
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     value = undefined;
   }

@@ -24,6 +24,7 @@ export type AuthErrorReason =
   | 'token_too_large'
   | 'not_a_jwt'
   | 'malformed_jwt'
+  | 'invalid_encoding'
   | 'alg_not_allowed'
   | 'unsupported_typ'
   | 'unsupported_crit'

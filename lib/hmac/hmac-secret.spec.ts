@@ -14,8 +14,17 @@ describe('the secret option (HS256)', () => {
     expect([resolved.keySource, resolved.algorithms]).toEqual(['secret', ['HS256']]);
     expect(JSON.stringify(resolved)).not.toContain(secret);
     expect(
-      resolve({ secret: Buffer.from(secret), algorithms: ['HS512', 'HS256'] }).algorithms,
+      resolve({ secret: Buffer.alloc(64, 1), algorithms: ['HS512', 'HS256'] }).algorithms,
     ).toEqual(['HS512', 'HS256']);
+  });
+
+  it('accepts a secret as long as the hash of every algorithm listed (RFC 7518 §3.2)', () => {
+    expect(resolve({ secret: 'x'.repeat(48), algorithms: ['HS384'] }).algorithms).toEqual([
+      'HS384',
+    ]);
+    expect(resolve({ secret: Buffer.alloc(64), algorithms: ['HS256', 'HS512'] }).keySource).toBe(
+      'secret',
+    );
   });
 
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -27,6 +36,16 @@ describe('the secret option (HS256)', () => {
       'a short secret',
       { secret: 'x'.repeat(31) },
       /'secret': must be at least 32 bytes \(it has 31\)/,
+    ],
+    [
+      'a 47-byte secret with HS384',
+      { secret: 'x'.repeat(47), algorithms: ['HS384'] },
+      /'secret': must be at least 48 bytes for HS384 \(it has 47\)/,
+    ],
+    [
+      'a 63-byte secret with HS512',
+      { secret: 'x'.repeat(63), algorithms: ['HS256', 'HS512'] },
+      /'secret': must be at least 64 bytes for HS512 \(it has 63\)/,
     ],
     ['a number', { secret: 42 }, /'secret': must be a string or a Uint8Array/],
     [

@@ -39,9 +39,10 @@ export function resolveHmacSecret(secret: unknown): KeyObject | undefined {
 
 /**
  * Validates `algorithms` against the key source: with a secret, HMAC algorithms only (HS256 unless
- * set); without one, `undefined` (the asymmetric list is checked by the caller).
+ * set), each with a secret at least as long as its hash (RFC 7518 §3.2: 48 bytes for HS384, 64
+ * for HS512); `secretBytes` is the secret's length.
  */
-export function resolveHmacAlgorithms(algorithms: unknown): string[] {
+export function resolveHmacAlgorithms(algorithms: unknown, secretBytes: number): string[] {
   if (algorithms === undefined) return ['HS256'];
   if (!Array.isArray(algorithms) || algorithms.length === 0) {
     throw new AuthOptionsError('algorithms', 'must be a non-empty array when set');
@@ -53,6 +54,16 @@ export function resolveHmacAlgorithms(algorithms: unknown): string[] {
       `${wrong.map(String).join(', ')} not accepted with secret: choose from ` +
         `${HMAC_ALGORITHMS.join(', ')} (a secret never mixes with public keys)`,
     );
+  }
+  for (const alg of algorithms as HmacAlgorithm[]) {
+    const needed = Number(alg.slice(2)) / 8;
+    if (secretBytes < needed) {
+      throw new AuthOptionsError(
+        'secret',
+        `must be at least ${needed} bytes for ${alg} (it has ${secretBytes}): RFC 7518 §3.2 wants ` +
+          `a key as long as the hash. Use a longer secret, or remove ${alg} from algorithms`,
+      );
+    }
   }
   return [...(algorithms as string[])];
 }

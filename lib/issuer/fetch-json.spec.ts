@@ -46,6 +46,20 @@ describe('fetchJson', () => {
     expect(bodyWritten).toBe(false);
   });
 
+  it('refuses a body that is not UTF-8 (RFC 8259 §8.1), rather than read it with U+FFFD', async () => {
+    const overlong = Buffer.from([0xc0, 0xaf]);
+    answer = (_, response) =>
+      response.end(Buffer.concat([Buffer.from('{"sub":"a'), overlong, Buffer.from('"}')]));
+    await expect(failureOf(fetchJson(url, limits))).resolves.toBe('invalid_encoding');
+    // Split across chunks, a valid character is kept whole.
+    answer = (_, response) => {
+      const bytes = Buffer.from('{"sub":"Zoë 🙂"}');
+      response.write(bytes.subarray(0, 12));
+      setTimeout(() => response.end(bytes.subarray(12)), 20).unref();
+    };
+    await expect(fetchJson(url, limits)).resolves.toEqual({ sub: 'Zoë 🙂' });
+  });
+
   it('takes an answer without a body (204) as invalid JSON', async () => {
     answer = (_, response) => {
       response.writeHead(204);

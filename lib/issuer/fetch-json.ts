@@ -1,8 +1,9 @@
 import { MAX_JSON_DEPTH, nestingDepth } from '../token/json-depth';
+import { utf8Text } from '../token/strict-decoding';
 
 /** Why a remote document could not be had. */
 export type FetchFailure =
-  'timeout' | 'network' | 'status' | 'too_large' | 'invalid_json' | 'redirect';
+  'timeout' | 'network' | 'status' | 'too_large' | 'invalid_encoding' | 'invalid_json' | 'redirect';
 
 export class RemoteFetchError extends Error {
   constructor(
@@ -42,7 +43,8 @@ export interface FetchLimits {
 
 /**
  * Fetches a JSON document with a timeout and a size cap, and without following redirects (a
- * redirect could lead anywhere). Every outbound call of the library goes through here.
+ * redirect could lead anywhere); a body that is not UTF-8 is refused (`invalid_encoding`). Every
+ * outbound call of the library goes through here.
  */
 export async function fetchJson(
   url: string,
@@ -118,7 +120,15 @@ async function readCapped(response: Response, url: string, limits: FetchLimits):
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  // JSON between systems is UTF-8 (RFC 8259 §8.1): invalid bytes are refused, never replaced.
+  const text = utf8Text(Buffer.concat(chunks));
+  if (text === undefined) {
+    throw new RemoteFetchError(
+      'invalid_encoding',
+      `${url} answered a body that is not valid UTF-8 (RFC 8259 §8.1).`,
+    );
+  }
+  return text;
 }
 
 function tooLarge(url: string, limits: FetchLimits): RemoteFetchError {

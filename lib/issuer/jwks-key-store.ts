@@ -10,6 +10,7 @@ import {
   type IssuerDiscovery,
 } from './issuer-discovery';
 import { isWeakKey, keyFitsAlgorithm } from './key-fits-algorithm';
+import { isRocaKey } from './roca-fingerprint';
 
 /** A JWKS key, parsed once into a `KeyObject` so that no verification parses a PEM. */
 export interface CachedKey {
@@ -29,6 +30,11 @@ interface KeySet {
   all: CachedKey[];
   /** Every key object of the set, for `keyStanding`. */
   objects: Set<KeyObject>;
+  /**
+   * The keys of the JWKS dropped for the ROCA weakness (CVE-2017-15361), by PEM, with their kid:
+   * never used, warned about once while they stay in the JWKS.
+   */
+  roca: Map<string, string | undefined>;
   fetchedAt: number;
   /** Which fetch produced the set (1 for the first started): tells a fresh set from an old one. */
   generation: number;
@@ -131,6 +137,8 @@ export class JwksKeyStore {
     if (this.keys && this.needsRefresh(this.keys)) this.load().catch(() => undefined);
     if (header.kid === undefined) return this.soleKeyFor(set, header);
     let found = set.byKid.get(header.kid);
+    // A dropped key is known: refused at once, without the refetch an unknown kid may cost.
+    if (!found && [...set.roca.values()].includes(header.kid)) throw rocaKey(header.kid);
     if (!found && this.inflight) {
       set = await this.load();
       found = set.byKid.get(header.kid);
@@ -248,17 +256,24 @@ export class JwksKeyStore {
         byKid: new Map(),
         all: [],
         objects: new Set(),
+        roca: new Map(),
         fetchedAt: Date.now(),
         generation,
       };
       // An unchanged key keeps its key object, so that tokens it verified stay cached.
       const previous = new Map((this.keys?.all ?? []).map((k) => [k.pem, k]));
+      const previousRoca = this.keys?.roca;
       for (const signingKey of signingKeys) {
         const pem = signingKey.getPublicKey();
         const kid = signingKey.kid || undefined;
         const alg =
           'alg' in signingKey && typeof signingKey.alg === 'string' ? signingKey.alg : undefined;
         const old = previous.get(pem);
+        if (!old && (previousRoca?.has(pem) || isRocaKey(createPublicKey(pem)))) {
+          if (!previousRoca?.has(pem)) this.logger.warn(rocaWarning(kid, jwksUri));
+          set.roca.set(pem, kid);
+          continue;
+        }
         const cached: CachedKey =
           old && old.kid === kid && old.alg === alg ? old : describeKey(pem, kid, alg);
         set.all.push(cached);
@@ -332,6 +347,24 @@ function checkFit(cached: CachedKey, header: CheckedHeader): KeyObject {
     );
   }
   return cached.key;
+}
+
+/** The warning, once per key, that the issuer publishes a key with the ROCA weakness. */
+function rocaWarning(kid: string | undefined, jwksUri: string): string {
+  return (
+    `The issuer's key ${kid === undefined ? 'without kid' : `"${describeValue(kid)}"`} in ` +
+    `${jwksUri} is an RSA key with the ROCA weakness (CVE-2017-15361): its private key can be ` +
+    'computed from its public key. It is never used, and tokens it signed are refused; have the ' +
+    'identity provider replace it.'
+  );
+}
+
+function rocaKey(kid: string): InvalidTokenError {
+  return new InvalidTokenError(
+    'weak_key',
+    `The issuer's key "${describeValue(kid)}" is an RSA key with the ROCA weakness ` +
+      '(CVE-2017-15361), which anyone can forge signatures for: it is never used.',
+  );
 }
 
 function unknownKid(kid: string, detail: string): InvalidTokenError {

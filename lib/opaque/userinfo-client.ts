@@ -43,7 +43,10 @@ export async function requestUserinfo(
 }
 
 /** Maps a failed call to the provider: a refusal of the token, or the provider's unavailability. */
-export function upstreamFailure(error: unknown, endpoint: string): Error {
+export function upstreamFailure(error: unknown, endpoint: 'userinfo' | 'introspection'): Error {
+  if (error instanceof RemoteFetchError && error.failure === 'invalid_encoding') {
+    return new MalformedAnswerError(endpoint, 'invalid_utf8');
+  }
   if (error instanceof RemoteFetchError && (error.status === 401 || error.status === 403)) {
     return new InvalidTokenError(
       'token_rejected_by_issuer',

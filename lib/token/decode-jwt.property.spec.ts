@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import * as fc from 'fast-check';
 import { InvalidTokenError } from '../errors/auth-error';
 import { decodeJwt, parsePayload, type DecodedJwt } from './decode-jwt';
@@ -35,12 +36,22 @@ function decode(token: string): DecodedJwt | InvalidTokenError {
   }
 }
 
+/** Canonical base64url, told by a round trip: decoding then encoding gives the segment back. */
+const canonical = (part: string) =>
+  BASE64URL.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part;
+
+/** Whether the header and payload of a token of canonical segments are UTF-8. */
+function utf8(token: string): boolean {
+  const [header, payload] = token.split('.');
+  return [header, payload].every((part) => isUtf8(Buffer.from(part, 'base64url')));
+}
+
 /** What decodeJwt must check, written out independently of it. */
 function wellFormed(token: string): boolean {
   const parts = token.split('.');
   if (parts.length !== 3) return false;
   const [header, payload] = parts;
-  if (header === '' || payload === '' || !parts.every((part) => BASE64URL.test(part))) return false;
+  if (header === '' || payload === '' || !parts.every(canonical) || !utf8(token)) return false;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
@@ -57,7 +68,11 @@ describe('decodeJwt (properties)', () => {
     const property = fc.property(token, (jwt) => {
       const result = decode(jwt);
       if (result instanceof InvalidTokenError) {
-        return result.reason === 'malformed_jwt' && !wellFormed(jwt);
+        const parts = jwt.split('.');
+        const encodingOnly =
+          parts.length === 3 && parts[0] !== '' && parts[1] !== '' && parts.every(canonical);
+        const expected = encodingOnly && !utf8(jwt) ? 'invalid_encoding' : 'malformed_jwt';
+        return result.reason === expected && !wellFormed(jwt);
       }
       const [header, payload, signature] = jwt.split('.');
       return (

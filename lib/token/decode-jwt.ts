@@ -1,5 +1,6 @@
 import { InvalidTokenError } from '../errors/auth-error';
 import { claimsTooDeep, MAX_JSON_DEPTH, nestingDepth } from './json-depth';
+import { isCanonicalBase64url, utf8Text } from './strict-decoding';
 
 /** A compact JWS split and decoded, nothing verified yet. */
 export interface DecodedJwt {
@@ -14,8 +15,9 @@ export interface DecodedJwt {
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /**
- * Splits a three-segment token and decodes its parts, strictly: each segment base64url without
- * padding, the header a JSON object. Throws `malformed_jwt` otherwise.
+ * Splits a three-segment token and decodes its parts, strictly: each segment canonical base64url
+ * without padding (RFC 4648 §3.5), the header a JSON object. Throws `malformed_jwt` otherwise, and
+ * `invalid_encoding` when the header or the payload is not UTF-8 (RFC 7519 §7.2).
  */
 export function decodeJwt(token: string): DecodedJwt {
   const first = token.indexOf('.');
@@ -24,8 +26,8 @@ export function decodeJwt(token: string): DecodedJwt {
   const payload = token.slice(first + 1, second);
   const signature = token.slice(second + 1);
   if (
-    first <= 0 ||
-    second <= first + 1 ||
+    first === -1 ||
+    second === -1 ||
     token.indexOf('.', second + 1) !== -1 ||
     !BASE64URL.test(header) ||
     !BASE64URL.test(payload) ||
@@ -33,9 +35,25 @@ export function decodeJwt(token: string): DecodedJwt {
   ) {
     throw malformed('its segments are not base64url');
   }
+  if (header === '') throw malformed('its header is empty');
+  if (payload === '') throw malformed('its payload is empty (a JWT carries its claims in it)');
+  for (const [name, segment] of [
+    ['header', header],
+    ['payload', payload],
+    ['signature', signature],
+  ]) {
+    if (!isCanonicalBase64url(segment)) {
+      throw malformed(
+        `its ${name} segment is not canonical base64url (RFC 4648 §3.5: a length of 4n+1 ` +
+          'characters, or unused bits of its last character that are not zero)',
+      );
+    }
+  }
+  const headerText = utf8(header, 'header');
+  const payloadText = utf8(payload, 'payload');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+    parsed = JSON.parse(headerText);
   } catch {
     throw malformed('its header is not base64url-encoded JSON');
   }
@@ -44,7 +62,7 @@ export function decodeJwt(token: string): DecodedJwt {
   }
   return {
     header: parsed as Record<string, unknown>,
-    payloadText: Buffer.from(payload, 'base64url').toString('utf8'),
+    payloadText,
     signingInput: Buffer.from(token.slice(0, second), 'ascii'),
     signature: Buffer.from(signature, 'base64url'),
   };
@@ -63,6 +81,19 @@ export function parsePayload(payloadText: string): unknown {
   }
   if (nestingDepth(payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw claimsTooDeep();
   return payload;
+}
+
+/** The text of a segment, refused with `invalid_encoding` when it is not UTF-8. */
+function utf8(segment: string, name: 'header' | 'payload'): string {
+  const text = utf8Text(Buffer.from(segment, 'base64url'));
+  if (text === undefined) {
+    throw new InvalidTokenError(
+      'invalid_encoding',
+      `The access token's ${name} is not valid UTF-8 (RFC 7519 §7.2): it was not made by a ` +
+        'conforming issuer, and is refused.',
+    );
+  }
+  return text;
 }
 
 function malformed(why: string): InvalidTokenError {

@@ -96,8 +96,14 @@ export function signRaw(
   payload: unknown,
   key: KeyObject | string,
 ): string {
-  const input = `${b64(header)}.${b64(payload)}`;
-  const alg = String(header.alg);
+  return signInput(`${b64(header)}.${b64(payload)}`, String(header.alg), key);
+}
+
+/**
+ * Signs a signing input as it is (`header.payload`, segments as given, even not canonical
+ * base64url or not UTF-8 underneath) with `alg`: for tokens wrong only in their encoding.
+ */
+export function signInput(input: string, alg: string, key: KeyObject | string): string {
   const bits = /(256|384|512)/.exec(alg)?.[1] ?? '256';
   const hash = `sha${bits}`;
   let signature: Buffer;
@@ -119,6 +125,17 @@ export function signRaw(
         : sign(hash, Buffer.from(input), k);
   }
   return `${input}.${signature.toString('base64url')}`;
+}
+
+/**
+ * `segment` with the unused low bits of its last character set (RFC 4648 §3.5): lenient decoders
+ * give the same bytes, strict ones refuse it. Its length must not be a multiple of 4.
+ */
+export function withUnusedBits(segment: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const unused = segment.length % 4 === 2 ? 0x0f : segment.length % 4 === 3 ? 0x03 : 0;
+  if (unused === 0) throw new Error(`a segment of ${segment.length} characters has no unused bits`);
+  return segment.slice(0, -1) + alphabet[alphabet.indexOf(segment.at(-1)!) | unused];
 }
 
 /**
@@ -245,6 +262,8 @@ export class KeyServer {
       return super.set(token, profile);
     }
   })();
+  /** Bodies /userinfo and /introspect answer as they are (200), by token: bytes of any kind. */
+  readonly rawAnswers = new Map<string, Buffer>();
   /** What /introspect answers, by token; any other token is `{"active": false}`. */
   readonly introspections = new Map<string, Record<string, unknown>>();
   /** How /userinfo behaves, apart from the discovery and JWKS `mode`. */
@@ -273,6 +292,8 @@ export class KeyServer {
       this.userinfoCalls++;
       if (misbehave(this.userinfoMode, req, res)) return;
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const raw = this.rawAnswers.get(token);
+      if (raw) return void res.writeHead(200, { 'content-type': 'application/json' }).end(raw);
       const profile = this.profiles.get(token);
       return this.answer(res, profile ? 200 : 401, profile);
     }
@@ -287,6 +308,8 @@ export class KeyServer {
         if (req.headers.authorization !== expected)
           return this.answer(res, 401, { error: 'invalid_client' });
         const token = new URLSearchParams(body).get('token') ?? '';
+        const raw = this.rawAnswers.get(token);
+        if (raw) return void res.writeHead(200, { 'content-type': 'application/json' }).end(raw);
         this.answer(res, 200, this.introspections.get(token) ?? { active: false });
       });
       return;

@@ -1,0 +1,30 @@
+// Node's Buffer and jose decode base64url leniently (non-zero unused bits, a dangling character)
+// and Buffer.toString('utf8') replaces invalid UTF-8: RFC 4648 §3.5 and RFC 7519 §7.2 need these.
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Whether `segment` is canonical unpadded base64url (RFC 4648 §3.5, §5): its alphabet only, not
+ * 4n+1 characters long, and the unused low bits of its last character zero (`AA`, never `AB`).
+ * The empty string is canonical.
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  if (!BASE64URL.test(segment)) return false;
+  const tail = segment.length % 4;
+  if (tail === 0) return true;
+  if (tail === 1) return false;
+  const last = ALPHABET.indexOf(segment[segment.length - 1]);
+  return (last & (tail === 2 ? 0x0f : 0x03)) === 0;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of UTF-8 `bytes`, or undefined when they are not valid UTF-8 (RFC 3629). */
+export function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
