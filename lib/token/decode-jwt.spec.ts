@@ -109,15 +109,15 @@ describe('parsePayload', () => {
   it.each([32, 20_000])(
     'refuses claims nested deeper than 32 levels (here %i + 1) with 401 claims_too_deep',
     (depth) => {
-      const refusal = (() => {
+      const answer = (() => {
         try {
           return parsePayload(payloadNesting(depth));
         } catch (error) {
           return error;
         }
       })();
-      expect(refusal).toBeInstanceOf(InvalidTokenError);
-      expect(refusal).toMatchObject({ status: 401, reason: 'claims_too_deep' });
+      expect(answer).toBeInstanceOf(InvalidTokenError);
+      expect(answer).toMatchObject({ status: 401, reason: 'claims_too_deep' });
     },
   );
 });
