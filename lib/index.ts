@@ -11,7 +11,8 @@ export type {
   UpstreamOptions,
 } from './auth-options.interface';
 export type { AuthUser, JwtAuthUser, OpaqueAuthUser } from './auth-user.interface';
-export { AuthOptionsError, type ResolvedAuthOptions } from './resolve-auth-options';
+export { AuthOptionsError } from './errors/auth-options-error';
+export type { ResolvedAuthOptions } from './resolve-auth-options';
 export { AccessTokenGuard } from './guards/access-token.guard';
 export type { GuardRequest, GuardResponse } from './guards/access-token.guard';
 export type { TokenSource } from './token/extract-token';
@@ -59,7 +60,7 @@ export {
 } from './errors/auth-error';
 export type { AuthErrorCode, AuthErrorReason } from './errors/auth-error';
 export type { AuthErrorAnswer, AuthErrorBody } from './errors/www-authenticate';
-export { AuthHttpException } from './guards/auth-http-exception';
+export { AuthHttpException } from './errors/auth-http-exception';
 export { AuthHttpExceptionFilter } from './guards/auth-http-exception.filter';
 export type { AccessTokenClaims, OpaqueTokenClaims } from './token/validate-claims';
 export { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';

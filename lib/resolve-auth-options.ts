@@ -22,6 +22,13 @@ import {
   type ResolvedProtectedResource,
 } from './resource-metadata/protected-resource-options';
 import { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
+import {
+  AuthOptionsError,
+  optionFlag,
+  optionNumber,
+  optionText,
+  refuseUnknownKeys,
+} from './errors/auth-options-error';
 
 /**
  * The options after validation, with every default filled in, as `@InjectAuthOptions()` hands them
@@ -81,14 +88,6 @@ export interface ResolvedUpstreamBudget {
   maxPerSecond: number;
 }
 
-/** An option of AuthModule is missing or wrong. */
-export class AuthOptionsError extends Error {
-  constructor(option: string, problem: string) {
-    super(`AuthModule option '${option}': ${problem}${/[.?]$/.test(problem) ? '' : '.'}`);
-    this.name = this.constructor.name;
-  }
-}
-
 const SUPPORTED = new Set<string>(SUPPORTED_ALGORITHMS);
 
 /** Default bounds of the verified-token cache: about 64 MiB at most (see bench/RESULTS.md). */
@@ -142,75 +141,17 @@ const BUDGET_OPTION_NAMES = {
   maxPerSecond: true,
 } satisfies Record<keyof UpstreamBudget, true>;
 const VERIFIED_TOKEN_CACHE_OPTION_NAMES = { maxEntries: true, maxBytes: true };
-const EXTRAS_NAMES = {
-  isGlobal: true,
-  globalGuard: true,
-} satisfies Record<keyof AuthModuleExtras, true>;
-
-/**
- * Refuses a key of `value` that is not an option, naming the nearest option: a typo such as
- * `audiance` stops the application instead of leaving the option at its default.
- */
-export function refuseUnknownKeys(value: object, names: object, prefix: string): void {
-  for (const key of Object.keys(value)) {
-    if (Object.hasOwn(names, key)) continue;
-    const option = `${prefix}${key}`;
-    if (prefix === '' && Object.hasOwn(EXTRAS_NAMES, key)) {
-      throw new AuthOptionsError(
-        option,
-        'shapes the module: give it to forRoot() or forRootAsync() beside the options, not from ' +
-          'useFactory, useClass or useExisting',
-      );
-    }
-    const nearest = nearestName(key, Object.keys(names));
-    throw new AuthOptionsError(
-      option,
-      nearest
-        ? `is not an option; did you mean '${prefix}${nearest}'?`
-        : `is not an option; the options here are ${Object.keys(names).join(', ')}`,
-    );
-  }
-}
-
-/** The option name closest to `key` (case-insensitive edit distance), when it is close enough. */
-export function nearestName(key: string, names: readonly string[]): string | undefined {
-  const wanted = key.toLowerCase();
-  // A shortened or lengthened name (`issuer` for `issuerUrl`, `clockToleranceSeconds`).
-  const prefixed = names.find((name) => {
-    const lower = name.toLowerCase();
-    return wanted.length >= 3 && (lower.startsWith(wanted) || wanted.startsWith(lower));
-  });
-  if (prefixed) return prefixed;
-  let best: { name: string; distance: number } | undefined;
-  for (const name of names) {
-    const distance = editDistance(wanted, name.toLowerCase());
-    if (!best || distance < best.distance) best = { name, distance };
-  }
-  if (!best) return undefined;
-  const allowed = Math.max(2, Math.ceil(key.length / 3));
-  return best.distance <= allowed ? best.name : undefined;
-}
-
-/** Levenshtein distance, with adjacent transpositions counted as one edit. */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    rows.push([i]);
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        rows[0].push(j);
-        continue;
-      }
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let distance = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        distance = Math.min(distance, rows[i - 2][j - 2] + 1);
-      }
-      rows[i].push(distance);
-    }
-  }
-  return rows[a.length][b.length];
-}
+/** The module's extras, refused among the options with where they belong. */
+const MODULE_EXTRAS = Object.fromEntries(
+  Object.keys({ isGlobal: true, globalGuard: true } satisfies Record<
+    keyof AuthModuleExtras,
+    true
+  >).map((name) => [
+    name,
+    'shapes the module: give it to forRoot() or forRootAsync() beside the options, not from ' +
+      'useFactory, useClass or useExisting',
+  ]),
+);
 
 /** Validates the options once, at bootstrap, and fills in the defaults. */
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
@@ -223,7 +164,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
         'the same loop turn, which measured cheaper per token than the thread pool; remove the option',
     );
   }
-  refuseUnknownKeys(options, OPTION_NAMES, '');
+  refuseUnknownKeys(options, OPTION_NAMES, '', MODULE_EXTRAS);
   const { issuerUrl, audience, jwksUri } = options;
   let { algorithms } = options;
   if (typeof issuerUrl !== 'string' && !Array.isArray(issuerUrl)) {
@@ -288,13 +229,14 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     audiences: [...audiences],
     ...(jwksUri !== undefined ? { jwksUri } : {}),
     ...(algorithms !== undefined ? { algorithms: [...algorithms] } : {}),
-    clockToleranceSeconds: number(options.clockTolerance, 'clockTolerance', 5, 0, 300),
-    allowQueryToken: flag(options.allowQueryToken, 'allowQueryToken', false),
-    strict: flag(options.strict, 'strict', false),
-    realm: text(options.realm, 'realm', 'api'),
-    maxTokenLength: number(options.maxTokenLength, 'maxTokenLength', 8192, 256, 65536),
-    httpTimeoutMs: number(options.httpTimeoutMs, 'httpTimeoutMs', 5000, 100, 60000),
-    jwksCooldownMs: number(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 30, 1, 3600) * 1000,
+    clockToleranceSeconds: optionNumber(options.clockTolerance, 'clockTolerance', 5, 0, 300),
+    allowQueryToken: optionFlag(options.allowQueryToken, 'allowQueryToken', false),
+    strict: optionFlag(options.strict, 'strict', false),
+    realm: optionText(options.realm, 'realm', 'api'),
+    maxTokenLength: optionNumber(options.maxTokenLength, 'maxTokenLength', 8192, 256, 65536),
+    httpTimeoutMs: optionNumber(options.httpTimeoutMs, 'httpTimeoutMs', 5000, 100, 60000),
+    jwksCooldownMs:
+      optionNumber(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 30, 1, 3600) * 1000,
     ...resolveOpaque(options, perIssuer[0].jwksUri),
     verifiedTokenCache: resolveVerifiedTokenCache(options.verifiedTokenCache),
     rpcAuthorization: resolveRpcAuthorization(options.rpcAuthorization),
@@ -325,28 +267,6 @@ function resolveResourceMetadata(
     protectedResource: resolved,
     ...(resolved.enabled ? { resourceMetadataUrl: resolved.metadataUrl } : {}),
   };
-}
-
-function number(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new AuthOptionsError(name, `must be a number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function flag(value: unknown, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new AuthOptionsError(name, 'must be true or false');
-  return value;
-}
-
-function text(value: unknown, name: string, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(value)) {
-    throw new AuthOptionsError(name, 'must be printable ASCII without quotes or backslashes');
-  }
-  return value;
 }
 
 function providerUrl(value: unknown, name: string): string | undefined {
@@ -420,11 +340,12 @@ function resolveOpaque(options: AuthModuleOptions, jwksUri: string | undefined) 
     ...(userinfoEndpoint ? { userinfoEndpoint } : {}),
     ...(resolvedIntrospection ? { introspection: resolvedIntrospection } : {}),
     cache: {
-      ttlMs: number(cache.ttlSeconds, 'cache.ttlSeconds', 300, 1, 86400) * 1000,
-      failureTtlMs: number(cache.failureTtlSeconds, 'cache.failureTtlSeconds', 10, 0, 3600) * 1000,
-      maxEntries: number(cache.maxEntries, 'cache.maxEntries', 10_000, 1, 10_000_000),
-      maxBytes: number(cache.maxBytes, 'cache.maxBytes', 50 * 1024 * 1024, 1024, 2 ** 40),
-      storeTimeoutMs: number(cache.storeTimeoutMs, 'cache.storeTimeoutMs', 150, 1, 10_000),
+      ttlMs: optionNumber(cache.ttlSeconds, 'cache.ttlSeconds', 300, 1, 86400) * 1000,
+      failureTtlMs:
+        optionNumber(cache.failureTtlSeconds, 'cache.failureTtlSeconds', 10, 0, 3600) * 1000,
+      maxEntries: optionNumber(cache.maxEntries, 'cache.maxEntries', 10_000, 1, 10_000_000),
+      maxBytes: optionNumber(cache.maxBytes, 'cache.maxBytes', 50 * 1024 * 1024, 1024, 2 ** 40),
+      storeTimeoutMs: optionNumber(cache.storeTimeoutMs, 'cache.storeTimeoutMs', 150, 1, 10_000),
       ...(store ? { store } : {}),
     },
     upstream: resolveUpstream(upstream),
@@ -452,8 +373,20 @@ function resolveUpstream(upstream: UpstreamOptions): ResolvedAuthOptions['upstre
     }
     refuseUnknownKeys(value, BUDGET_OPTION_NAMES, `upstream.${name}.`);
     return {
-      maxConcurrent: number(value.maxConcurrent, `upstream.${name}.maxConcurrent`, 20, 1, 10_000),
-      maxPerSecond: number(value.maxPerSecond, `upstream.${name}.maxPerSecond`, 50, 1, 100_000),
+      maxConcurrent: optionNumber(
+        value.maxConcurrent,
+        `upstream.${name}.maxConcurrent`,
+        20,
+        1,
+        10_000,
+      ),
+      maxPerSecond: optionNumber(
+        value.maxPerSecond,
+        `upstream.${name}.maxPerSecond`,
+        50,
+        1,
+        100_000,
+      ),
     };
   };
   return { opaqueTokens: budget('opaqueTokens'), profiles: budget('profiles') };
@@ -494,7 +427,7 @@ function resolveVerifiedTokenCache(
     );
   }
   refuseUnknownKeys(value, VERIFIED_TOKEN_CACHE_OPTION_NAMES, 'verifiedTokenCache.');
-  const maxEntries = number(
+  const maxEntries = optionNumber(
     value.maxEntries,
     'verifiedTokenCache.maxEntries',
     DEFAULT_VERIFIED_TOKEN_CACHE.maxEntries,
@@ -502,7 +435,7 @@ function resolveVerifiedTokenCache(
     10_000_000,
   );
   // The index and the store (allocated once, outside the V8 heap, resident as it is written).
-  const maxBytes = number(
+  const maxBytes = optionNumber(
     value.maxBytes,
     'verifiedTokenCache.maxBytes',
     DEFAULT_VERIFIED_TOKEN_CACHE.maxBytes,

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { AuthUser } from '../auth-user.interface';
-import type { GuardResponse } from '../guards/auth-http-exception';
+import type { GuardResponse } from '../errors/auth-http-exception';
 import type { TokenSource } from '../token/extract-token';
 
 /** The parts of an HTTP request (Express or Fastify) the guard reads and writes. */

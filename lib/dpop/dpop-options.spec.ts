@@ -1,4 +1,5 @@
-import { AuthOptionsError, resolveAuthOptions } from '../resolve-auth-options';
+import { AuthOptionsError } from '../errors/auth-options-error';
+import { resolveAuthOptions } from '../resolve-auth-options';
 
 const base = { issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api.example.com' };
 

@@ -1,4 +1,4 @@
-import type { GuardResponse } from '../guards/auth-http-exception';
+import type { GuardResponse } from '../errors/auth-http-exception';
 
 /** Sets a header on an Express (`setHeader`) or Fastify (`header`) response. */
 export function writeHeader(

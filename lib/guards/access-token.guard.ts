@@ -17,7 +17,7 @@ import {
 } from '../contexts/http.face';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, UnsupportedContextError } from '../errors/auth-error';
-import { authHttpException } from './auth-http-exception';
+import { authHttpException } from '../errors/auth-http-exception';
 import type { ChallengeOptions } from '../errors/www-authenticate';
 import { readRouteAuth, type RouteAuth } from './route-auth';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';

@@ -1,6 +1,6 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { IssuerUnavailableError, InvalidTokenError } from '../errors/auth-error';
-import { authHttpException } from './auth-http-exception';
+import { authHttpException } from '../errors/auth-http-exception';
 import { AuthHttpExceptionFilter } from './auth-http-exception.filter';
 
 function hostOf(type: string, response: object): ArgumentsHost {

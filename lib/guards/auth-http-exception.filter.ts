@@ -1,5 +1,5 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { AuthHttpException, type GuardResponse } from './auth-http-exception';
+import { AuthHttpException, type GuardResponse } from '../errors/auth-http-exception';
 
 /** The parts of an HTTP response the filter answers with (Express and Fastify both have them). */
 interface FilterResponse extends GuardResponse {

@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { AuthOptionsError } from '../resolve-auth-options';
+import { AuthOptionsError } from '../errors/auth-options-error';
 import { HMAC_ALGORITHMS, isHmacAlgorithm, type HmacAlgorithm } from '../token/check-jwt-header';
 
 /** Injection token of the HMAC secret's key object (private; never part of the options). */

@@ -1,5 +1,5 @@
 import type { AuthModuleOptions, IssuerOptions } from '../auth-options.interface';
-import { AuthOptionsError, refuseUnknownKeys } from '../resolve-auth-options';
+import { AuthOptionsError, refuseUnknownKeys } from '../errors/auth-options-error';
 import { checkProviderUrl } from './url-policy';
 
 /** One trusted issuer after validation: what its tokens must carry and where its keys are. */

@@ -1,4 +1,5 @@
-import { AuthOptionsError, resolveAuthOptions } from '../resolve-auth-options';
+import { AuthOptionsError } from '../errors/auth-options-error';
+import { resolveAuthOptions } from '../resolve-auth-options';
 import { resolveMtlsOptions } from './mtls-options';
 
 describe('resolveMtlsOptions', () => {

@@ -9,7 +9,7 @@ import {
 import type { TokenResultCache } from '../cache/token-result-cache';
 import { AuthError, InvalidTokenError } from '../errors/auth-error';
 import type { ChallengeOptions } from '../errors/www-authenticate';
-import { authHttpException, type GuardResponse } from '../guards/auth-http-exception';
+import { authHttpException, type GuardResponse } from '../errors/auth-http-exception';
 import type { FetchLimits } from '../issuer/fetch-json';
 import { TrustedIssuers } from '../issuer/trusted-issuers';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';

@@ -11,7 +11,7 @@ import {
   AuthHttpException,
   authHttpException,
   type GuardResponse,
-} from '../guards/auth-http-exception';
+} from '../errors/auth-http-exception';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
 import { attachedResponse, attachedToken, attachToken } from '../token/attached-token';

@@ -1,10 +1,10 @@
 import { HttpException } from '@nestjs/common';
-import type { AuthError } from '../errors/auth-error';
+import type { AuthError } from './auth-error';
 import {
   authErrorAnswer,
   type AuthErrorBody,
   type ChallengeOptions,
-} from '../errors/www-authenticate';
+} from './www-authenticate';
 
 /** The parts of an HTTP response the library writes (Express `setHeader`, Fastify `header`). */
 export interface GuardResponse {
