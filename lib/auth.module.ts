@@ -21,7 +21,7 @@ import { IssuerStartupCheck } from './issuer/issuer-startup-check';
 import { JwksKeyStore } from './issuer/jwks-key-store';
 import type { ResolvedIssuer } from './issuer/resolve-issuers';
 import { TrustedIssuers } from './issuer/trusted-issuers';
-import { HMAC_SECRET, resolveHmacSecret } from './hmac/hmac-secret';
+import { HMAC_SECRET, resolveHmacSecret } from './token/hmac-secret';
 import { resolveAuthOptions, type ResolvedAuthOptions } from './resolve-auth-options';
 import { OpaqueTokenVerifier } from './opaque/opaque-token.verifier';
 import { ProtectedResourceController } from './resource-metadata/protected-resource.controller';
@@ -33,7 +33,7 @@ import { AccessTokenVerifier } from './verifier/access-token.verifier';
 import { SenderConstraint } from './dpop/sender-constraint';
 import type { FetchLimits } from './issuer/fetch-json';
 import type { IntrospectionCredentials } from './opaque/introspection-client';
-import type { AuthUser } from './auth-user.interface';
+import type { AuthUser } from './token/auth-user';
 
 /** Body caps: discovery and JWKS documents; userinfo and introspection answers. */
 const MAX_DOCUMENT_BYTES = 512 * 1024;

@@ -10,7 +10,7 @@ export type {
   UpstreamBudget,
   UpstreamOptions,
 } from './auth-options.interface';
-export type { AuthUser, JwtAuthUser, OpaqueAuthUser } from './auth-user.interface';
+export type { AuthUser, JwtAuthUser, OpaqueAuthUser, UserProfile } from './token/auth-user';
 export { AuthOptionsError } from './errors/auth-options-error';
 export type { ResolvedAuthOptions } from './resolve-auth-options';
 export { AccessTokenGuard } from './guards/access-token.guard';
@@ -29,15 +29,14 @@ export type {
 } from './contexts/graphql.face';
 export { Public } from './decorators/public.decorator';
 export { OptionalAuth } from './decorators/optional-auth.decorator';
-export { defaultRpcAuthorization } from './contexts/rpc-authorization';
-export type { RpcAuthorization } from './contexts/rpc-authorization';
+export { defaultRpcAuthorization } from './token/rpc-authorization';
+export type { RpcAuthorization } from './token/rpc-authorization';
 export type { RpcAuthErrorPayload } from './contexts/rpc.face';
 export { Scopes } from './decorators/scopes.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
 export { WithUserinfo } from './decorators/with-userinfo.decorator';
 export { UserinfoService } from './opaque/userinfo.service';
-export type { UserProfile } from './opaque/userinfo-client';
 export type { SharedCacheStore } from './cache/shared-cache-store.interface';
 export type { DpopMode, DpopNonceOptions, DpopOptions } from './dpop/dpop-options';
 export type { TokenPresentation } from './dpop/token-presentation';
@@ -67,6 +66,6 @@ export { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
 export { PROTECTED_RESOURCE_METADATA_ROUTES } from './resource-metadata/protected-resource.controller';
 export type { ProtectedResourceMetadataDocument } from './resource-metadata/protected-resource-metadata';
 export type { ProtectedResourceOptions } from './resource-metadata/protected-resource-options';
-export { claimCheck, claimEquals, claimIncludes, ClaimRuleError } from './claim-rules/claim-rules';
-export type { ClaimRule, RuleClaims } from './claim-rules/claim-rules';
-export { ClaimRules } from './claim-rules/claim-rules.decorator';
+export { claimCheck, claimEquals, claimIncludes, ClaimRuleError } from './token/claim-rules';
+export type { ClaimRule, RuleClaims } from './token/claim-rules';
+export { ClaimRules } from './decorators/claim-rules.decorator';

@@ -1,4 +1,4 @@
-import { defaultRpcAuthorization } from './contexts/rpc-authorization';
+import { defaultRpcAuthorization } from './token/rpc-authorization';
 import { optionError, resolverOf } from '../test/support/auth-options';
 import type { AuthModuleOptions } from './auth-options.interface';
 import { resolveAuthOptions } from './resolve-auth-options';

@@ -8,11 +8,11 @@ import type {
 } from './auth-options.interface';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import { INDEX_BYTES_PER_ENTRY, minimumCacheBytes } from './cache/verified-token-cache';
-import { defaultRpcAuthorization, type RpcAuthorization } from './contexts/rpc-authorization';
-import { resolveHmacAlgorithms, resolveHmacSecret } from './hmac/hmac-secret';
+import { defaultRpcAuthorization, type RpcAuthorization } from './token/rpc-authorization';
+import { resolveHmacAlgorithms, resolveHmacSecret } from './token/hmac-secret';
 import { resolveIssuers, type ResolvedIssuer } from './issuer/resolve-issuers';
-import type { ClaimRule } from './claim-rules/claim-rules';
-import { resolveClaimRules } from './claim-rules/resolve-claim-rules';
+import type { ClaimRule } from './token/claim-rules';
+import { resolveClaimRules } from './token/resolve-claim-rules';
 import { checkProviderUrl } from './issuer/url-policy';
 import { resolveDpopOptions, type ResolvedDpopOptions } from './dpop/dpop-options';
 import { resolveMtlsOptions, type ResolvedMtlsOptions } from './mtls/mtls-options';

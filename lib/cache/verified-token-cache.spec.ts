@@ -1,5 +1,5 @@
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { tokenDigest, tokenHash } from '../token/token-hash';
 import {
   HOT_ENTRIES,

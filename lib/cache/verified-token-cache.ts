@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { copyJson } from '../token/copy-json';
 
 /** A token that passed every check, with the key that verified it and when it stops being valid. */

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import type { AuthError } from '../errors/auth-error';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import type { TokenSource } from '../token/extract-token';

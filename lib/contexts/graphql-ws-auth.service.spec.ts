@@ -1,4 +1,4 @@
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { InvalidTokenError, type AuthErrorReason } from '../errors/auth-error';
 import { resolveAuthOptions } from '../resolve-auth-options';
 import type { AccessTokenVerifier } from '../verifier/access-token.verifier';

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import type { GuardResponse } from '../errors/auth-http-exception';
 import type { TokenSource } from '../token/extract-token';
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { InvalidDpopProofError, InvalidTokenError, UseDpopNonceError } from '../errors/auth-error';
 import type { SharedCacheStore } from '../cache/shared-cache-store.interface';
 import { describeValue } from '../token/describe-value';

@@ -1,10 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import type { AuthError } from './auth-error';
-import {
-  authErrorAnswer,
-  type AuthErrorBody,
-  type ChallengeOptions,
-} from './www-authenticate';
+import { authErrorAnswer, type AuthErrorBody, type ChallengeOptions } from './www-authenticate';
 
 /** The parts of an HTTP response the library writes (Express `setHeader`, Fastify `header`). */
 export interface GuardResponse {

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { Scopes } from '../decorators/scopes.decorator';
 import type { UserinfoService } from '../opaque/userinfo.service';
 import { resolveAuthOptions } from '../resolve-auth-options';

@@ -1,7 +1,7 @@
 import type { Reflector } from '@nestjs/core';
 import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
-import type { ClaimRule } from '../claim-rules/claim-rules';
-import { CLAIM_RULES_KEY } from '../claim-rules/claim-rules.decorator';
+import type { ClaimRule } from '../token/claim-rules';
+import { CLAIM_RULES_KEY } from '../decorators/claim-rules.decorator';
 import type { ScopeRequirement } from '../token/scopes';
 
 /** What a route's decorators ask of the guard. */

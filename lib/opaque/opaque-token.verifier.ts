@@ -1,5 +1,5 @@
 import { Logger, type OnModuleInit } from '@nestjs/common';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { IssuerUnavailableError } from '../errors/auth-error';
 import type { TokenResultCache, LookupResult } from '../cache/token-result-cache';
 import type { FetchLimits } from '../issuer/fetch-json';

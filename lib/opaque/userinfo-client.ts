@@ -1,13 +1,8 @@
 import { InvalidTokenError, IssuerUnavailableError } from '../errors/auth-error';
 import { fetchJson, RemoteFetchError, type FetchLimits } from '../issuer/fetch-json';
+import type { UserProfile } from '../token/auth-user';
 import { claimTypeProblem } from '../token/validate-claims';
 import { MalformedAnswerError } from './malformed-answer';
-
-/** The claims the identity provider's `/userinfo` returns about the token's user. */
-export interface UserProfile {
-  sub: string;
-  [claim: string]: unknown;
-}
 
 /**
  * Asks `/userinfo` (OpenID Connect Core §5.3) about a token. 200 with a profile: the token is good;

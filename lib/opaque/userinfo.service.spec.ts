@@ -1,4 +1,4 @@
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { AuthError, IssuerUnavailableError } from '../errors/auth-error';
 import { IssuerDiscovery } from '../issuer/issuer-discovery';
 import { attachToken } from '../token/attached-token';

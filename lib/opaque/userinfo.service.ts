@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser, UserProfile } from '../token/auth-user';
 import {
   PROFILE_LIMITER,
   RESOLVED_AUTH_OPTIONS,
@@ -18,7 +18,7 @@ import { copyJson } from '../token/copy-json';
 import { MalformedAnswerError } from './malformed-answer';
 import { endpointOf, logMalformedAnswer } from './opaque-token.verifier';
 import type { UpstreamLimiter } from './upstream-limiter';
-import { requestUserinfo, type UserProfile } from './userinfo-client';
+import { requestUserinfo } from './userinfo-client';
 
 /**
  * The userinfo profile of an authenticated caller, fetched on demand and cached per token so that

@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 import type { KeyObject } from 'node:crypto';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { httpTokenSource, type GuardRequest } from '../contexts/http.face';
 import { AuthError, InvalidTokenError, MissingTokenError } from '../errors/auth-error';

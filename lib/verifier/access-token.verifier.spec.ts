@@ -1,4 +1,4 @@
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { InsufficientScopeError } from '../errors/auth-error';
 import type { TrustedIssuers } from '../issuer/trusted-issuers';
 import type { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';

@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { Injectable, Logger, Optional } from '@nestjs/common';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
-import { enforceClaimRules, type ClaimRule, type ClaimRuleLevel } from '../claim-rules/claim-rules';
+import { enforceClaimRules, type ClaimRule, type ClaimRuleLevel } from '../token/claim-rules';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, InsufficientScopeError, InvalidTokenError } from '../errors/auth-error';
-import { verifyHmac } from '../hmac/hmac-secret';
+import { verifyHmac } from '../token/hmac-secret';
 import { TrustedIssuers } from '../issuer/trusted-issuers';
 import type { ParsedProof } from '../dpop/check-dpop-proof';
 import { SenderConstraint } from '../dpop/sender-constraint';

@@ -3,7 +3,7 @@
 import '../peers/socket-io.peer';
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import type { AuthError } from '../errors/auth-error';
 import { handshakeTokenSource, wsAuthErrorData } from '../contexts/ws.face';
 import { HandshakeAuthenticator } from './handshake-authenticator';

@@ -4,7 +4,7 @@ import '../peers/ws.peer';
 import type { IncomingMessage } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import type { AuthError } from '../errors/auth-error';
 import { authErrorAnswer } from '../errors/www-authenticate';
 import { rememberUpgrade, upgradeTokenSource, wsAuthErrorData } from '../contexts/ws.face';

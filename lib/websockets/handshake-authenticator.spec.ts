@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { Public } from '../decorators/public.decorator';
 import { RESOLVED_AUTH_OPTIONS } from '../auth.constants';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { AuthError, InvalidTokenError, IssuerUnavailableError } from '../errors/auth-error';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 import { HandshakeAuthenticator, type HandshakeAccess } from './handshake-authenticator';

@@ -1,7 +1,7 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, RESOLVED_AUTH_OPTIONS } from '../auth.constants';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from '../token/auth-user';
 import { AuthError, IssuerUnavailableError } from '../errors/auth-error';
 import type { ChallengeOptions } from '../errors/www-authenticate';
 import type { ResolvedAuthOptions } from '../resolve-auth-options';

@@ -7,7 +7,7 @@ import {
   enforceClaimRules,
   isClaimRule,
 } from './claim-rules';
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from './auth-user';
 
 const user = (claims: Record<string, unknown>, tokenType: 'jwt' | 'opaque' = 'jwt'): AuthUser =>
   ({

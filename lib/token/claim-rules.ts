@@ -1,8 +1,8 @@
-import type { AuthUser } from '../auth-user.interface';
+import type { AuthUser } from './auth-user';
 import { AuthError, InvalidTokenError } from '../errors/auth-error';
-import { copyJson } from '../token/copy-json';
-import { claimsTooDeep, MAX_JSON_DEPTH } from '../token/json-depth';
-import { describeValue } from '../token/describe-value';
+import { copyJson } from './copy-json';
+import { claimsTooDeep, MAX_JSON_DEPTH } from './json-depth';
+import { describeValue } from './describe-value';
 
 /** The claims a rule reads: a frozen copy of the token's, so that no rule changes the user's. */
 export type RuleClaims = Readonly<Record<string, unknown>>;

@@ -1,5 +1,10 @@
-import type { UserProfile } from './opaque/userinfo-client';
-import type { AccessTokenClaims, OpaqueTokenClaims } from './token/validate-claims';
+import type { AccessTokenClaims, OpaqueTokenClaims } from './validate-claims';
+
+/** The claims the identity provider's `/userinfo` returns about the token's user (OpenID Connect Core §5.3). */
+export interface UserProfile {
+  sub: string;
+  [claim: string]: unknown;
+}
 
 /** The named members of `T`, without its index signature. */
 type NamedMembers<T> = {

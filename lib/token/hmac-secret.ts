@@ -1,6 +1,6 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { AuthOptionsError } from '../errors/auth-options-error';
-import { HMAC_ALGORITHMS, isHmacAlgorithm, type HmacAlgorithm } from '../token/check-jwt-header';
+import { HMAC_ALGORITHMS, isHmacAlgorithm, type HmacAlgorithm } from './check-jwt-header';
 
 /** Injection token of the HMAC secret's key object (private; never part of the options). */
 export const HMAC_SECRET = Symbol('nest-oauth2-bearer:hmac-secret');

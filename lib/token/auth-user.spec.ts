@@ -1,5 +1,5 @@
-import type { AuthUser, JwtAuthUser } from './auth-user.interface';
-import type { AccessTokenClaims } from './token/validate-claims';
+import type { AuthUser, JwtAuthUser } from './auth-user';
+import type { AccessTokenClaims } from './validate-claims';
 
 /**
  * The types of AuthUser as the checks guarantee them. `npm run typecheck` compiles this file: a

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { describeValue } from '../token/describe-value';
-import { isClaimRule, type ClaimRule } from './claim-rules';
+import { isClaimRule, type ClaimRule } from '../token/claim-rules';
 
 /** Metadata key of `@ClaimRules()`. */
 export const CLAIM_RULES_KEY = 'nest-oauth2-bearer:claim-rules';
