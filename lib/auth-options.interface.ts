@@ -1,8 +1,8 @@
 import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
 import type { SharedCacheStore } from './cache/shared-cache-store.interface';
 import type { RpcAuthorization } from './token/rpc-authorization';
-import type { DpopOptions } from './dpop/dpop-options';
-import type { MtlsOptions } from './mtls/mtls-options';
+import type { DpopOptions } from './binding/dpop-options';
+import type { MtlsOptions } from './binding/mtls-options';
 import type { ProtectedResourceOptions } from './resource-metadata/protected-resource-options';
 import type { ClaimRule } from './token/claim-rules';
 

@@ -30,7 +30,7 @@ import { UpstreamLimiter } from './opaque/upstream-limiter';
 import { UserinfoService } from './opaque/userinfo.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { AccessTokenVerifier } from './verifier/access-token.verifier';
-import { SenderConstraint } from './dpop/sender-constraint';
+import { SenderConstraint } from './binding/sender-constraint';
 import type { FetchLimits } from './issuer/fetch-json';
 import type { IntrospectionCredentials } from './opaque/introspection-client';
 import type { AuthUser } from './token/auth-user';

@@ -38,14 +38,14 @@ export { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
 export { WithUserinfo } from './decorators/with-userinfo.decorator';
 export { UserinfoService } from './opaque/userinfo.service';
 export type { SharedCacheStore } from './cache/shared-cache-store.interface';
-export type { DpopMode, DpopNonceOptions, DpopOptions } from './dpop/dpop-options';
-export type { TokenPresentation } from './dpop/token-presentation';
+export type { DpopMode, DpopNonceOptions, DpopOptions } from './binding/dpop-options';
+export type { TokenPresentation } from './binding/token-presentation';
 export type {
   CertificateHeaderEncoding,
   CertificateHeaderOptions,
   MtlsMode,
   MtlsOptions,
-} from './mtls/mtls-options';
+} from './binding/mtls-options';
 export {
   AuthError,
   InsufficientScopeError,

@@ -14,8 +14,8 @@ import { resolveIssuers, type ResolvedIssuer } from './issuer/resolve-issuers';
 import type { ClaimRule } from './token/claim-rules';
 import { resolveClaimRules } from './token/resolve-claim-rules';
 import { checkProviderUrl } from './issuer/url-policy';
-import { resolveDpopOptions, type ResolvedDpopOptions } from './dpop/dpop-options';
-import { resolveMtlsOptions, type ResolvedMtlsOptions } from './mtls/mtls-options';
+import { resolveDpopOptions, type ResolvedDpopOptions } from './binding/dpop-options';
+import { resolveMtlsOptions, type ResolvedMtlsOptions } from './binding/mtls-options';
 import {
   PROTECTED_RESOURCE_OPTION_NAMES,
   resolveProtectedResource,

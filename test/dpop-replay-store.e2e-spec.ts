@@ -1,7 +1,7 @@
 import KeyvRedis from '@keyv/redis';
 import { createCache, type Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
-import { DpopReplayCache } from '../lib/dpop/dpop-replay-cache';
+import { DpopReplayCache } from '../lib/binding/dpop-replay-cache';
 import { RedisServer } from './support/redis-server';
 
 const logger = { warn: () => undefined };

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import * as fc from 'fast-check';
-import { DpopNonces } from '../lib/dpop/dpop-nonces';
+import { DpopNonces } from '../lib/binding/dpop-nonces';
 import { PLATFORMS } from './fixtures/create-fixture-app';
 import { FixtureController } from './fixtures/fixture.controllers';
 import { DpopKey } from './support/dpop-proofs';

@@ -3,7 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { AuthModule, PROTECTED_RESOURCE_METADATA_ROUTES, type AuthModuleOptions } from '../lib';
-import { DEFAULT_DPOP_ALGORITHMS } from '../lib/dpop/dpop-options';
+import { DEFAULT_DPOP_ALGORITHMS } from '../lib/binding/dpop-options';
 import { createFixtureApp, PLATFORMS, type Platform } from './fixtures/create-fixture-app';
 import { FixtureController } from './fixtures/fixture.controllers';
 import { KeyServer } from './support/key-server';

@@ -274,7 +274,7 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   userinfo_subject_mismatch: true,
   userinfo_sender_constrained: false,
   sender_constrained_token: true,
-  // Checks of how the token was presented (lib/dpop), made after the cache: never cached.
+  // Checks of how the token was presented (lib/binding), made after the cache: never cached.
   dpop_required: false,
   dpop_token_not_bound: false,
   unsupported_cnf: false,

@@ -24,9 +24,9 @@ import type { ResolvedAuthOptions } from '../resolve-auth-options';
 import { UserinfoService } from '../opaque/userinfo.service';
 import { attachToken } from '../token/attached-token';
 import { extractAccessToken, missingTokenError, type TokenSource } from '../token/extract-token';
-import { httpPresentation, type TokenPresentation } from '../dpop/token-presentation';
-import { writeHeader } from '../dpop/write-header';
-import { clientCertificate, type CertificateRequest } from '../mtls/client-certificate';
+import { httpPresentation, type TokenPresentation } from '../binding/token-presentation';
+import { writeHeader } from '../binding/write-header';
+import { clientCertificate, type CertificateRequest } from '../binding/client-certificate';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
 // Resolvers of @nestjs/graphql (Apollo, Express or Fastify); `graphql` loads on the first refusal.

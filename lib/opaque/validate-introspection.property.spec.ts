@@ -119,7 +119,7 @@ function expectedOutcome(
   if (response.active !== true) return 'refused';
   if (Object.entries(MEMBER_TYPES).some(([name, fits]) => has(name) && !fits(response[name])))
     return 'malformed';
-  // cnf and token_type DPoP are for the binding checks (lib/dpop).
+  // cnf and token_type DPoP are for the binding checks (lib/binding).
   if (has('iss') && response.iss !== options.issuer) return 'refused';
   const aud = (typeof response.aud === 'string' ? [response.aud] : response.aud) as
     string[] | undefined;

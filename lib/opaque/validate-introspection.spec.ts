@@ -173,7 +173,7 @@ describe('validateIntrospection on sender-constrained tokens', () => {
     { cnf: { jkt: 'thumbprint' } },
     { token_type: 'DPoP' },
     { token_type: 'dpop', cnf: { jkt: 'x' } },
-  ])('passes %j on to the binding checks of lib/dpop', (members) => {
+  ])('passes %j on to the binding checks of lib/binding', (members) => {
     const response = { ...valid, ...members };
     expect(validateIntrospection(response, options, NOW)).toBe(response);
   });

@@ -42,7 +42,7 @@ export function validateIntrospection(
   const problem = claimTypeProblem(response);
   if (problem) throw new MalformedAnswerError('introspection', problem);
   const claims = response as IntrospectedClaims;
-  // cnf and token_type DPoP are checked against how the token came: lib/dpop.
+  // cnf and token_type DPoP are checked against how the token came: lib/binding.
   if (claims.iss !== undefined && claims.iss !== options.issuer) {
     throw issuerMismatch(claims.iss, options.issuer);
   }

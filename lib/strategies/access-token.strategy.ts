@@ -128,7 +128,7 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
     const cached = this.verifier.cachedBearerUser(token);
     if (cached) {
       // Passport's path takes bearer tokens only: a key-bound token is refused, and every token
-      // where DPoP is required (lib/dpop).
+      // where DPoP is required (lib/binding).
       cached.then(
         (user) => actions.success(user),
         (error: unknown) => this.refuse(actions, request, error),
@@ -168,7 +168,7 @@ export class AccessTokenStrategy extends PassportJwtStrategy {
    */
   async validate(request: object): Promise<AuthUser> {
     // Passport's path takes bearer tokens only: a key-bound token is refused, and every token where
-    // DPoP is required (lib/dpop).
+    // DPoP is required (lib/binding).
     return await this.verifier.acceptPassportToken(
       attachedToken(request) ?? '',
       (request as KeyCarrier)[VERIFYING_KEY],

@@ -94,7 +94,7 @@ function acceptable(payload: unknown, policy: ClaimPolicy, now: number): boolean
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
   const claims = payload as Record<string, unknown>;
   const has = (name: string) => claims[name] !== undefined;
-  // cnf is for the binding checks (lib/dpop), which know how the token was presented.
+  // cnf is for the binding checks (lib/binding), which know how the token was presented.
   if (['nonce', 'at_hash', 'c_hash', 's_hash'].some(has)) return false;
   if (claims.iss !== policy.issuer) return false;
   const aud = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;

@@ -239,7 +239,7 @@ describe('validateClaims on edge cases found in review', () => {
 
 describe('validateClaims on sender-constrained tokens', () => {
   it.each([{ cnf: { jkt: 'thumbprint' } }, { cnf: { 'x5t#S256': 'cert-hash' } }])(
-    'passes cnf (%j) on to the binding checks of lib/dpop, which know how the token came',
+    'passes cnf (%j) on to the binding checks of lib/binding, which know how the token came',
     (claims) => {
       expect(validateClaims({ ...valid, ...claims }, policy, NOW).cnf).toEqual(claims.cnf);
     },

@@ -80,7 +80,7 @@ export function validateClaims(
   const apiAudience = policy.audiences[0];
 
   if (ID_TOKEN_CLAIMS.some((name) => claims[name] !== undefined)) throw idToken(apiAudience);
-  // cnf (a sender-constrained token) is checked against how the token came: lib/dpop.
+  // cnf (a sender-constrained token) is checked against how the token came: lib/binding.
 
   if (claims.iss !== policy.issuer) throw issuerMismatch(claims.iss, policy.issuer);
 

@@ -1,5 +1,5 @@
 import { resolveDpopOptions, type DpopOptions, type ResolvedDpopOptions } from './dpop-options';
-import { resolveMtlsOptions, type ResolvedMtlsOptions } from '../mtls/mtls-options';
+import { resolveMtlsOptions, type ResolvedMtlsOptions } from './mtls-options';
 import { SenderConstraint } from './sender-constraint';
 
 /** A SenderConstraint built with `dpop` and the API's identifiers, and the warnings it logs. */

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidTokenError } from '../errors/auth-error';
-import type { TokenPresentation } from '../dpop/token-presentation';
+import type { TokenPresentation } from './token-presentation';
 
 /** A SHA-256 thumbprint in base64url without padding: 32 bytes, 43 characters. */
 const THUMBPRINT = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { InvalidRequestError, InvalidTokenError } from '../errors/auth-error';
-import { headerValues } from '../dpop/token-presentation';
+import { headerValues } from './token-presentation';
 import type { CertificateHeaderOptions, ResolvedMtlsOptions } from './mtls-options';
 
 /** The socket of a request: a TLSSocket over HTTPS, a plain one over HTTP. */
