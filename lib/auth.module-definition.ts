@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder, type ConfigurableModuleCls } from '@nestjs/common';
 import { APP_GUARD, ModulesContainer } from '@nestjs/core';
-import type { AuthModuleExtras, AuthModuleOptions } from './auth-options.interface';
+import type { AuthModuleExtras, AuthModuleOptions } from './options/auth-options.interface';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { guardGatewaysOnNest11 } from './guards/nest11-gateway-guards';
 

@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { Logger, Module, type Provider } from '@nestjs/common';
-import type { AuthModuleOptions } from './auth-options.interface';
+import type { AuthModuleOptions } from './options/auth-options.interface';
 import {
   INTROSPECTION_CREDENTIALS,
   OPAQUE_CACHE,
@@ -22,12 +22,12 @@ import { JwksKeyStore } from './issuer/jwks-key-store';
 import type { ResolvedIssuer } from './issuer/resolve-issuers';
 import { TrustedIssuers } from './issuer/trusted-issuers';
 import { HMAC_SECRET, resolveHmacSecret } from './token/hmac-secret';
-import { resolveAuthOptions, type ResolvedAuthOptions } from './resolve-auth-options';
+import { resolveAuthOptions, type ResolvedAuthOptions } from './options/resolve-auth-options';
 import { OpaqueTokenVerifier } from './opaque/opaque-token.verifier';
 import { ProtectedResourceController } from './resource-metadata/protected-resource.controller';
 import { ProtectedResourceMetadata } from './resource-metadata/protected-resource-metadata';
 import { UpstreamLimiter } from './opaque/upstream-limiter';
-import { UserinfoService } from './opaque/userinfo.service';
+import { UserinfoService } from './userinfo.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { AccessTokenVerifier } from './verifier/access-token.verifier';
 import { SenderConstraint } from './binding/sender-constraint';

@@ -9,10 +9,10 @@ export type {
   IssuerOptions,
   UpstreamBudget,
   UpstreamOptions,
-} from './auth-options.interface';
+} from './options/auth-options.interface';
 export type { AuthUser, JwtAuthUser, OpaqueAuthUser, UserProfile } from './token/auth-user';
 export { AuthOptionsError } from './errors/auth-options-error';
-export type { ResolvedAuthOptions } from './resolve-auth-options';
+export type { ResolvedAuthOptions } from './options/resolve-auth-options';
 export { AccessTokenGuard } from './guards/access-token.guard';
 export type { GuardRequest, GuardResponse } from './guards/access-token.guard';
 export type { TokenSource } from './token/extract-token';
@@ -36,7 +36,7 @@ export { Scopes } from './decorators/scopes.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
 export { WithUserinfo } from './decorators/with-userinfo.decorator';
-export { UserinfoService } from './opaque/userinfo.service';
+export { UserinfoService } from './userinfo.service';
 export type { SharedCacheStore } from './cache/shared-cache-store.interface';
 export type { DpopMode, DpopNonceOptions, DpopOptions } from './binding/dpop-options';
 export type { TokenPresentation } from './binding/token-presentation';

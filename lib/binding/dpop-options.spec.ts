@@ -1,5 +1,5 @@
 import { AuthOptionsError } from '../errors/auth-options-error';
-import { resolveAuthOptions } from '../resolve-auth-options';
+import { resolveAuthOptions } from '../options/resolve-auth-options';
 
 const base = { issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api.example.com' };
 

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { AuthUser } from '../token/auth-user';
 import type { AuthError } from '../errors/auth-error';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import type { TokenSource } from '../token/extract-token';
 
 /** The object a call's user is set on (`user`), and its token kept beside (a WeakMap). */

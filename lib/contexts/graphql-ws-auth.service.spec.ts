@@ -1,6 +1,6 @@
 import type { AuthUser } from '../token/auth-user';
 import { InvalidTokenError, type AuthErrorReason } from '../errors/auth-error';
-import { resolveAuthOptions } from '../resolve-auth-options';
+import { resolveAuthOptions } from '../options/resolve-auth-options';
 import type { AccessTokenVerifier } from '../verifier/access-token.verifier';
 import { GRAPHQL_WS_CLOSE_CODES, GraphqlWsAuth } from './graphql-ws-auth.service';
 import type { GraphqlWsContext } from './graphql.face';

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError } from '../errors/auth-error';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { attachToken } from '../token/attached-token';
 import { extractBearerToken, missingTokenError } from '../token/extract-token';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';

@@ -6,7 +6,7 @@ import {
   IssuerUnavailableError,
   MissingTokenError,
 } from '../errors/auth-error';
-import { resolveAuthOptions } from '../resolve-auth-options';
+import { resolveAuthOptions } from '../options/resolve-auth-options';
 import type { UserCarrier } from './context-face';
 import {
   connectionParamsTokenSource,

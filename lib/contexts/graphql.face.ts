@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AuthError, InsufficientScopeError, InvalidRequestError } from '../errors/auth-error';
 import { authErrorAnswer, type ChallengeOptions } from '../errors/www-authenticate';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import type { TokenSource } from '../token/extract-token';
 import type { ContextFace, UserCarrier } from './context-face';
 import { httpTokenSource, type GuardRequest } from './http.face';

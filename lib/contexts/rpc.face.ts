@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { InvalidRequestError, type AuthError } from '../errors/auth-error';
 import { authErrorAnswer } from '../errors/www-authenticate';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import type { TokenSource } from '../token/extract-token';
 import type { ContextFace, UserCarrier } from './context-face';
 

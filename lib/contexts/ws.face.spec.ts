@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { resolveAuthOptions } from '../resolve-auth-options';
+import { resolveAuthOptions } from '../options/resolve-auth-options';
 import { handshakeTokenSource, rememberUpgrade, wsFace } from './ws.face';
 
 const options = resolveAuthOptions({

@@ -2,8 +2,8 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthUser } from '../token/auth-user';
 import { Scopes } from '../decorators/scopes.decorator';
-import type { UserinfoService } from '../opaque/userinfo.service';
-import { resolveAuthOptions } from '../resolve-auth-options';
+import type { UserinfoService } from '../userinfo.service';
+import { resolveAuthOptions } from '../options/resolve-auth-options';
 import type { AccessTokenVerifier } from '../verifier/access-token.verifier';
 import { AccessTokenGuard } from './access-token.guard';
 

@@ -1,4 +1,4 @@
-import type { AuthModuleOptions, IssuerOptions } from '../auth-options.interface';
+import type { AuthModuleOptions, IssuerOptions } from '../options/auth-options.interface';
 import { AuthOptionsError, refuseUnknownKeys } from '../errors/auth-options-error';
 import { checkProviderUrl } from './url-policy';
 

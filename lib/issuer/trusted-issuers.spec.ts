@@ -1,5 +1,5 @@
 import { createSecretKey, generateKeyPairSync } from 'node:crypto';
-import { resolveAuthOptions } from '../resolve-auth-options';
+import { resolveAuthOptions } from '../options/resolve-auth-options';
 import { TrustedIssuers, type IssuerFactories } from './trusted-issuers';
 
 const options = resolveAuthOptions({

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { InvalidTokenError } from '../errors/auth-error';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { isHmacAlgorithm, type CheckedHeader } from '../token/check-jwt-header';
 import { describeValue } from '../token/describe-value';
 import { issuerMismatch, type ClaimPolicy } from '../token/validate-claims';

@@ -8,7 +8,7 @@ import {
   type IssuerDiscovery,
   type IssuerMetadata,
 } from '../issuer/issuer-discovery';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { copyJson } from '../token/copy-json';
 import { tokenHash } from '../token/token-hash';
 import { grantedScopes } from '../token/scopes';

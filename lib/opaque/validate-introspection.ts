@@ -1,6 +1,6 @@
 import { InvalidTokenError } from '../errors/auth-error';
 import { MalformedAnswerError } from './malformed-answer';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { describeValue } from '../token/describe-value';
 import { formatNumericDate } from '../token/format-time';
 import {

@@ -27,7 +27,7 @@ import {
 } from '../errors/www-authenticate';
 import { AccessTokenGuard } from '../guards/access-token.guard';
 import { readRouteAuth, type RouteAuth } from '../guards/route-auth';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import type { ScopeRequirement } from '../token/scopes';
 
 /** How `applyAuthToOpenApi` names and describes the access token. */

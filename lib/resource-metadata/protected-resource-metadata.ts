@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { SCOPES_KEY } from '../auth.constants';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import type { ScopeRequirement } from '../token/scopes';
 
 /** The RFC 9728 §2 document the library serves. */

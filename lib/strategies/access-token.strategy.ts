@@ -12,7 +12,7 @@ import {
   authHttpException,
   type GuardResponse,
 } from '../errors/auth-http-exception';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
 import { attachedResponse, attachedToken, attachToken } from '../token/attached-token';
 import { classifyToken } from '../token/classify-token';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AuthModuleOptions } from '../auth-options.interface';
+import type { AuthModuleOptions } from '../options/auth-options.interface';
 import {
   checkAudience,
   checkClaims,

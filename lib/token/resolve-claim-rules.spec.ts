@@ -1,6 +1,6 @@
-import type { AuthModuleOptions } from '../auth-options.interface';
+import type { AuthModuleOptions } from '../options/auth-options.interface';
 import { AuthOptionsError } from '../errors/auth-options-error';
-import { resolveAuthOptions } from '../resolve-auth-options';
+import { resolveAuthOptions } from '../options/resolve-auth-options';
 import { claimEquals } from './claim-rules';
 
 const base = { issuerUrl: 'https://tenant.auth0.com/', audience: 'https://api.example.com' };

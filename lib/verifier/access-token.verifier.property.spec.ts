@@ -4,7 +4,7 @@ import { AuthError } from '../errors/auth-error';
 import { IssuerDiscovery } from '../issuer/issuer-discovery';
 import { JwksKeyStore } from '../issuer/jwks-key-store';
 import { TrustedIssuers } from '../issuer/trusted-issuers';
-import { resolveAuthOptions } from '../resolve-auth-options';
+import { resolveAuthOptions } from '../options/resolve-auth-options';
 import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
 import type { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
 import { AccessTokenVerifier } from './access-token.verifier';

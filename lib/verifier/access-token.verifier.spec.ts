@@ -2,7 +2,7 @@ import type { AuthUser } from '../token/auth-user';
 import { InsufficientScopeError } from '../errors/auth-error';
 import type { TrustedIssuers } from '../issuer/trusted-issuers';
 import type { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
-import { resolveAuthOptions } from '../resolve-auth-options';
+import { resolveAuthOptions } from '../options/resolve-auth-options';
 import type { ScopeRequirement } from '../token/scopes';
 import { FAKE_TIMERS, settlesWithin } from '../../test/support/fake-timers';
 import { AccessTokenVerifier } from './access-token.verifier';

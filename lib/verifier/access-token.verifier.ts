@@ -11,7 +11,7 @@ import type { ParsedProof } from '../binding/check-dpop-proof';
 import { SenderConstraint } from '../binding/sender-constraint';
 import type { TokenPresentation } from '../binding/token-presentation';
 import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { checkJwtHeader, isHmacAlgorithm, type HeaderPolicy } from '../token/check-jwt-header';
 import { classifyToken } from '../token/classify-token';
 import { decodeJwt, parsePayload } from '../token/decode-jwt';

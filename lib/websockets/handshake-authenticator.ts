@@ -4,7 +4,7 @@ import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, RESOLVED_AUTH_OPTIONS } from '../auth
 import type { AuthUser } from '../token/auth-user';
 import { AuthError, IssuerUnavailableError } from '../errors/auth-error';
 import type { ChallengeOptions } from '../errors/www-authenticate';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
+import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { extractBearerToken, missingTokenError, type TokenSource } from '../token/extract-token';
 import { tokenExpired } from '../token/validate-claims';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';

@@ -1,6 +1,6 @@
-import type { AuthModuleOptions } from '../../lib/auth-options.interface';
+import type { AuthModuleOptions } from '../../lib/options/auth-options.interface';
 import { AuthOptionsError } from '../../lib/errors/auth-options-error';
-import { resolveAuthOptions } from '../../lib/resolve-auth-options';
+import { resolveAuthOptions } from '../../lib/options/resolve-auth-options';
 
 /**
  * `resolveAuthOptions` of `base` with overrides of any type, as a misconfigured app would pass

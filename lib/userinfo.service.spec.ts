@@ -1,8 +1,8 @@
-import type { AuthUser } from '../token/auth-user';
-import { AuthError, IssuerUnavailableError } from '../errors/auth-error';
-import { IssuerDiscovery } from '../issuer/issuer-discovery';
-import { attachToken } from '../token/attached-token';
-import { endpointOf } from './opaque-token.verifier';
+import type { AuthUser } from './token/auth-user';
+import { AuthError, IssuerUnavailableError } from './errors/auth-error';
+import { IssuerDiscovery } from './issuer/issuer-discovery';
+import { attachToken } from './token/attached-token';
+import { endpointOf } from './opaque/opaque-token.verifier';
 import { UserinfoService } from './userinfo.service';
 
 const limits = { timeoutMs: 1000, maxBytes: 1024 };

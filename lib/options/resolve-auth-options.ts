@@ -6,29 +6,29 @@ import type {
   UpstreamBudget,
   UpstreamOptions,
 } from './auth-options.interface';
-import type { SharedCacheStore } from './cache/shared-cache-store.interface';
-import { INDEX_BYTES_PER_ENTRY, minimumCacheBytes } from './cache/verified-token-cache';
-import { defaultRpcAuthorization, type RpcAuthorization } from './token/rpc-authorization';
-import { resolveHmacAlgorithms, resolveHmacSecret } from './token/hmac-secret';
-import { resolveIssuers, type ResolvedIssuer } from './issuer/resolve-issuers';
-import type { ClaimRule } from './token/claim-rules';
-import { resolveClaimRules } from './token/resolve-claim-rules';
-import { checkProviderUrl } from './issuer/url-policy';
-import { resolveDpopOptions, type ResolvedDpopOptions } from './binding/dpop-options';
-import { resolveMtlsOptions, type ResolvedMtlsOptions } from './binding/mtls-options';
+import type { SharedCacheStore } from '../cache/shared-cache-store.interface';
+import { INDEX_BYTES_PER_ENTRY, minimumCacheBytes } from '../cache/verified-token-cache';
+import { defaultRpcAuthorization, type RpcAuthorization } from '../token/rpc-authorization';
+import { resolveHmacAlgorithms, resolveHmacSecret } from '../token/hmac-secret';
+import { resolveIssuers, type ResolvedIssuer } from '../issuer/resolve-issuers';
+import type { ClaimRule } from '../token/claim-rules';
+import { resolveClaimRules } from '../token/resolve-claim-rules';
+import { checkProviderUrl } from '../issuer/url-policy';
+import { resolveDpopOptions, type ResolvedDpopOptions } from '../binding/dpop-options';
+import { resolveMtlsOptions, type ResolvedMtlsOptions } from '../binding/mtls-options';
 import {
   PROTECTED_RESOURCE_OPTION_NAMES,
   resolveProtectedResource,
   type ResolvedProtectedResource,
-} from './resource-metadata/protected-resource-options';
-import { SUPPORTED_ALGORITHMS } from './token/check-jwt-header';
+} from '../resource-metadata/protected-resource-options';
+import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
 import {
   AuthOptionsError,
   optionFlag,
   optionNumber,
   optionText,
   refuseUnknownKeys,
-} from './errors/auth-options-error';
+} from '../errors/auth-options-error';
 
 /**
  * The options after validation, with every default filled in, as `@InjectAuthOptions()` hands them

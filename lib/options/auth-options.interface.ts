@@ -1,10 +1,10 @@
 import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
-import type { SharedCacheStore } from './cache/shared-cache-store.interface';
-import type { RpcAuthorization } from './token/rpc-authorization';
-import type { DpopOptions } from './binding/dpop-options';
-import type { MtlsOptions } from './binding/mtls-options';
-import type { ProtectedResourceOptions } from './resource-metadata/protected-resource-options';
-import type { ClaimRule } from './token/claim-rules';
+import type { SharedCacheStore } from '../cache/shared-cache-store.interface';
+import type { RpcAuthorization } from '../token/rpc-authorization';
+import type { DpopOptions } from '../binding/dpop-options';
+import type { MtlsOptions } from '../binding/mtls-options';
+import type { ProtectedResourceOptions } from '../resource-metadata/protected-resource-options';
+import type { ClaimRule } from '../token/claim-rules';
 
 /**
  * Options of {@link AuthModule}. Validated once at bootstrap; an invalid value stops the

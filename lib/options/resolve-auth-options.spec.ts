@@ -1,5 +1,5 @@
-import { defaultRpcAuthorization } from './token/rpc-authorization';
-import { optionError, resolverOf } from '../test/support/auth-options';
+import { defaultRpcAuthorization } from '../token/rpc-authorization';
+import { optionError, resolverOf } from '../../test/support/auth-options';
 import type { AuthModuleOptions } from './auth-options.interface';
 import { resolveAuthOptions } from './resolve-auth-options';
 

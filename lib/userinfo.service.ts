@@ -1,24 +1,24 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { AuthUser, UserProfile } from '../token/auth-user';
+import type { AuthUser, UserProfile } from './token/auth-user';
 import {
   PROFILE_LIMITER,
   RESOLVED_AUTH_OPTIONS,
   TOKEN_INFO_LIMITS,
   USERINFO_CACHE,
-} from '../auth.constants';
-import type { TokenResultCache } from '../cache/token-result-cache';
-import { AuthError, InvalidTokenError } from '../errors/auth-error';
-import type { ChallengeOptions } from '../errors/www-authenticate';
-import { authHttpException, type GuardResponse } from '../errors/auth-http-exception';
-import type { FetchLimits } from '../issuer/fetch-json';
-import { TrustedIssuers } from '../issuer/trusted-issuers';
-import type { ResolvedAuthOptions } from '../resolve-auth-options';
-import { attachedResponse, attachedToken } from '../token/attached-token';
-import { copyJson } from '../token/copy-json';
-import { MalformedAnswerError } from './malformed-answer';
-import { endpointOf, logMalformedAnswer } from './opaque-token.verifier';
-import type { UpstreamLimiter } from './upstream-limiter';
-import { requestUserinfo } from './userinfo-client';
+} from './auth.constants';
+import type { TokenResultCache } from './cache/token-result-cache';
+import { AuthError, InvalidTokenError } from './errors/auth-error';
+import type { ChallengeOptions } from './errors/www-authenticate';
+import { authHttpException, type GuardResponse } from './errors/auth-http-exception';
+import type { FetchLimits } from './issuer/fetch-json';
+import { TrustedIssuers } from './issuer/trusted-issuers';
+import type { ResolvedAuthOptions } from './options/resolve-auth-options';
+import { attachedResponse, attachedToken } from './token/attached-token';
+import { copyJson } from './token/copy-json';
+import { MalformedAnswerError } from './opaque/malformed-answer';
+import { endpointOf, logMalformedAnswer } from './opaque/opaque-token.verifier';
+import type { UpstreamLimiter } from './opaque/upstream-limiter';
+import { requestUserinfo } from './opaque/userinfo-client';
 
 /**
  * The userinfo profile of an authenticated caller, fetched on demand and cached per token so that
