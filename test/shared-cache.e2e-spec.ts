@@ -45,7 +45,8 @@ describe.each(PLATFORMS)('a shared cache in Redis (%s)', (platform) => {
       { issuerUrl: provider.issuer, audience: provider.audience, opaqueTokens: 'userinfo' },
       [FixtureController],
       platform,
-      { storeTimeoutMs: 100 },
+      // Long enough for a loaded machine, short enough for the frozen-Redis test's 1.5 s.
+      { storeTimeoutMs: 400 },
     );
     apps.push(app);
     return app;
