@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // What `npm pack` would publish (`npm run check:package`, after `npm run build`): the compiled
 // code and declarations of lib/, their source maps with the sources they point to, README,
-// LICENSE, CHANGELOG and SECURITY; nothing else (no specs, tests, sample, bench or stale output).
+// LICENSE, CHANGELOG, SECURITY, CONTRIBUTING and the pages of docs/ (docs/*.md, which the README
+// links to); nothing else (no specs, tests, sample, bench, screenshots or stale output).
 // Every entry point of package.json is shipped, every map's sources are, and every relative link
 // of a shipped Markdown file leads to a shipped file.
 'use strict';
@@ -24,8 +25,13 @@ const problems = [];
 
 // What a user needs, and what may be shipped at all.
 const required = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/lib/index.js'];
+// Every page of docs/ is shipped: the README and the pages link to one another.
+for (const name of fs.readdirSync(path.join(root, 'docs'))) {
+  if (name.endsWith('.md')) required.push(`docs/${name}`);
+}
 const allowed = [
-  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md)$/,
+  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|SECURITY\.md|CONTRIBUTING\.md)$/,
+  /^docs\/[\w-]+\.md$/,
   /^dist\/lib\/.+\.(js|d\.ts|js\.map)$/,
   /^lib\/.+\.ts$/,
 ];
@@ -88,18 +94,19 @@ for (const file of files) {
   }
 }
 
-// Relative links of shipped Markdown files (README, CHANGELOG, SECURITY) stay inside the package.
+// Relative links of shipped Markdown files (README, CHANGELOG, SECURITY, CONTRIBUTING, docs/*.md)
+// stay inside the package.
 for (const file of files) {
   if (!file.endsWith('.md')) continue;
   const text = fs.readFileSync(path.join(root, file), 'utf8');
   for (const [, target] of text.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
     if (/^([a-z][a-z0-9+.-]*:|#)/i.test(target)) continue;
-    // Screenshots in docs/ are for the repository's view of the README (npm shows a README's
-    // images from the repository, never from the tarball): kept out of the package.
-    if (/^docs\/[\w-]+\.png$/.test(target) && fs.existsSync(path.join(root, target))) continue;
     const linked = path.posix.normalize(
       path.posix.join(path.posix.dirname(file), decodeURIComponent(target.split('#')[0])),
     );
+    // Screenshots in docs/ are for the repository's view of the pages (npm shows a README's
+    // images from the repository, never from the tarball): kept out of the package.
+    if (/^docs\/[\w-]+\.png$/.test(linked) && fs.existsSync(path.join(root, linked))) continue;
     if (!files.has(linked)) problems.push(`${file} links to ${target}, which is not shipped.`);
   }
 }
