@@ -10,7 +10,7 @@ export interface SharedCacheStore {
    * Stores `value` under `key` only if the key is absent, atomically (Redis `SET NX PX`), and says
    * whether it did: what DPoP replay protection needs across instances. Optional: without it, a
    * cache-manager Cache on `@keyv/redis` is used through its Redis client, and any other store
-   * through `get` then `set` (not atomic; see the README, DPoP).
+   * through `get` then `set` (not atomic; see docs/dpop.md).
    */
   setIfAbsent?(key: string, value: string, ttl: number): Promise<boolean>;
 }

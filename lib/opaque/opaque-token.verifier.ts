@@ -41,7 +41,7 @@ export class OpaqueTokenVerifier implements OnModuleInit {
     return this.options.opaqueTokens !== undefined;
   }
 
-  /** Says once, at startup, what the userinfo mode cannot tell (see the README). */
+  /** Says once, at startup, what the userinfo mode cannot tell (see docs/opaque-tokens.md). */
   onModuleInit(): void {
     if (this.options.opaqueTokens !== 'userinfo') return;
     this.logger.warn(
