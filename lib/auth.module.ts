@@ -14,7 +14,7 @@ import { checkCachedProfile, checkCachedUser } from './cache/cached-values';
 import { CACHE_FORMAT_VERSION, TokenResultCache } from './cache/token-result-cache';
 import { AUTH_MODULE_OPTIONS, ConfigurableAuthModule } from './auth.module-definition';
 import { AccessTokenGuard } from './guards/access-token.guard';
-import { GraphqlWsAuth } from './contexts/graphql-ws-auth.service';
+import { GraphqlWsAuth } from './graphql-ws-auth.service';
 import { GraphqlSetupCheck } from './contexts/graphql-setup.check';
 import { IssuerDiscovery } from './issuer/issuer-discovery';
 import { IssuerStartupCheck } from './issuer/issuer-startup-check';

@@ -19,7 +19,7 @@ export type { TokenSource } from './token/extract-token';
 export type { ScopeRequirement } from './token/scopes';
 export { AccessTokenStrategy } from './strategies/access-token.strategy';
 export { AccessTokenVerifier } from './verifier/access-token.verifier';
-export { GRAPHQL_WS_CLOSE_CODES, GraphqlWsAuth } from './contexts/graphql-ws-auth.service';
+export { GRAPHQL_WS_CLOSE_CODES, GraphqlWsAuth } from './graphql-ws-auth.service';
 export { graphqlAuthError } from './contexts/graphql.face';
 export type {
   GraphqlAuthError,

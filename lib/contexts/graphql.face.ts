@@ -1,9 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AuthError, InsufficientScopeError, InvalidRequestError } from '../errors/auth-error';
 import { authErrorAnswer, type ChallengeOptions } from '../errors/www-authenticate';
-import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import type { TokenSource } from '../token/extract-token';
-import type { ContextFace, UserCarrier } from './context-face';
+import type { ContextFace, UserCarrier, FaceOptions } from './context-face';
 import { httpTokenSource, type GuardRequest } from './http.face';
 
 /** The `extensions.code` of a refusal, by HTTP status (Apollo's names). */
@@ -136,7 +135,7 @@ export const graphqlFace: ContextFace = {
     return isObject(value.req) ? value.req : value;
   },
 
-  tokenSource(carrier, _context, options: ResolvedAuthOptions) {
+  tokenSource(carrier, _context, options: FaceOptions) {
     if (isGraphqlWsContext(carrier)) return connectionParamsTokenSource(carrier);
     const request = carrier as Partial<GuardRequest>;
     // No headers: nothing to read a token from, so the field is refused (missing_token).

@@ -1,9 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { InvalidRequestError, type AuthError } from '../errors/auth-error';
 import { authErrorAnswer } from '../errors/www-authenticate';
-import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import type { TokenSource } from '../token/extract-token';
-import type { ContextFace, UserCarrier } from './context-face';
+import type { ContextFace, UserCarrier, FaceOptions } from './context-face';
 
 /** What an RPC refusal carries to the client: the HTTP answer's status, codes and description. */
 export interface RpcAuthErrorPayload {
@@ -44,11 +43,7 @@ function isObject(value: unknown): value is object {
  */
 export const rpcFace: ContextFace = {
   carrier: rpcCarrier,
-  tokenSource(
-    _carrier: UserCarrier,
-    context: ExecutionContext,
-    options: ResolvedAuthOptions,
-  ): TokenSource {
+  tokenSource(_carrier: UserCarrier, context: ExecutionContext, options: FaceOptions): TokenSource {
     const rpc = context.switchToRpc();
     const authorization: unknown = options.rpcAuthorization(rpc.getData(), rpc.getContext());
     if (authorization !== undefined && typeof authorization !== 'string') {
@@ -59,7 +54,7 @@ export const rpcFace: ContextFace = {
     }
     return { authorization, authorizationHeaders: authorization === undefined ? 0 : 1 };
   },
-  refusal(error: AuthError, _context: ExecutionContext, options: ResolvedAuthOptions): unknown {
+  refusal(error: AuthError, _context: ExecutionContext, options: FaceOptions): unknown {
     const { status, body } = authErrorAnswer(error, options);
     const payload: RpcAuthErrorPayload = {
       status,

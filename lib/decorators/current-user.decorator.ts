@@ -4,7 +4,7 @@ import {
   type PipeTransform,
   type Type,
 } from '@nestjs/common';
-import { currentUser } from '../contexts/context-face';
+import { currentUser } from '../contexts/context-faces';
 
 /**
  * What `createParamDecorator` returns, spelled with types NestJS 11 and 12 both have (12's own

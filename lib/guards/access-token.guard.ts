@@ -1,14 +1,7 @@
 import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import {
-  contextFace,
-  registerContextFace,
-  type ContextFace,
-  type UserCarrier,
-} from '../contexts/context-face';
-import { graphqlFace } from '../contexts/graphql.face';
-import { rpcFace } from '../contexts/rpc.face';
-import { wsFace } from '../contexts/ws.face';
+import type { ContextFace, UserCarrier } from '../contexts/context-face';
+import { contextFace } from '../contexts/context-faces';
 import {
   httpRequest,
   httpTokenSource,
@@ -29,18 +22,11 @@ import { writeHeader } from '../binding/write-header';
 import { clientCertificate, type CertificateRequest } from '../binding/client-certificate';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
 
-// Resolvers of @nestjs/graphql (Apollo, Express or Fastify); `graphql` loads on the first refusal.
-registerContextFace('graphql', graphqlFace);
-// Handlers of @nestjs/microservices; `@nestjs/microservices` loads on the first refusal.
-registerContextFace('rpc', rpcFace);
-// Gateways of @nestjs/websockets (socket.io and ws); `@nestjs/websockets` loads on the first refusal.
-registerContextFace('ws', wsFace);
-
 export type { GuardRequest, GuardResponse };
 
 /**
  * Protects routes with OAuth 2.0 access tokens, in every execution context the library has a face
- * for (HTTP on Express and Fastify, and the others as they are registered); any other context is
+ * (HTTP on Express and Fastify, and those of `lib/contexts/context-faces.ts`); any other context is
  * refused, never let through. Registered as `APP_GUARD` by default; with `globalGuard: false`, use
  * it with `@UseGuards(AccessTokenGuard)`. Subclass it and override the protected hooks for
  * requests of other shapes.

@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
-import { AuthError } from '../errors/auth-error';
-import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
-import { attachToken } from '../token/attached-token';
-import { extractBearerToken, missingTokenError } from '../token/extract-token';
-import { AccessTokenVerifier } from '../verifier/access-token.verifier';
+import { InjectAuthOptions } from './decorators/inject-auth-options.decorator';
+import { AuthError } from './errors/auth-error';
+import type { ResolvedAuthOptions } from './options/resolve-auth-options';
+import { attachToken } from './token/attached-token';
+import { extractBearerToken, missingTokenError } from './token/extract-token';
+import { AccessTokenVerifier } from './verifier/access-token.verifier';
 import {
   connectionParamsTokenSource,
   graphqlErrorExtensions,
   type GraphqlWsContext,
-} from './graphql.face';
+} from './contexts/graphql.face';
 
 /** graphql-ws close codes of refused connections (4400-4499 are the protocol's client errors). */
 export const GRAPHQL_WS_CLOSE_CODES = {

@@ -1,9 +1,9 @@
-import type { AuthUser } from '../token/auth-user';
-import { InvalidTokenError, type AuthErrorReason } from '../errors/auth-error';
-import { resolveAuthOptions } from '../options/resolve-auth-options';
-import type { AccessTokenVerifier } from '../verifier/access-token.verifier';
+import type { AuthUser } from './token/auth-user';
+import { InvalidTokenError, type AuthErrorReason } from './errors/auth-error';
+import { resolveAuthOptions } from './options/resolve-auth-options';
+import type { AccessTokenVerifier } from './verifier/access-token.verifier';
 import { GRAPHQL_WS_CLOSE_CODES, GraphqlWsAuth } from './graphql-ws-auth.service';
-import type { GraphqlWsContext } from './graphql.face';
+import type { GraphqlWsContext } from './contexts/graphql.face';
 
 const options = resolveAuthOptions({
   issuerUrl: 'https://tenant.example.com/',
