@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { VerifiedTokenCache } from '../lib/cache/verified-token-cache';
-import { DEFAULT_VERIFIED_TOKEN_CACHE } from '../lib/options/resolve-auth-options';
+import { DEFAULT_VERIFIED_TOKEN_CACHE } from '../lib/cache/verified-token-cache-options';
 import { tokenDigest } from '../lib/token/token-hash';
 
 /**

@@ -19,10 +19,11 @@ import { GraphqlSetupCheck } from './contexts/graphql-setup.check';
 import { IssuerDiscovery } from './issuer/issuer-discovery';
 import { IssuerStartupCheck } from './issuer/issuer-startup-check';
 import { JwksKeyStore } from './issuer/jwks-key-store';
-import type { ResolvedIssuer } from './issuer/resolve-issuers';
+import { discoveryConfig, keyStoreConfig, type ResolvedIssuer } from './issuer/issuer-options';
 import { TrustedIssuers } from './issuer/trusted-issuers';
 import { HMAC_SECRET, resolveHmacSecret } from './token/hmac-secret';
 import { resolveAuthOptions, type ResolvedAuthOptions } from './options/resolve-auth-options';
+import { OPAQUE_DEFAULTS } from './opaque/opaque-options';
 import { OpaqueTokenVerifier } from './opaque/opaque-token.verifier';
 import { ProtectedResourceController } from './resource-metadata/protected-resource.controller';
 import { ProtectedResourceMetadata } from './resource-metadata/protected-resource-metadata';
@@ -34,10 +35,6 @@ import { SenderConstraint } from './binding/sender-constraint';
 import type { FetchLimits } from './issuer/fetch-json';
 import type { IntrospectionCredentials } from './opaque/introspection-client';
 import type { AuthUser } from './token/auth-user';
-
-/** Body caps: discovery and JWKS documents; userinfo and introspection answers. */
-const MAX_DOCUMENT_BYTES = 512 * 1024;
-const MAX_TOKEN_INFO_BYTES = 64 * 1024;
 
 /**
  * A cache of what the provider said of tokens. Shared-store keys name the issuer, audiences and
@@ -101,30 +98,17 @@ const providers: Provider[] = [
         options,
         {
           discovery: (issuer: ResolvedIssuer) =>
-            new IssuerDiscovery({
-              issuer: issuer.issuer,
-              ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}),
+            new IssuerDiscovery(
               // Only with one issuer (several refuse them): that issuer's endpoints.
-              ...(options.userinfoEndpoint ? { userinfoEndpoint: options.userinfoEndpoint } : {}),
-              ...(options.introspection?.endpoint
-                ? { introspectionEndpoint: options.introspection.endpoint }
-                : {}),
-              limits: { timeoutMs: options.httpTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES },
-              maxAgeMs: 24 * 3600 * 1000,
-            }),
-          keyStore: (discovery: IssuerDiscovery) =>
-            new JwksKeyStore(
-              discovery,
-              {
-                limits: { timeoutMs: options.httpTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES },
-                refetchBurst: 3,
-                refetchCooldownMs: options.jwksCooldownMs,
-                maxAgeMs: 10 * 60 * 1000,
-                failureBackoffMs: 1000,
-                maxKeys: 100,
-              },
-              new Logger('JwksKeyStore'),
+              discoveryConfig(issuer, options, {
+                ...(options.userinfoEndpoint ? { userinfoEndpoint: options.userinfoEndpoint } : {}),
+                ...(options.introspection?.endpoint
+                  ? { introspectionEndpoint: options.introspection.endpoint }
+                  : {}),
+              }),
             ),
+          keyStore: (discovery: IssuerDiscovery) =>
+            new JwksKeyStore(discovery, keyStoreConfig(options), new Logger('JwksKeyStore')),
         },
         secret,
       ),
@@ -157,7 +141,7 @@ const providers: Provider[] = [
     inject: [RESOLVED_AUTH_OPTIONS],
     useFactory: (options: ResolvedAuthOptions): FetchLimits => ({
       timeoutMs: options.httpTimeoutMs,
-      maxBytes: MAX_TOKEN_INFO_BYTES,
+      maxBytes: OPAQUE_DEFAULTS.maxAnswerBytes,
     }),
   },
   {

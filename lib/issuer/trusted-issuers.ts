@@ -6,7 +6,7 @@ import { describeValue } from '../token/describe-value';
 import { issuerMismatch, type ClaimPolicy } from '../token/validate-claims';
 import type { IssuerDiscovery } from './issuer-discovery';
 import type { JwksKeyStore, KeyStanding, KeyStoreHealth } from './jwks-key-store';
-import type { ResolvedIssuer } from './resolve-issuers';
+import type { ResolvedIssuer } from './issuer-options';
 
 /** How the discovery and the key store of one issuer are made (by the module, with its limits). */
 export interface IssuerFactories {

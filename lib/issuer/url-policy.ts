@@ -1,3 +1,4 @@
+import { AuthOptionsError } from '../errors/auth-options-error';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
@@ -20,4 +21,12 @@ export function checkProviderUrl(value: string): string | undefined {
     return `"${value}" uses http on a host that is not loopback (127.0.0.1, localhost, ::1); use https`;
   }
   return `"${value}" must be an https URL`;
+}
+
+/** An optional provider URL option, validated by {@link checkProviderUrl}. */
+export function providerUrlOption(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = typeof value === 'string' ? checkProviderUrl(value) : 'must be a string';
+  if (problem) throw new AuthOptionsError(name, problem);
+  return value as string;
 }

@@ -1,10 +1,18 @@
 import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
-import type { SharedCacheStore } from '../cache/shared-cache-store.interface';
 import type { RpcAuthorization } from '../token/rpc-authorization';
 import type { DpopOptions } from '../binding/dpop-options';
 import type { MtlsOptions } from '../binding/mtls-options';
 import type { ProtectedResourceOptions } from '../resource-metadata/protected-resource-options';
 import type { ClaimRule } from '../token/claim-rules';
+import type { IssuerOptions } from '../issuer/issuer-options';
+import type {
+  CacheOptions,
+  IntrospectionOptions,
+  UpstreamBudget,
+  UpstreamOptions,
+} from '../opaque/opaque-options';
+
+export type { CacheOptions, IntrospectionOptions, IssuerOptions, UpstreamBudget, UpstreamOptions };
 
 /**
  * Options of {@link AuthModule}. Validated once at bootstrap; an invalid value stops the
@@ -174,102 +182,6 @@ export interface AuthModuleOptions {
    * claimRules: [claimEquals('org_id', 'acme')]
    */
   claimRules?: ClaimRule[];
-}
-
-/** One issuer of `issuerUrl`'s list, with settings of its own. */
-export interface IssuerOptions {
-  /** The issuer, exactly as the provider publishes it (the token's `iss`). */
-  url: string;
-  /**
-   * The API identifier(s) that tokens of this issuer must name in `aud`.
-   * @default the module's `audience`
-   */
-  audience?: string | string[];
-  /**
-   * This issuer's JWKS URL, to skip its discovery.
-   * @default discovered from the issuer
-   */
-  jwksUri?: string;
-}
-
-/** Credentials and endpoint of RFC 7662 token introspection. */
-export interface IntrospectionOptions {
-  /**
-   * The introspection endpoint.
-   * @default discovered (`introspection_endpoint`)
-   */
-  endpoint?: string;
-  /** The API's own client id at the provider (sent with `client_secret_basic`). */
-  clientId: string;
-  /** The API's own client secret. */
-  clientSecret: string;
-}
-
-/** Caching of userinfo and introspection answers, keyed by the token's SHA-256. */
-export interface CacheOptions {
-  /**
-   * Longest time an answer is kept; never past the token's `exp` when it is known.
-   * Auth0 allows about 5 userinfo calls a minute per user: keep this well above 12 s.
-   * @default 300
-   */
-  ttlSeconds?: number;
-  /**
-   * How long a refusal (the provider said 401) is kept.
-   * @default 10
-   */
-  failureTtlSeconds?: number;
-  /**
-   * Entries kept in process (LRU).
-   * @default 10000
-   */
-  maxEntries?: number;
-  /**
-   * Bytes kept in process, measured as JSON.
-   * @default 50 MiB
-   */
-  maxBytes?: number;
-  /**
-   * A cache shared by the API's instances: cache-manager's `Cache` (e.g. `CACHE_MANAGER` of
-   * `@nestjs/cache-manager` with `@keyv/redis`). Failures and slowness of it never fail a request.
-   * @default none: in-process only
-   */
-  store?: SharedCacheStore;
-  /**
-   * Timeout of each call to `store`, in milliseconds.
-   * @default 150
-   */
-  storeTimeoutMs?: number;
-}
-
-/**
- * Budgets of the calls made to the provider. Each is separate: a flood of random opaque tokens,
- * which anyone can send, uses up only the opaque-token budget, never the one of verified callers.
- */
-export interface UpstreamOptions {
-  /**
-   * Lookups of opaque tokens (userinfo or introspection), made before anything is verified.
-   * @default { maxConcurrent: 20, maxPerSecond: 50 }
-   */
-  opaqueTokens?: UpstreamBudget;
-  /**
-   * Profile fetches for verified callers (`@WithUserinfo()`, `UserinfoService`).
-   * @default { maxConcurrent: 20, maxPerSecond: 50 }
-   */
-  profiles?: UpstreamBudget;
-}
-
-/** Bounds on one kind of call to the provider; beyond them, 503 with `Retry-After: 1`. */
-export interface UpstreamBudget {
-  /**
-   * Calls in flight at most.
-   * @default 20
-   */
-  maxConcurrent?: number;
-  /**
-   * Calls started in any sliding second at most.
-   * @default 50
-   */
-  maxPerSecond?: number;
 }
 
 /** Options that shape the module itself, given to `forRoot` / `forRootAsync` beside the options. */

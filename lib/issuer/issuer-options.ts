@@ -1,6 +1,112 @@
-import type { AuthModuleOptions, IssuerOptions } from '../options/auth-options.interface';
-import { AuthOptionsError, refuseUnknownKeys } from '../errors/auth-options-error';
+import { AuthOptionsError, optionNumber, refuseUnknownKeys } from '../errors/auth-options-error';
+import type { IssuerDiscoveryConfig } from './issuer-discovery';
+import type { KeyStoreConfig } from './jwks-key-store';
 import { checkProviderUrl } from './url-policy';
+
+/**
+ * The issuer component's numbers, each written once: the defaults of its public options
+ * (`httpTimeoutMs`, `jwksCooldownSeconds`) and the tuning of discovery and the key store.
+ */
+export const ISSUER_DEFAULTS = {
+  /** `httpTimeoutMs`: each call to the provider (discovery, JWKS), from 100 to 60000 ms. */
+  httpTimeoutMs: 5000,
+  /** `jwksCooldownSeconds`: between refetches once the burst is used up, from 1 to 3600 s. */
+  jwksCooldownSeconds: 30,
+  /** Refetches for unknown `kid`s allowed in quick succession before the cooldown applies. */
+  jwksRefetchBurst: 3,
+  /** A key set older than this is refreshed (in the background; the old keys serve meanwhile). */
+  jwksMaxAgeMs: 10 * 60 * 1000,
+  /** At most one attempt per this while the JWKS cannot be fetched and nothing is cached. */
+  jwksFailureBackoffMs: 1000,
+  /** Keys of a JWKS read at most; the rest are ignored, with a warning. */
+  jwksMaxKeys: 100,
+  /** Discovery metadata older than this is fetched again. */
+  discoveryMaxAgeMs: 24 * 3600 * 1000,
+  /** Body cap of discovery and JWKS documents. */
+  maxDocumentBytes: 512 * 1024,
+} as const;
+
+const HTTP_TIMEOUT_RANGE = [100, 60_000] as const;
+const JWKS_COOLDOWN_RANGE = [1, 3600] as const;
+
+/** One issuer of `issuerUrl`'s list, with settings of its own. */
+export interface IssuerOptions {
+  /** The issuer, exactly as the provider publishes it (the token's `iss`). */
+  url: string;
+  /**
+   * The API identifier(s) that tokens of this issuer must name in `aud`.
+   * @default the module's `audience`
+   */
+  audience?: string | string[];
+  /**
+   * This issuer's JWKS URL, to skip its discovery.
+   * @default discovered from the issuer
+   */
+  jwksUri?: string;
+}
+
+/** The module options the issuer component reads (the rest are other components'). */
+export interface IssuerOptionsInput {
+  issuerUrl?: unknown;
+  userinfoEndpoint?: unknown;
+  opaqueTokens?: unknown;
+  introspection?: unknown;
+  httpTimeoutMs?: unknown;
+  jwksCooldownSeconds?: unknown;
+}
+
+/** How the issuer component calls the provider, resolved: timeouts and the refetch cooldown. */
+export interface ResolvedIssuerTuning {
+  httpTimeoutMs: number;
+  jwksCooldownMs: number;
+}
+
+/** `httpTimeoutMs` and `jwksCooldownSeconds`, validated, with their defaults. */
+export function resolveIssuerTuning(options: IssuerOptionsInput): ResolvedIssuerTuning {
+  const { httpTimeoutMs, jwksCooldownSeconds } = ISSUER_DEFAULTS;
+  return {
+    httpTimeoutMs: optionNumber(
+      options.httpTimeoutMs,
+      'httpTimeoutMs',
+      httpTimeoutMs,
+      ...HTTP_TIMEOUT_RANGE,
+    ),
+    jwksCooldownMs:
+      optionNumber(
+        options.jwksCooldownSeconds,
+        'jwksCooldownSeconds',
+        jwksCooldownSeconds,
+        ...JWKS_COOLDOWN_RANGE,
+      ) * 1000,
+  };
+}
+
+/** Where discovery reads one issuer's metadata, and with what limits. */
+export function discoveryConfig(
+  issuer: ResolvedIssuer,
+  tuning: ResolvedIssuerTuning,
+  endpoints: { userinfoEndpoint?: string; introspectionEndpoint?: string },
+): IssuerDiscoveryConfig {
+  return {
+    issuer: issuer.issuer,
+    ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}),
+    ...endpoints,
+    limits: { timeoutMs: tuning.httpTimeoutMs, maxBytes: ISSUER_DEFAULTS.maxDocumentBytes },
+    maxAgeMs: ISSUER_DEFAULTS.discoveryMaxAgeMs,
+  };
+}
+
+/** How an issuer's key store fetches, refetches and bounds its keys. */
+export function keyStoreConfig(tuning: ResolvedIssuerTuning): KeyStoreConfig {
+  return {
+    limits: { timeoutMs: tuning.httpTimeoutMs, maxBytes: ISSUER_DEFAULTS.maxDocumentBytes },
+    refetchBurst: ISSUER_DEFAULTS.jwksRefetchBurst,
+    refetchCooldownMs: tuning.jwksCooldownMs,
+    maxAgeMs: ISSUER_DEFAULTS.jwksMaxAgeMs,
+    failureBackoffMs: ISSUER_DEFAULTS.jwksFailureBackoffMs,
+    maxKeys: ISSUER_DEFAULTS.jwksMaxKeys,
+  };
+}
 
 /** One trusted issuer after validation: what its tokens must carry and where its keys are. */
 export interface ResolvedIssuer {
@@ -27,7 +133,7 @@ const ISSUER_OPTION_NAMES = {
  * `https://a/` and `https://a` are two issuers.
  */
 export function resolveIssuers(
-  options: AuthModuleOptions,
+  options: IssuerOptionsInput,
   audiences: string[],
   jwksUri: string | undefined,
 ): ResolvedIssuer[] {
