@@ -1,3 +1,4 @@
+import { AuthOptionsError } from '../errors/auth-options-error';
 /** How an API treats DPoP (RFC 9449): accepted beside bearer tokens, required, or ignored. */
 export type DpopMode = 'allowed' | 'required' | 'disabled';
 
@@ -104,62 +105,61 @@ const OPTION_NAMES = new Set([
   'maxReplayEntries',
 ]);
 
-/** A problem with one DPoP option: the option's name under `dpop.` and what is wrong. */
-export type DpopOptionProblem = [option: string, problem: string];
-
 /**
- * Validates the `dpop` option and fills in its defaults; returns the problem instead when there is
- * one (resolve-auth-options turns it into an AuthOptionsError).
+ * Validates the `dpop` option and fills in its defaults; a bad value throws an `AuthOptionsError`
+ * that names it.
  */
-export function resolveDpopOptions(value: unknown): ResolvedDpopOptions | DpopOptionProblem {
+export function resolveDpopOptions(value: unknown): ResolvedDpopOptions {
   if (value === undefined) value = {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return ['dpop', 'must be an object of DPoP options ({ mode, algorithms, ... })'];
+    throw new AuthOptionsError(
+      'dpop',
+      'must be an object of DPoP options ({ mode, algorithms, ... })',
+    );
   }
   const options = value as Record<string, unknown>;
   const unknown = Object.keys(options).find((key) => !OPTION_NAMES.has(key));
   if (unknown) {
-    return [
+    throw new AuthOptionsError(
       `dpop.${unknown}`,
       `is not an option; the options here are ${[...OPTION_NAMES].join(', ')}`,
-    ];
+    );
   }
   const mode = options.mode ?? 'allowed';
   if (mode !== 'allowed' && mode !== 'required' && mode !== 'disabled') {
-    return ['dpop.mode', "must be 'allowed', 'required' or 'disabled'"];
+    throw new AuthOptionsError('dpop.mode', "must be 'allowed', 'required' or 'disabled'");
   }
   const algorithms = options.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
   if (!Array.isArray(algorithms) || algorithms.length === 0) {
-    return ['dpop.algorithms', 'must be a non-empty array of algorithm names'];
+    throw new AuthOptionsError('dpop.algorithms', 'must be a non-empty array of algorithm names');
   }
   const supported: readonly unknown[] = DPOP_SUPPORTED_ALGORITHMS;
   const unsupported = algorithms.filter((alg) => !supported.includes(alg));
   if (unsupported.length > 0) {
-    return [
+    throw new AuthOptionsError(
       'dpop.algorithms',
       `${unsupported.map(String).join(', ')} not supported for proofs; choose from ` +
         `${DPOP_SUPPORTED_ALGORITHMS.join(', ')} (never none or HMAC: a proof is signed with the client's private key)`,
-    ];
+    );
   }
   const iatWindowSeconds = options.iatWindowSeconds ?? 300;
   if (!isNumberIn(iatWindowSeconds, 1, 3600)) {
-    return ['dpop.iatWindowSeconds', 'must be a number from 1 to 3600'];
+    throw new AuthOptionsError('dpop.iatWindowSeconds', 'must be a number from 1 to 3600');
   }
   const maxReplayEntries = options.maxReplayEntries ?? 100_000;
   if (!isNumberIn(maxReplayEntries, 100, 10_000_000)) {
-    return ['dpop.maxReplayEntries', 'must be a number from 100 to 10000000'];
+    throw new AuthOptionsError('dpop.maxReplayEntries', 'must be a number from 100 to 10000000');
   }
   const trustForwardedHeaders = options.trustForwardedHeaders ?? false;
   if (typeof trustForwardedHeaders !== 'boolean') {
-    return ['dpop.trustForwardedHeaders', 'must be true or false'];
+    throw new AuthOptionsError('dpop.trustForwardedHeaders', 'must be true or false');
   }
   const publicBaseUrl = options.publicBaseUrl;
   if (publicBaseUrl !== undefined) {
     const problem = baseUrlProblem(publicBaseUrl);
-    if (problem) return ['dpop.publicBaseUrl', problem];
+    if (problem) throw new AuthOptionsError('dpop.publicBaseUrl', problem);
   }
   const nonce = resolveNonce(options.nonce);
-  if (Array.isArray(nonce)) return nonce;
   return {
     mode,
     algorithms: [...(algorithms as string[])],
@@ -173,23 +173,26 @@ export function resolveDpopOptions(value: unknown): ResolvedDpopOptions | DpopOp
   };
 }
 
-function resolveNonce(value: unknown): ResolvedDpopOptions['nonce'] | DpopOptionProblem {
+function resolveNonce(value: unknown): ResolvedDpopOptions['nonce'] {
   if (value === undefined) return false;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return ['dpop.nonce', 'must be { secret, rotateSeconds? }'];
+    throw new AuthOptionsError('dpop.nonce', 'must be { secret, rotateSeconds? }');
   }
   const { secret, rotateSeconds = 300, ...rest } = value as Record<string, unknown>;
   const extra = Object.keys(rest)[0];
   if (extra)
-    return [`dpop.nonce.${extra}`, 'is not an option; the options here are secret, rotateSeconds'];
+    throw new AuthOptionsError(
+      `dpop.nonce.${extra}`,
+      'is not an option; the options here are secret, rotateSeconds',
+    );
   if (nonceSecretBytes(secret) < 32) {
-    return [
+    throw new AuthOptionsError(
       'dpop.nonce.secret',
       'must be a string or bytes of at least 32 bytes, the same on every instance (for example 32 random bytes, base64)',
-    ];
+    );
   }
   if (!isNumberIn(rotateSeconds, 10, 86_400)) {
-    return ['dpop.nonce.rotateSeconds', 'must be a number from 10 to 86400'];
+    throw new AuthOptionsError('dpop.nonce.rotateSeconds', 'must be a number from 10 to 86400');
   }
   return { rotateSeconds };
 }

@@ -1,3 +1,4 @@
+import { AuthOptionsError } from '../errors/auth-options-error';
 /** How an API treats certificate-bound tokens (RFC 8705 §3): accepted with their certificate, or refused. */
 export type MtlsMode = 'allowed' | 'disabled';
 
@@ -43,9 +44,6 @@ export interface ResolvedMtlsOptions {
   certificateHeader?: CertificateHeaderOptions;
 }
 
-/** A problem with one mTLS option: the option's name under `mtls.` and what is wrong. */
-export type MtlsOptionProblem = [option: string, problem: string];
-
 const OPTION_NAMES = ['mode', 'certificateHeader'];
 const HEADER_OPTION_NAMES = ['name', 'encoding'];
 /** An HTTP field name (RFC 9110 §5.1). */
@@ -54,47 +52,57 @@ const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const RESERVED_HEADERS = new Set(['authorization', 'dpop', 'host', 'cookie', 'content-length']);
 
 /**
- * Validates the `mtls` option and fills in its defaults; returns the problem instead when there is
- * one (resolve-auth-options turns it into an AuthOptionsError).
+ * Validates the `mtls` option and fills in its defaults; a bad value throws an `AuthOptionsError`
+ * that names it.
  */
-export function resolveMtlsOptions(value: unknown): ResolvedMtlsOptions | MtlsOptionProblem {
+export function resolveMtlsOptions(value: unknown): ResolvedMtlsOptions {
   if (value === undefined) return { mode: 'allowed' };
-  if (!isRecord(value)) return ['mtls', "must be an object such as { mode: 'allowed' }"];
+  if (!isRecord(value))
+    throw new AuthOptionsError('mtls', "must be an object such as { mode: 'allowed' }");
   const unknown = Object.keys(value).find((key) => !OPTION_NAMES.includes(key));
   if (unknown) {
-    return [`mtls.${unknown}`, `is not an option; the options here are ${OPTION_NAMES.join(', ')}`];
+    throw new AuthOptionsError(
+      `mtls.${unknown}`,
+      `is not an option; the options here are ${OPTION_NAMES.join(', ')}`,
+    );
   }
   const mode = value.mode ?? 'allowed';
   if (mode !== 'allowed' && mode !== 'disabled') {
-    return ['mtls.mode', "must be 'allowed' or 'disabled'"];
+    throw new AuthOptionsError('mtls.mode', "must be 'allowed' or 'disabled'");
   }
   const header = value.certificateHeader;
   if (header === undefined) return { mode };
   if (!isRecord(header)) {
-    return [
+    throw new AuthOptionsError(
       'mtls.certificateHeader',
       "must be { name, encoding } such as { name: 'client-cert', encoding: 'rfc9440' }",
-    ];
+    );
   }
   const extra = Object.keys(header).find((key) => !HEADER_OPTION_NAMES.includes(key));
   if (extra) {
-    return [
+    throw new AuthOptionsError(
       `mtls.certificateHeader.${extra}`,
       'is not an option; the options here are name, encoding',
-    ];
+    );
   }
   const { name, encoding } = header;
   if (typeof name !== 'string' || !FIELD_NAME.test(name)) {
-    return ['mtls.certificateHeader.name', 'must be an HTTP header name such as client-cert'];
+    throw new AuthOptionsError(
+      'mtls.certificateHeader.name',
+      'must be an HTTP header name such as client-cert',
+    );
   }
   if (RESERVED_HEADERS.has(name.toLowerCase())) {
-    return ['mtls.certificateHeader.name', `cannot be ${name}: choose the header your proxy sets`];
+    throw new AuthOptionsError(
+      'mtls.certificateHeader.name',
+      `cannot be ${name}: choose the header your proxy sets`,
+    );
   }
   if (encoding !== 'rfc9440' && encoding !== 'url-encoded-pem') {
-    return [
+    throw new AuthOptionsError(
       'mtls.certificateHeader.encoding',
       "must be 'rfc9440' (Client-Cert: :<base64 DER>:) or 'url-encoded-pem' (nginx's $ssl_client_escaped_cert)",
-    ];
+    );
   }
   return { mode, certificateHeader: { name: name.toLowerCase(), encoding } };
 }

@@ -1,5 +1,5 @@
-import { resolveDpopOptions, type DpopOptions, type ResolvedDpopOptions } from './dpop-options';
-import { resolveMtlsOptions, type ResolvedMtlsOptions } from './mtls-options';
+import { resolveDpopOptions, type DpopOptions } from './dpop-options';
+import { resolveMtlsOptions } from './mtls-options';
 import { SenderConstraint } from './sender-constraint';
 
 /** A SenderConstraint built with `dpop` and the API's identifiers, and the warnings it logs. */
@@ -11,7 +11,7 @@ function senderConstraint(
   const warnings: string[] = [];
   const senders = new SenderConstraint(
     {
-      dpop: resolveDpopOptions(dpop) as ResolvedDpopOptions,
+      dpop: resolveDpopOptions(dpop),
       clockToleranceSeconds: 0,
       cache: { storeTimeoutMs: 100 },
       audiences,
@@ -122,7 +122,7 @@ describe('SenderConstraint.checkUnprovenBinding (a token presented without a DPo
 
   it('never ignores a certificate binding it knows but has disabled (mtls.mode disabled)', () => {
     const senders = new SenderConstraint({
-      mtls: resolveMtlsOptions({ mode: 'disabled' }) as ResolvedMtlsOptions,
+      mtls: resolveMtlsOptions({ mode: 'disabled' }),
       clockToleranceSeconds: 0,
       cache: { storeTimeoutMs: 100 },
     });

@@ -55,8 +55,7 @@ export class SenderConstraint {
     nonceSecret?: string | Uint8Array,
     private readonly logger: ReplayLogger = new Logger('DPoP'),
   ) {
-    const dpop = (this.dpop =
-      options.dpop ?? (resolveDpopOptions(undefined) as ResolvedDpopOptions));
+    const dpop = (this.dpop = options.dpop ?? resolveDpopOptions(undefined));
     const { cache } = options;
     this.replays = new DpopReplayCache(
       {

@@ -190,18 +190,11 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     ...resolveOpaqueOptions(options, perIssuer[0].jwksUri),
     verifiedTokenCache: resolveVerifiedTokenCache(options.verifiedTokenCache),
     rpcAuthorization: resolveRpcAuthorization(options.rpcAuthorization),
-    dpop: resolveDpop(options.dpop),
-    mtls: resolveMtls(options.mtls),
+    dpop: resolveDpopOptions(options.dpop),
+    mtls: resolveMtlsOptions(options.mtls),
     ...resolveResourceMetadata(options.protectedResource, audiences),
-    claimRules: resolveModuleClaimRules(options.claimRules),
+    claimRules: resolveClaimRules(options.claimRules),
   };
-}
-
-function resolveModuleClaimRules(value: unknown): ClaimRule[] {
-  const resolved = resolveClaimRules(value);
-  if (typeof resolved[0] === 'string')
-    throw new AuthOptionsError(...(resolved as [string, string]));
-  return resolved as ClaimRule[];
 }
 
 function resolveResourceMetadata(
@@ -210,25 +203,11 @@ function resolveResourceMetadata(
 ): Pick<ResolvedAuthOptions, 'protectedResource' | 'resourceMetadataUrl'> {
   if (typeof value === 'object' && value !== null)
     refuseUnknownKeys(value, PROTECTED_RESOURCE_OPTION_NAMES, 'protectedResource.');
-  const resolved = resolveProtectedResource(value, audiences, (option, problem) => {
-    throw new AuthOptionsError(option, problem);
-  });
+  const resolved = resolveProtectedResource(value, audiences);
   return {
     protectedResource: resolved,
     ...(resolved.enabled ? { resourceMetadataUrl: resolved.metadataUrl } : {}),
   };
-}
-
-function resolveDpop(value: unknown): ResolvedDpopOptions {
-  const resolved = resolveDpopOptions(value);
-  if (Array.isArray(resolved)) throw new AuthOptionsError(...resolved);
-  return resolved;
-}
-
-function resolveMtls(value: unknown): ResolvedMtlsOptions {
-  const resolved = resolveMtlsOptions(value);
-  if (Array.isArray(resolved)) throw new AuthOptionsError(...resolved);
-  return resolved;
 }
 
 function resolveRpcAuthorization(value: unknown): RpcAuthorization {

@@ -1,3 +1,4 @@
+import { AuthOptionsError } from '../errors/auth-options-error';
 import { checkProviderUrl } from '../issuer/url-policy';
 import {
   checkResourceIdentifier,
@@ -51,9 +52,6 @@ export type ResolvedProtectedResource =
       asked: boolean;
     };
 
-/** An option is wrong: `resolveAuthOptions` turns it into an `AuthOptionsError`. */
-export type OptionProblem = (option: string, problem: string) => never;
-
 /** The option names of `protectedResource`, for the unknown-key check. */
 export const PROTECTED_RESOURCE_OPTION_NAMES = {
   resource: true,
@@ -63,17 +61,16 @@ export const PROTECTED_RESOURCE_OPTION_NAMES = {
 
 /**
  * Resolves `protectedResource` against the audiences: an explicit `resource` must be a usable
- * identifier (else `refuse`); the default (the first audience) turns the document off when it is
+ * identifier (else an `AuthOptionsError`); the default (the first audience) turns the document off when it is
  * not one, since many APIs' identifiers are not URLs.
  */
 export function resolveProtectedResource(
   value: false | ProtectedResourceOptions | undefined,
   audiences: readonly string[],
-  refuse: OptionProblem,
 ): ResolvedProtectedResource {
   if (value === false) return { enabled: false, why: 'protectedResource is false', asked: false };
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    refuse(
+    throw new AuthOptionsError(
       'protectedResource',
       'must be false or { resource, resourceName, resourceDocumentation }',
     );
@@ -82,9 +79,9 @@ export function resolveProtectedResource(
   let resource: string;
   if (options.resource !== undefined) {
     if (typeof options.resource !== 'string')
-      refuse('protectedResource.resource', 'must be a string');
+      throw new AuthOptionsError('protectedResource.resource', 'must be a string');
     const problem = checkResourceIdentifier(options.resource);
-    if (problem) refuse('protectedResource.resource', problem);
+    if (problem) throw new AuthOptionsError('protectedResource.resource', problem);
     resource = options.resource;
   } else {
     resource = audiences[0];
@@ -104,18 +101,21 @@ export function resolveProtectedResource(
     resourceName !== undefined &&
     (typeof resourceName !== 'string' || !/^[\x20-\x7e]{1,200}$/.test(resourceName))
   ) {
-    refuse('protectedResource.resourceName', 'must be printable ASCII, 1 to 200 characters');
+    throw new AuthOptionsError(
+      'protectedResource.resourceName',
+      'must be printable ASCII, 1 to 200 characters',
+    );
   }
   if (resourceDocumentation !== undefined) {
     const problem =
       typeof resourceDocumentation === 'string'
         ? checkProviderUrl(resourceDocumentation)
         : 'must be a string';
-    if (problem) refuse('protectedResource.resourceDocumentation', problem);
+    if (problem) throw new AuthOptionsError('protectedResource.resourceDocumentation', problem);
   }
   const derived = metadataPath(new URL(resource).pathname);
   if (derived.split('/').length - 3 > 6) {
-    refuse(
+    throw new AuthOptionsError(
       'protectedResource.resource',
       `"${resource}" has more than 6 path segments; the metadata routes serve up to 6`,
     );
