@@ -6,7 +6,7 @@ import request from 'supertest';
 import { TestIssuer } from '../../lib/testing';
 import { AuthIoAdapter } from '../../lib/websockets/auth-io.adapter';
 import { AppModule } from '../../sample/app.module';
-import { createPlatformApp, PLATFORMS } from '../fixtures/create-fixture-app';
+import { createPlatformApp, PLATFORMS } from '../support/create-fixture-app';
 import { capturingLogger, rememberToken } from '../support/log-capture';
 
 const AUDIENCE = 'https://api.example.com';
