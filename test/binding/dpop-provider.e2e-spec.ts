@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import {
@@ -6,6 +5,7 @@ import {
   type DevIdentityProvider,
 } from '../../sample/dev-identity-provider';
 import { createFixtureApp, PLATFORMS } from '../support/create-fixture-app';
+import { listen } from '../support/listen';
 import { rememberToken, rememberTokensOf } from '../support/log-capture';
 
 const AUDIENCE = 'https://api.example.com';
@@ -21,8 +21,7 @@ describe.each(PLATFORMS)('DPoP with oidc-provider tokens (%s)', (platform) => {
       await startDevIdentityProvider({ audience: AUDIENCE, scopes: ['read:messages'] }),
     );
     app = await createFixtureApp({ issuerUrl: idp.issuer, audience: AUDIENCE }, { platform });
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    base = await listen(app);
   });
 
   afterAll(async () => {

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import * as fc from 'fast-check';
@@ -7,6 +6,7 @@ import { PLATFORMS } from '../support/create-fixture-app';
 import { FixtureController } from '../support/fixture.controllers';
 import { DpopKey } from '../support/dpop-proofs';
 import { KeyServer } from '../support/key-server';
+import { listen } from '../support/listen';
 import { redisBackedApp } from '../support/redis-app';
 import { RedisServer } from '../support/redis-server';
 import type { AuthModuleOptions } from '../../lib';
@@ -40,8 +40,7 @@ describe.each(PLATFORMS)('DPoP across instances sharing Redis (%s)', (platform) 
       { storeTimeoutMs: 200 },
     );
     apps.push(app);
-    await app.listen(0, '127.0.0.1');
-    return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    return listen(app);
   }
 
   const call = (base: string, token: string, proof: string) =>

@@ -1,17 +1,12 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createFixtureApp, PLATFORMS } from '../support/create-fixture-app';
 import { DpopKey } from '../support/dpop-proofs';
 import { generateKey, KeyServer, signInput, withUnusedBits } from '../support/key-server';
+import { listen } from '../support/listen';
 import { rememberToken } from '../support/log-capture';
 import type { AuthModuleOptions } from '../../lib';
-
-const listen = async (app: INestApplication) => {
-  await app.listen(0, '127.0.0.1');
-  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-};
 
 /** RFC 9449 on a resource server: every check of §4.3 and §7, each shown refusing its attack. */
 describe.each(PLATFORMS)('DPoP-bound tokens (RFC 9449) (%s)', (platform) => {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { createFixtureApp, PLATFORMS, type FixtureOptions } from '../support/create-fixture-app';
 import { DpopKey } from '../support/dpop-proofs';
 import { KeyServer } from '../support/key-server';
+import { listen } from '../support/listen';
 import { rememberToken } from '../support/log-capture';
 import { makeTlsIdentities, tlsGet, type TlsAnswer } from '../support/tls-certificates';
 import type { AuthModuleOptions, MtlsOptions } from '../../lib';
@@ -36,9 +36,7 @@ describe.each(PLATFORMS)('certificate-bound tokens (RFC 8705) (%s)', (platform) 
     };
     const app = await createFixtureApp(options, { platform, ...fixture });
     apps.push(app);
-    await app.listen(0, '127.0.0.1');
-    const { port } = app.getHttpServer().address() as AddressInfo;
-    return `${fixture.https ? 'https' : 'http'}://127.0.0.1:${port}`;
+    return listen(app, fixture.https ? 'https' : 'http');
   }
 
   beforeAll(async () => {

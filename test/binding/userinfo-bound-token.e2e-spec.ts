@@ -1,9 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createFixtureApp, PLATFORMS } from '../support/create-fixture-app';
 import { DpopKey } from '../support/dpop-proofs';
 import { KeyServer } from '../support/key-server';
+import { listen } from '../support/listen';
 
 /**
  * A sender-constrained token (cnf) cannot fetch the caller's profile: the API would have to send
@@ -19,8 +19,7 @@ describe.each(PLATFORMS)('userinfo and sender-constrained tokens (%s)', (platfor
   beforeAll(async () => {
     ks = await KeyServer.start();
     app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience }, { platform });
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    base = await listen(app);
   });
 
   afterAll(async () => {

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import {
@@ -19,6 +18,7 @@ import WebSocket from 'ws';
 import { AuthModule, CurrentUser, GraphqlWsAuth, Public, Scopes, type AuthUser } from '../../lib';
 import { createPlatformApp, PLATFORMS } from '../support/create-fixture-app';
 import { KeyServer } from '../support/key-server';
+import { listen } from '../support/listen';
 import { capturingLogger } from '../support/log-capture';
 
 @ObjectType()
@@ -126,8 +126,7 @@ describe.each(PLATFORMS)('GraphQL resolvers (%s)', (platform) => {
     class GraphqlAppModule {}
     const moduleRef = await Test.createTestingModule({ imports: [GraphqlAppModule] }).compile();
     app = await createPlatformApp(moduleRef, platform);
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/graphql`;
+    url = `${await listen(app)}/graphql`;
   });
 
   afterAll(async () => {

@@ -23,6 +23,7 @@ import {
 import { AuthIoAdapter } from '../../lib/websockets/auth-io.adapter';
 import { AuthWsAdapter } from '../../lib/websockets/auth-ws.adapter';
 import { generateKey, KeyServer } from '../support/key-server';
+import { listen } from '../support/listen';
 import { capturingLogger, rememberToken } from '../support/log-capture';
 
 /** How many times a protected handler ran: a refusal must leave it at 0. */
@@ -132,13 +133,11 @@ async function startApp(
       : moduleRef.createNestApplication({ logger: capturingLogger });
   app.useWebSocketAdapter(gateways === 'ws' ? new AuthWsAdapter(app) : new AuthIoAdapter(app));
   try {
-    await app.listen(0, '127.0.0.1');
+    return { app, url: await listen(app) };
   } catch (error) {
     await app.close();
     throw error;
   }
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}` };
 }
 
 describe.each(['express', 'fastify'] as const)('socket.io gateways (%s)', (platform) => {

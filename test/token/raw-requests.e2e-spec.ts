@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { createFixtureApp, PLATFORMS } from '../support/create-fixture-app';
 import { KeyServer } from '../support/key-server';
+import { listenOnFreePort } from '../support/listen';
 
 interface RawAnswer {
   status: number;
@@ -39,8 +39,7 @@ describe.each(PLATFORMS)('requests over a raw socket (%s)', (platform) => {
   beforeAll(async () => {
     ks = await KeyServer.start();
     app = await createFixtureApp({ issuerUrl: ks.issuer, audience: ks.audience }, { platform });
-    await app.listen(0, '127.0.0.1');
-    port = (app.getHttpServer().address() as AddressInfo).port;
+    port = await listenOnFreePort(app);
   });
 
   afterAll(async () => {
