@@ -1,26 +1,7 @@
-import { Module, type INestApplication } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
-import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { AuthModule } from '../../lib';
-import { IdentityProviderHealthIndicator } from '../../lib/health/identity-provider.health';
-import { createPlatformApp } from '../support/create-fixture-app';
-import { HealthController } from '../support/health.controller';
+import { healthApp } from '../support/health.controller';
 import { KeyServer } from '../support/key-server';
-
-async function healthApp(
-  keyServer: KeyServer,
-  issuerUrl = keyServer.issuer,
-): Promise<INestApplication> {
-  @Module({
-    imports: [AuthModule.forRoot({ issuerUrl, audience: keyServer.audience }), TerminusModule],
-    controllers: [HealthController],
-    providers: [IdentityProviderHealthIndicator],
-  })
-  class HealthModule {}
-  const moduleRef = await Test.createTestingModule({ imports: [HealthModule] }).compile();
-  return createPlatformApp(moduleRef);
-}
 
 describe('IdentityProviderHealthIndicator (nest-oauth2-bearer/health)', () => {
   let keyServer: KeyServer;
@@ -28,7 +9,7 @@ describe('IdentityProviderHealthIndicator (nest-oauth2-bearer/health)', () => {
 
   beforeEach(async () => {
     keyServer = await KeyServer.start();
-    app = await healthApp(keyServer);
+    app = await healthApp(keyServer.issuer, keyServer.audience);
   });
 
   afterEach(async () => {
@@ -101,7 +82,7 @@ describe('IdentityProviderHealthIndicator (nest-oauth2-bearer/health)', () => {
       if (fault === 'no-metadata') keyServer.publishes = [];
       const issuerUrl =
         fault === 'mismatch' ? keyServer.issuer.replace(/\/$/, '') : keyServer.issuer;
-      app = await healthApp(keyServer, issuerUrl);
+      app = await healthApp(issuerUrl, keyServer.audience);
       const res = await probe();
       expect(res.status).toBe(503);
       expect(res.body.error.identityProvider).toMatchObject({

@@ -1,21 +1,13 @@
-import { Module, type INestApplication } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
-import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { AccessTokenStrategy, AccessTokenVerifier, AuthModule } from '../../lib';
-import { IdentityProviderHealthIndicator } from '../../lib/health/identity-provider.health';
+import { AccessTokenStrategy, AccessTokenVerifier } from '../../lib';
 import { TrustedIssuers } from '../../lib/issuer/trusted-issuers';
 import {
   startDevIdentityProvider,
   type DevIdentityProvider,
 } from '../../sample/dev-identity-provider';
-import {
-  createFixtureApp,
-  createPlatformApp,
-  onExpressOnly,
-  PLATFORMS,
-} from '../support/create-fixture-app';
-import { HealthController } from '../support/health.controller';
+import { createFixtureApp, onExpressOnly, PLATFORMS } from '../support/create-fixture-app';
+import { healthApp } from '../support/health.controller';
 import { generateKey, KeyServer } from '../support/key-server';
 import { rememberTokensOf } from '../support/log-capture';
 import { outcomesThroughBothPaths } from '../support/passport-agreement';
@@ -202,17 +194,7 @@ describe('IdentityProviderHealthIndicator with several issuers', () => {
 
   beforeAll(async () => {
     [a, b] = await Promise.all([KeyServer.start(), KeyServer.start()]);
-    @Module({
-      imports: [
-        AuthModule.forRoot({ issuerUrl: [a.issuer, b.issuer], audience: a.audience }),
-        TerminusModule,
-      ],
-      controllers: [HealthController],
-      providers: [IdentityProviderHealthIndicator],
-    })
-    class HealthModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [HealthModule] }).compile();
-    app = await createPlatformApp(moduleRef);
+    app = await healthApp([a.issuer, b.issuer], a.audience);
   });
 
   afterAll(async () => {
@@ -244,17 +226,7 @@ describe('IdentityProviderHealthIndicator with several issuers, none usable', ()
 
   beforeAll(async () => {
     [a, b] = await Promise.all([KeyServer.start(), KeyServer.start()]);
-    @Module({
-      imports: [
-        AuthModule.forRoot({ issuerUrl: [a.issuer, b.issuer], audience: a.audience }),
-        TerminusModule,
-      ],
-      controllers: [HealthController],
-      providers: [IdentityProviderHealthIndicator],
-    })
-    class HealthModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [HealthModule] }).compile();
-    app = await createPlatformApp(moduleRef);
+    app = await healthApp([a.issuer, b.issuer], a.audience);
   });
 
   afterAll(async () => {
