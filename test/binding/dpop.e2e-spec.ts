@@ -408,17 +408,8 @@ describe.each(PLATFORMS)('DPoP-bound tokens (RFC 9449) (%s)', (platform) => {
   });
 
   describe('opaque tokens whose introspection answer has cnf.jkt', () => {
-    const opaque = (answer: Record<string, unknown>) => {
-      const token = rememberToken(randomBytes(24).toString('base64url'));
-      ks.introspections.set(token, {
-        active: true,
-        sub: 'auth0|user-2',
-        aud: ks.audience,
-        exp: now() + 600,
-        ...answer,
-      });
-      return token;
-    };
+    const opaque = (answer: Record<string, unknown>) =>
+      ks.activeOpaqueToken({ sub: 'auth0|user-2', ...answer });
 
     it('accepts one with a proof of its key', async () => {
       const token = opaque({ cnf: { jkt: client.jkt }, token_type: 'DPoP' });

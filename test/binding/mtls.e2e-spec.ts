@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { createFixtureApp, PLATFORMS, type FixtureOptions } from '../support/create-fixture-app';
 import { DpopKey } from '../support/dpop-proofs';
 import { KeyServer } from '../support/key-server';
 import { listen } from '../support/listen';
-import { rememberToken } from '../support/log-capture';
 import { makeTlsIdentities, tlsGet, type TlsAnswer } from '../support/tls-certificates';
 import type { AuthModuleOptions, MtlsOptions } from '../../lib';
 
@@ -24,7 +22,6 @@ function expectRefused(res: TlsAnswer, status: number, reason: string, mentions?
 describe.each(PLATFORMS)('certificate-bound tokens (RFC 8705) (%s)', (platform) => {
   let ks: KeyServer;
   const apps: INestApplication[] = [];
-  const now = () => Math.floor(Date.now() / 1000);
 
   async function start(mtls: MtlsOptions | undefined, fixture: FixtureOptions = {}) {
     const options: AuthModuleOptions = {
@@ -126,17 +123,8 @@ describe.each(PLATFORMS)('certificate-bound tokens (RFC 8705) (%s)', (platform) 
     });
 
     describe('an opaque token whose introspection answer has cnf x5t#S256', () => {
-      const opaque = (thumbprint: string) => {
-        const token = rememberToken(randomBytes(24).toString('base64url'));
-        ks.introspections.set(token, {
-          active: true,
-          sub: 'auth0|user-2',
-          aud: ks.audience,
-          exp: now() + 600,
-          cnf: { 'x5t#S256': thumbprint },
-        });
-        return token;
-      };
+      const opaque = (thumbprint: string) =>
+        ks.activeOpaqueToken({ sub: 'auth0|user-2', cnf: { 'x5t#S256': thumbprint } });
 
       it('is accepted with its certificate, refused with another or none', async () => {
         const token = opaque(alice.thumbprint);
