@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { subjectForEmail } from '../../sample/dev-identity-provider-pages';
-import { printedExport, startSample, type SampleProcess } from '../support/sample-process';
+import { printedExport, startDevSample, type SampleProcess } from '../support/sample-process';
 
 /** Debian's chromium, installed by scripts/ensure-chromium.sh (npm test runs it). */
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,13 +39,7 @@ describe.each(['express', 'fastify'] as const)('the sign-in page in chromium (%s
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     [sample, browser] = await Promise.all([
-      startSample({
-        NODE_ENV: 'development',
-        SAMPLE_PLATFORM: platform,
-        AUTH_ISSUER_URL: undefined,
-        AUTH_AUDIENCE: undefined,
-        AUTH_SPA_CLIENT_ID: undefined,
-      }),
+      startDevSample({ SAMPLE_PLATFORM: platform, AUTH_SPA_CLIENT_ID: undefined }),
       chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
     ]);
     await printedExport(sample, 'TOKEN');

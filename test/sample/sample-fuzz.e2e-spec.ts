@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { prng } from '../support/prng';
-import { printedExport, startSample, type SampleProcess } from '../support/sample-process';
+import { printedExport, startDevSample, type SampleProcess } from '../support/sample-process';
 
 /**
  * Fuzzes the running sample, in its own process, over raw sockets: random and mutated
@@ -15,11 +15,7 @@ describe('the running sample under hostile Authorization headers', () => {
   let token: string;
 
   beforeAll(async () => {
-    sample = await startSample({
-      NODE_ENV: 'development',
-      AUTH_ISSUER_URL: undefined,
-      AUTH_AUDIENCE: undefined,
-    });
+    sample = await startDevSample();
     port = sample.port;
     token = await printedExport(sample, 'TOKEN');
   });

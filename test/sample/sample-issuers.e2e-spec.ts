@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { TestIssuer } from '../../lib/testing';
 import { AppModule } from '../../sample/app.module';
-import { createPlatformApp, PLATFORMS } from '../fixtures/create-fixture-app';
+import { createPlatformApp, PLATFORMS } from '../support/create-fixture-app';
 import { signRaw } from '../support/key-server';
 import { rememberToken } from '../support/log-capture';
 

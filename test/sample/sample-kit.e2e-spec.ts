@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import type { AddressInfo } from 'node:net';
 import { io } from 'socket.io-client';
 import request from 'supertest';
 import { TestIssuer } from '../../lib/testing';
 import { AuthIoAdapter } from '../../lib/websockets/auth-io.adapter';
 import { AppModule } from '../../sample/app.module';
-import { createPlatformApp, PLATFORMS } from '../fixtures/create-fixture-app';
+import { createPlatformApp, PLATFORMS } from '../support/create-fixture-app';
+import { listen } from '../support/listen';
 import { capturingLogger, rememberToken } from '../support/log-capture';
 
 const AUDIENCE = 'https://api.example.com';
@@ -103,8 +103,7 @@ describe('the sample gateway with the testing kit (socket.io)', () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE });
     app = (await compileSample(issuer)).createNestApplication({ logger: capturingLogger });
     app.useWebSocketAdapter(new AuthIoAdapter(app));
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/events`;
+    url = `${await listen(app)}/events`;
   });
 
   afterAll(async () => {

@@ -1,6 +1,11 @@
 import { io } from 'socket.io-client';
 import { freePort } from '../support/free-port';
-import { printedExport, startSample, type SampleProcess } from '../support/sample-process';
+import {
+  printedExport,
+  startDevSample,
+  startSample,
+  type SampleProcess,
+} from '../support/sample-process';
 
 /** The built sample, run as a user runs it (`npm run sample`), with the embedded identity provider. */
 describe('sample app (built, in its own process)', () => {
@@ -10,11 +15,7 @@ describe('sample app (built, in its own process)', () => {
   let token: string;
 
   beforeAll(async () => {
-    sample = await startSample({
-      NODE_ENV: 'development',
-      AUTH_ISSUER_URL: undefined,
-      AUTH_AUDIENCE: undefined,
-    });
+    sample = await startDevSample();
     base = `http://localhost:${sample.port}`;
     token = await printedExport(sample, 'TOKEN');
     await printedExport(sample, 'OPAQUE_TOKEN');
@@ -225,12 +226,7 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
   let opaque: string;
 
   beforeAll(async () => {
-    sample = await startSample({
-      NODE_ENV: 'development',
-      SAMPLE_PLATFORM: 'fastify',
-      AUTH_ISSUER_URL: undefined,
-      AUTH_AUDIENCE: undefined,
-    });
+    sample = await startDevSample({ SAMPLE_PLATFORM: 'fastify' });
     base = `http://localhost:${sample.port}`;
     token = await printedExport(sample, 'TOKEN');
     opaque = await printedExport(sample, 'OPAQUE_TOKEN');

@@ -266,6 +266,21 @@ export class KeyServer {
   readonly rawAnswers = new Map<string, Buffer>();
   /** What /introspect answers, by token; any other token is `{"active": false}`. */
   readonly introspections = new Map<string, Record<string, unknown>>();
+
+  /**
+   * A new random opaque token (remembered for the log check) that /introspect answers active for,
+   * with this server's audience and an `exp` ten minutes away, `answer` on top.
+   */
+  activeOpaqueToken(answer: Record<string, unknown>): string {
+    const token = rememberToken(randomBytes(24).toString('base64url'));
+    this.introspections.set(token, {
+      active: true,
+      aud: this.audience,
+      exp: Math.floor(Date.now() / 1000) + 600,
+      ...answer,
+    });
+    return token;
+  }
   /** How /userinfo behaves, apart from the discovery and JWKS `mode`. */
   userinfoMode: Misbehaviour = 'ok';
   /** How /introspect behaves. */

@@ -5,7 +5,7 @@ import KeyvRedis from '@keyv/redis';
 import type { Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { AuthModule, type AuthModuleOptions, type CacheOptions } from '../../lib';
-import { createPlatformApp, type Platform } from '../fixtures/create-fixture-app';
+import { createPlatformApp, type Platform } from './create-fixture-app';
 
 /**
  * An API instance sharing one Redis, wired as a user would: `CacheModule` with `@keyv/redis`, and

@@ -41,6 +41,19 @@ export async function startSample(env: NodeJS.ProcessEnv): Promise<SampleProcess
   };
 }
 
+/**
+ * The sample in development with no issuer or audience of its own, so that it starts its embedded
+ * development identity provider; `env` adds to that (`SAMPLE_PLATFORM`, ...).
+ */
+export function startDevSample(env: NodeJS.ProcessEnv = {}): Promise<SampleProcess> {
+  return startSample({
+    NODE_ENV: 'development',
+    AUTH_ISSUER_URL: undefined,
+    AUTH_AUDIENCE: undefined,
+    ...env,
+  });
+}
+
 /** Waits until the sample prints a whole `export NAME=value` line, and returns the value. */
 export async function printedExport(
   sample: SampleProcess,
