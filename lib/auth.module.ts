@@ -1,197 +1,14 @@
-import { createHash, type KeyObject } from 'node:crypto';
-import { Logger, Module, type Provider } from '@nestjs/common';
-import type { AuthModuleOptions } from './options/auth-options.interface';
-import {
-  INTROSPECTION_CREDENTIALS,
-  OPAQUE_CACHE,
-  OPAQUE_LIMITER,
-  PROFILE_LIMITER,
-  RESOLVED_AUTH_OPTIONS,
-  TOKEN_INFO_LIMITS,
-  USERINFO_CACHE,
-} from './auth.constants';
-import { checkCachedProfile, checkCachedUser } from './cache/cached-values';
-import { CACHE_FORMAT_VERSION, TokenResultCache } from './cache/token-result-cache';
-import { AUTH_MODULE_OPTIONS, ConfigurableAuthModule } from './auth.module-definition';
-import { AccessTokenGuard } from './guards/access-token.guard';
+import { Module } from '@nestjs/common';
+import { RESOLVED_AUTH_OPTIONS } from './auth.constants';
+import { ConfigurableAuthModule } from './auth.module-definition';
+import { AUTH_PROVIDERS } from './auth.providers';
 import { GraphqlWsAuth } from './graphql-ws-auth.service';
-import { GraphqlSetupCheck } from './contexts/graphql-setup.check';
-import { IssuerDiscovery } from './issuer/issuer-discovery';
-import { IssuerStartupCheck } from './issuer/issuer-startup-check';
-import { JwksKeyStore } from './issuer/jwks-key-store';
-import { discoveryConfig, keyStoreConfig, type ResolvedIssuer } from './issuer/issuer-options';
+import { AccessTokenGuard } from './guards/access-token.guard';
 import { TrustedIssuers } from './issuer/trusted-issuers';
-import { HMAC_SECRET, resolveHmacSecret } from './token/hmac-secret';
-import { resolveAuthOptions, type ResolvedAuthOptions } from './options/resolve-auth-options';
-import { OPAQUE_DEFAULTS } from './opaque/opaque-options';
-import { OpaqueTokenVerifier } from './opaque/opaque-token.verifier';
 import { ProtectedResourceController } from './resource-metadata/protected-resource.controller';
-import { ProtectedResourceMetadata } from './resource-metadata/protected-resource-metadata';
-import { UpstreamLimiter } from './opaque/upstream-limiter';
-import { UserinfoService } from './userinfo.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
+import { UserinfoService } from './userinfo.service';
 import { AccessTokenVerifier } from './verifier/access-token.verifier';
-import { SenderConstraint } from './binding/sender-constraint';
-import type { FetchLimits } from './issuer/fetch-json';
-import type { IntrospectionCredentials } from './opaque/introspection-client';
-import type { AuthUser } from './token/auth-user';
-
-/**
- * A cache of what the provider said of tokens. Shared-store keys name the issuer, audiences and
- * mode: two APIs sharing one Redis never take each other's answers. They name the entries' format
- * version too (`CACHE_FORMAT_VERSION`), and every entry read back is checked like an answer.
- */
-function tokenCache(kind: 'opaque' | 'userinfo') {
-  return (options: ResolvedAuthOptions) => {
-    const scope = JSON.stringify([
-      options.issuer,
-      [...options.audiences].sort(),
-      kind === 'opaque' ? options.opaqueTokens : 'userinfo',
-      options.introspection?.clientId ?? null,
-    ]);
-    const tenant = createHash('sha256').update(scope).digest('hex').slice(0, 16);
-    return new TokenResultCache(
-      {
-        // The format version keeps entries of another shape (older or newer instances) unread.
-        namespace: `nest-oauth2-bearer:${CACHE_FORMAT_VERSION}:${kind}:${tenant}:`,
-        checkValue: kind === 'opaque' ? checkCachedUser : checkCachedProfile,
-        ...options.cache,
-      },
-      new Logger('TokenCache'),
-    );
-  };
-}
-
-const providers: Provider[] = [
-  {
-    provide: RESOLVED_AUTH_OPTIONS,
-    inject: [AUTH_MODULE_OPTIONS],
-    useFactory: (options: AuthModuleOptions) => resolveAuthOptions(options),
-  },
-  {
-    // Validated with the other options (RESOLVED_AUTH_OPTIONS first), kept out of them.
-    provide: INTROSPECTION_CREDENTIALS,
-    inject: [AUTH_MODULE_OPTIONS, RESOLVED_AUTH_OPTIONS],
-    useFactory: (
-      raw: AuthModuleOptions,
-      options: ResolvedAuthOptions,
-    ): IntrospectionCredentials | undefined =>
-      options.introspection
-        ? {
-            clientId: options.introspection.clientId,
-            clientSecret: raw.introspection!.clientSecret,
-          }
-        : undefined,
-  },
-  {
-    // Validated with the other options (RESOLVED_AUTH_OPTIONS first), kept out of them.
-    provide: HMAC_SECRET,
-    inject: [AUTH_MODULE_OPTIONS, RESOLVED_AUTH_OPTIONS],
-    useFactory: (raw: AuthModuleOptions, options: ResolvedAuthOptions) =>
-      options.keySource === 'secret' ? resolveHmacSecret(raw.secret) : undefined,
-  },
-  {
-    provide: TrustedIssuers,
-    inject: [RESOLVED_AUTH_OPTIONS, HMAC_SECRET],
-    useFactory: (options: ResolvedAuthOptions, secret: KeyObject | undefined) =>
-      new TrustedIssuers(
-        options,
-        {
-          discovery: (issuer: ResolvedIssuer) =>
-            new IssuerDiscovery(
-              // Only with one issuer (several refuse them): that issuer's endpoints.
-              discoveryConfig(issuer, options, {
-                ...(options.userinfoEndpoint ? { userinfoEndpoint: options.userinfoEndpoint } : {}),
-                ...(options.introspection?.endpoint
-                  ? { introspectionEndpoint: options.introspection.endpoint }
-                  : {}),
-              }),
-            ),
-          keyStore: (discovery: IssuerDiscovery) =>
-            new JwksKeyStore(discovery, keyStoreConfig(options), new Logger('JwksKeyStore')),
-        },
-        secret,
-      ),
-  },
-  {
-    // The first issuer's (the only one's, unless several are listed): for opaque tokens.
-    provide: IssuerDiscovery,
-    inject: [TrustedIssuers],
-    useFactory: (issuers: TrustedIssuers) => issuers.first.discovery,
-  },
-  {
-    provide: IssuerStartupCheck,
-    inject: [RESOLVED_AUTH_OPTIONS, TrustedIssuers],
-    useFactory: (options: ResolvedAuthOptions, issuers: TrustedIssuers) =>
-      new IssuerStartupCheck(
-        // With a secret, discovery serves opaque tokens only: nothing to check unless they are on.
-        options.keySource === 'secret' && !options.opaqueTokens
-          ? []
-          : issuers.all.map((issuer) => issuer.discovery),
-      ),
-  },
-  {
-    // The first issuer's key store (the only one's, unless several are listed).
-    provide: JwksKeyStore,
-    inject: [TrustedIssuers],
-    useFactory: (issuers: TrustedIssuers) => issuers.first.keys,
-  },
-  {
-    provide: TOKEN_INFO_LIMITS,
-    inject: [RESOLVED_AUTH_OPTIONS],
-    useFactory: (options: ResolvedAuthOptions): FetchLimits => ({
-      timeoutMs: options.httpTimeoutMs,
-      maxBytes: OPAQUE_DEFAULTS.maxAnswerBytes,
-    }),
-  },
-  {
-    provide: OPAQUE_LIMITER,
-    inject: [RESOLVED_AUTH_OPTIONS],
-    useFactory: ({ upstream: { opaqueTokens } }: ResolvedAuthOptions) =>
-      new UpstreamLimiter(opaqueTokens.maxConcurrent, opaqueTokens.maxPerSecond),
-  },
-  {
-    provide: PROFILE_LIMITER,
-    inject: [RESOLVED_AUTH_OPTIONS],
-    useFactory: ({ upstream: { profiles } }: ResolvedAuthOptions) =>
-      new UpstreamLimiter(profiles.maxConcurrent, profiles.maxPerSecond),
-  },
-  { provide: OPAQUE_CACHE, inject: [RESOLVED_AUTH_OPTIONS], useFactory: tokenCache('opaque') },
-  { provide: USERINFO_CACHE, inject: [RESOLVED_AUTH_OPTIONS], useFactory: tokenCache('userinfo') },
-  {
-    provide: OpaqueTokenVerifier,
-    inject: [
-      RESOLVED_AUTH_OPTIONS,
-      IssuerDiscovery,
-      OPAQUE_CACHE,
-      OPAQUE_LIMITER,
-      TOKEN_INFO_LIMITS,
-      INTROSPECTION_CREDENTIALS,
-    ],
-    useFactory: (
-      options: ResolvedAuthOptions,
-      discovery: IssuerDiscovery,
-      cache: TokenResultCache<AuthUser>,
-      limiter: UpstreamLimiter,
-      limits: FetchLimits,
-      credentials: IntrospectionCredentials | undefined,
-    ) => new OpaqueTokenVerifier(options, discovery, cache, limiter, limits, credentials),
-  },
-  {
-    // The DPoP nonce secret comes from the raw options and stays out of the injectable ones.
-    provide: SenderConstraint,
-    inject: [AUTH_MODULE_OPTIONS, RESOLVED_AUTH_OPTIONS],
-    useFactory: (raw: AuthModuleOptions, options: ResolvedAuthOptions) =>
-      new SenderConstraint(options, raw.dpop?.nonce?.secret),
-  },
-  UserinfoService,
-  AccessTokenVerifier,
-  AccessTokenStrategy,
-  AccessTokenGuard,
-  GraphqlWsAuth,
-  GraphqlSetupCheck,
-  ProtectedResourceMetadata,
-];
 
 /**
  * Accepts OAuth 2.0 JWT access tokens meant for this API. Registers the Passport strategy, the
@@ -206,7 +23,7 @@ const providers: Provider[] = [
  * AuthModule.forRootAsync({ imports: [ConfigModule], useClass: AuthConfig }) // an AuthOptionsFactory
  */
 @Module({
-  providers,
+  providers: AUTH_PROVIDERS,
   // GET /.well-known/oauth-protected-resource (RFC 9728); 404 when protectedResource is off.
   controllers: [ProtectedResourceController],
   // What other modules may inject: the public classes of lib/index.ts, the options (without

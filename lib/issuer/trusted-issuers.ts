@@ -1,12 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 import { InvalidTokenError } from '../errors/auth-error';
-import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { isHmacAlgorithm, type CheckedHeader } from '../token/check-jwt-header';
 import { describeValue } from '../token/describe-value';
 import { issuerMismatch, type ClaimPolicy } from '../token/validate-claims';
 import type { IssuerDiscovery } from './issuer-discovery';
 import type { JwksKeyStore, KeyStanding, KeyStoreHealth } from './jwks-key-store';
 import type { ResolvedIssuer } from './issuer-options';
+
+/** What the trusted issuers need of the options: the issuers, and their tokens' claim policy. */
+export interface TrustedIssuersOptions {
+  perIssuer: readonly ResolvedIssuer[];
+  clockToleranceSeconds: number;
+  strict: boolean;
+}
 
 /** How the discovery and the key store of one issuer are made (by the module, with its limits). */
 export interface IssuerFactories {
@@ -22,7 +28,7 @@ export class TrustedIssuer {
 
   constructor(
     readonly settings: ResolvedIssuer,
-    options: Pick<ResolvedAuthOptions, 'clockToleranceSeconds' | 'strict'>,
+    options: Pick<TrustedIssuersOptions, 'clockToleranceSeconds' | 'strict'>,
     private readonly factories: IssuerFactories,
   ) {
     this.policy = {
@@ -71,7 +77,7 @@ export class TrustedIssuers {
   readonly all: readonly TrustedIssuer[];
 
   constructor(
-    options: ResolvedAuthOptions,
+    options: TrustedIssuersOptions,
     factories: IssuerFactories,
     /** The HMAC secret (`secret`): kept here, never in the injectable options. */
     private readonly secret?: KeyObject,

@@ -8,7 +8,6 @@ import {
   type IssuerDiscovery,
   type IssuerMetadata,
 } from '../issuer/issuer-discovery';
-import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { copyJson } from '../token/copy-json';
 import { tokenHash } from '../token/token-hash';
 import { grantedScopes } from '../token/scopes';
@@ -17,6 +16,14 @@ import { MalformedAnswerError } from './malformed-answer';
 import type { UpstreamLimiter } from './upstream-limiter';
 import { requestUserinfo } from './userinfo-client';
 import { validateIntrospection } from './validate-introspection';
+
+/** What the opaque-token verifier needs of the options. */
+export interface OpaqueVerifierOptions {
+  opaqueTokens?: 'userinfo' | 'introspection';
+  issuer: string;
+  audiences: readonly string[];
+  clockToleranceSeconds: number;
+}
 
 /**
  * Checks opaque access tokens with the identity provider (userinfo or RFC 7662 introspection),
@@ -27,7 +34,7 @@ export class OpaqueTokenVerifier implements OnModuleInit {
   private readonly logger = new Logger('OpaqueTokenVerifier');
 
   constructor(
-    private readonly options: ResolvedAuthOptions,
+    private readonly options: OpaqueVerifierOptions,
     private readonly discovery: IssuerDiscovery,
     private readonly cache: TokenResultCache<AuthUser>,
     private readonly limiter: UpstreamLimiter,

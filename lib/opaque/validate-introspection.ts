@@ -1,6 +1,5 @@
 import { InvalidTokenError } from '../errors/auth-error';
 import { MalformedAnswerError } from './malformed-answer';
-import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { describeValue } from '../token/describe-value';
 import { formatNumericDate } from '../token/format-time';
 import {
@@ -30,7 +29,7 @@ export interface IntrospectedClaims extends IntrospectionResponse {
  */
 export function validateIntrospection(
   response: IntrospectionResponse,
-  options: Pick<ResolvedAuthOptions, 'issuer' | 'audiences' | 'clockToleranceSeconds'>,
+  options: { issuer: string; audiences: readonly string[]; clockToleranceSeconds: number },
   nowSeconds: number,
 ): IntrospectedClaims {
   if (response.active !== true) {

@@ -1,17 +1,16 @@
 import type { KeyObject } from 'node:crypto';
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import type { AuthUser } from '../token/auth-user';
 import { VerifiedTokenCache } from '../cache/verified-token-cache';
 import { enforceClaimRules, type ClaimRule, type ClaimRuleLevel } from '../token/claim-rules';
-import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import { AuthError, InsufficientScopeError, InvalidTokenError } from '../errors/auth-error';
 import { verifyHmac } from '../token/hmac-secret';
 import { TrustedIssuers } from '../issuer/trusted-issuers';
 import type { ParsedProof } from '../binding/check-dpop-proof';
-import { SenderConstraint } from '../binding/sender-constraint';
+import { SenderConstraint, type SenderConstraintOptions } from '../binding/sender-constraint';
 import type { TokenPresentation } from '../binding/token-presentation';
 import { OpaqueTokenVerifier } from '../opaque/opaque-token.verifier';
-import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
+import type { ResolvedVerifiedTokenCacheOptions } from '../cache/verified-token-cache-options';
 import { checkJwtHeader, isHmacAlgorithm, type HeaderPolicy } from '../token/check-jwt-header';
 import { classifyToken } from '../token/classify-token';
 import { decodeJwt, parsePayload } from '../token/decode-jwt';
@@ -27,6 +26,23 @@ import { verifySignature } from '../token/verify-signature';
 import { turnBatch } from './turn-batch';
 
 /**
+ * What the verifier needs of the options: the claim and header policies, the bounds of the
+ * verified-token cache, the module's claim rules, what to tell of opaque tokens, and the binding
+ * checks' part.
+ */
+export interface VerifierOptions extends SenderConstraintOptions {
+  issuer: string;
+  audiences: string[];
+  clockToleranceSeconds: number;
+  strict: boolean;
+  algorithms?: string[];
+  keySource: 'jwks' | 'secret';
+  verifiedTokenCache: ResolvedVerifiedTokenCacheOptions;
+  claimRules: ClaimRule[];
+  opaqueTokens?: 'userinfo' | 'introspection';
+}
+
+/**
  * The one verifier every entry point calls (the guard's HTTP, GraphQL, WebSocket and RPC faces,
  * and the Passport strategy): a token in, its user or an `AuthError` out. It knows nothing of
  * Passport or of Nest's execution contexts.
@@ -35,7 +51,6 @@ import { turnBatch } from './turn-batch';
  * const user = await verifier.verify(token); // throws InvalidTokenError, IssuerUnavailableError, ...
  * verifier.checkScopes(user, [{ mode: 'all', scopes: ['read:messages'] }]);
  */
-@Injectable()
 export class AccessTokenVerifier {
   private readonly logger = new Logger('AccessTokenVerifier');
   private readonly claimPolicy: ClaimPolicy;
@@ -45,10 +60,10 @@ export class AccessTokenVerifier {
   readonly senders: SenderConstraint;
 
   constructor(
-    @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
+    private readonly options: VerifierOptions,
     private readonly issuers: TrustedIssuers,
     private readonly opaque: OpaqueTokenVerifier,
-    @Optional() senderConstraint?: SenderConstraint,
+    senderConstraint?: SenderConstraint,
   ) {
     this.senders = senderConstraint ?? new SenderConstraint(options);
     const { issuer, audiences, clockToleranceSeconds, strict } = options;
