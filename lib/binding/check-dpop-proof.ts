@@ -4,7 +4,7 @@ import { hash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, errors, importJWK, type JWK } from 'jose';
 import { InvalidDpopProofError } from '../errors/auth-error';
 import { describeValue } from '../token/describe-value';
-import { isCanonicalBase64url, utf8Text } from '../token/strict-decoding';
+import { NON_CANONICAL, nonCanonicalSegment, utf8Text } from '../token/strict-decoding';
 
 /** What a proof must match: the request it came with and the token it goes with. */
 export interface ProofExpectations {
@@ -94,18 +94,12 @@ export async function parseDpopProof(
     );
   }
   const [headerPart, payloadPart, signaturePart] = proof.split('.');
-  for (const [name, part] of [
-    ['header', headerPart],
-    ['payload', payloadPart],
-    ['signature', signaturePart],
-  ]) {
-    if (!isCanonicalBase64url(part)) {
-      throw refused(
-        'dpop_proof_malformed',
-        `The DPoP proof's ${name} segment is not canonical base64url (RFC 4648 §3.5: a length ` +
-          'of 4n+1 characters, or unused bits of its last character that are not zero).',
-      );
-    }
+  const nonCanonical = nonCanonicalSegment(headerPart, payloadPart, signaturePart);
+  if (nonCanonical) {
+    throw refused(
+      'dpop_proof_malformed',
+      `The DPoP proof's ${nonCanonical} segment ${NON_CANONICAL}.`,
+    );
   }
   const header = jsonObject(headerPart, 'header');
   if (header.typ !== 'dpop+jwt') {

@@ -1,6 +1,6 @@
 import { InvalidTokenError } from '../errors/auth-error';
 import { claimsTooDeep, MAX_JSON_DEPTH, nestingDepth } from './json-depth';
-import { isCanonicalBase64url, utf8Text } from './strict-decoding';
+import { NON_CANONICAL, nonCanonicalSegment, utf8Text } from './strict-decoding';
 
 /** A compact JWS split and decoded, nothing verified yet. */
 export interface DecodedJwt {
@@ -37,18 +37,8 @@ export function decodeJwt(token: string): DecodedJwt {
   }
   if (header === '') throw malformed('its header is empty');
   if (payload === '') throw malformed('its payload is empty (a JWT carries its claims in it)');
-  for (const [name, segment] of [
-    ['header', header],
-    ['payload', payload],
-    ['signature', signature],
-  ]) {
-    if (!isCanonicalBase64url(segment)) {
-      throw malformed(
-        `its ${name} segment is not canonical base64url (RFC 4648 §3.5: a length of 4n+1 ` +
-          'characters, or unused bits of its last character that are not zero)',
-      );
-    }
-  }
+  const nonCanonical = nonCanonicalSegment(header, payload, signature);
+  if (nonCanonical) throw malformed(`its ${nonCanonical} segment ${NON_CANONICAL}`);
   const headerText = utf8(header, 'header');
   const payloadText = utf8(payload, 'payload');
   let parsed: unknown;

@@ -18,6 +18,22 @@ export function isCanonicalBase64url(segment: string): boolean {
   return (last & (tail === 2 ? 0x0f : 0x03)) === 0;
 }
 
+/** Why a non-canonical segment is refused, for the refusal's description. */
+export const NON_CANONICAL =
+  'is not canonical base64url (RFC 4648 §3.5: a length of 4n+1 characters, or unused bits of ' +
+  'its last character that are not zero)';
+
+/** The first of a compact JWS's three segments that is not canonical base64url, by name. */
+export function nonCanonicalSegment(
+  header: string,
+  payload: string,
+  signature: string,
+): 'header' | 'payload' | 'signature' | undefined {
+  if (!isCanonicalBase64url(header)) return 'header';
+  if (!isCanonicalBase64url(payload)) return 'payload';
+  return isCanonicalBase64url(signature) ? undefined : 'signature';
+}
+
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The text of UTF-8 `bytes`, or undefined when they are not valid UTF-8 (RFC 3629). */
