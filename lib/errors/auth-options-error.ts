@@ -1,7 +1,6 @@
-/**
- * The one error type for a bad option, and the checks every component's options use: each names
- * the option's path (`dpop.iatWindowSeconds`) and says what is wrong and how to fix it.
- */
+// The one error type for a bad option, and the checks every component's options use: each names
+// the option's path (`dpop.iatWindowSeconds`) and says what is wrong and how to fix it.
+
 /** An option of AuthModule is missing or wrong. */
 export class AuthOptionsError extends Error {
   constructor(option: string, problem: string) {

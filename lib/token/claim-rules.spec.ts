@@ -224,6 +224,27 @@ describe('claim rules', () => {
     );
   });
 
+  it('says "This API" for a module rule on an opaque token checked through userinfo', () => {
+    const opaque = user({}, 'opaque');
+    const error = refusal(() =>
+      enforceClaimRules(opaque, [claimEquals('org_id', 'acme')], 'module', logger, 'userinfo'),
+    );
+    expect(error).toMatchObject({ status: 401 });
+    expect(error.message).toMatch(/^This API requires org_id "acme", but the token is opaque/);
+  });
+
+  it('logs the type of a thrown value that is not an Error', () => {
+    const rule = claimCheck(() => {
+      throw 'not an error';
+    }, 'a thing');
+    expect(refusal(() => enforceClaimRules(user({}), [rule], 'route', logger))).toMatchObject({
+      status: 403,
+    });
+    expect(logger.error).toHaveBeenCalledWith(
+      "Claim rule 'a thing' threw string for token abc; refused. Fix the predicate.",
+    );
+  });
+
   it('checks introspected opaque tokens on what introspection answered', () => {
     const opaque = user({ org_id: 'acme' }, 'opaque');
     expect(() =>

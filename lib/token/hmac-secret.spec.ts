@@ -55,6 +55,16 @@ describe('the secret option (HS256)', () => {
     ],
     ['a public JWK', { secret: jwk }, /'secret': looks like a key/],
     [
+      'an empty algorithms list with a secret',
+      { secret, algorithms: [] },
+      /'algorithms': must be a non-empty array/,
+    ],
+    [
+      'algorithms that is not a list, with a secret',
+      { secret, algorithms: 'HS256' },
+      /'algorithms': must be a non-empty array/,
+    ],
+    [
       'RS256 with a secret',
       { secret, algorithms: ['RS256'] },
       /'algorithms': RS256 not accepted with secret: choose from HS256, HS384, HS512/,
