@@ -6,7 +6,7 @@ import { HMAC_ALGORITHMS, isHmacAlgorithm, type HmacAlgorithm } from './check-jw
 export const HMAC_SECRET = Symbol('nest-oauth2-bearer:hmac-secret');
 
 /** The shortest secret accepted: HS256 needs a key at least as long as its hash (RFC 7518 §3.2). */
-export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
 
 /**
  * Validates the `secret` option and turns it into a secret `KeyObject` (which prints no key
