@@ -1,7 +1,7 @@
 import { AuthOptionsError, optionNumber, refuseUnknownKeys } from '../errors/auth-options-error';
 import type { IssuerDiscoveryConfig } from './issuer-discovery';
 import type { KeyStoreConfig } from './jwks-key-store';
-import { checkProviderUrl } from './url-policy';
+import { checkProviderUrl, providerUrlOption } from './url-policy';
 
 /**
  * The issuer component's numbers, each written once: the defaults of its public options
@@ -225,10 +225,7 @@ function resolveEntry(entry: unknown, name: string, audiences: string[]): Resolv
       'must be a string or an array of strings (not empty) when set',
     );
   }
-  if (jwksUri !== undefined) {
-    const problem = typeof jwksUri === 'string' ? checkProviderUrl(jwksUri) : 'must be a string';
-    if (problem) throw new AuthOptionsError(`${name}.jwksUri`, problem);
-  }
+  providerUrlOption(jwksUri, `${name}.jwksUri`);
   return {
     issuer: url,
     audiences: own ? [...own] : audiences,
