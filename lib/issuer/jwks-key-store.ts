@@ -141,7 +141,9 @@ export class JwksKeyStore {
     if (header.kid === undefined) return this.soleKeyFor(set, header);
     let found = set.byKid.get(header.kid);
     // A dropped key is known: refused at once, without the refetch an unknown kid may cost.
-    if (!found && [...set.roca.values()].includes(header.kid)) throw rocaKey(header.kid);
+    if (!found && set.roca.size > 0 && [...set.roca.values()].includes(header.kid)) {
+      throw rocaKey(header.kid);
+    }
     if (!found && this.inflight) {
       set = await this.load();
       found = set.byKid.get(header.kid);
