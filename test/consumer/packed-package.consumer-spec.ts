@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { generateKey, KeyServer } from '../support/key-server';
 import { findLeaks } from '../support/log-capture';
+import { npm, pack, run } from './consumer-support';
 
 /**
  * The package as users get it (`npm run test:consumer`, after `npm run build`): `npm pack`, the
@@ -17,54 +17,8 @@ import { findLeaks } from '../support/log-capture';
  * Fastify with TypeScript 7. Each app's dependencies are installed once and reused while its
  * package.json is unchanged; the tarball is installed afresh every run.
  */
-const run = promisify(execFile);
-const root = join(__dirname, '..', '..');
 const appsSource = join(__dirname, 'apps');
 const workDir = join(tmpdir(), 'nest-oauth2-bearer-consumer');
-const npmFlags = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
-
-interface ConsumerApp {
-  name: 'nest11' | 'nest12';
-  /** Platform, and the compiled entry that starts the app on it. */
-  mains: ReadonlyArray<readonly ['express' | 'fastify', string]>;
-}
-
-const APPS: readonly ConsumerApp[] = [
-  { name: 'nest11', mains: [['express', 'main.js']] },
-  {
-    name: 'nest12',
-    mains: [
-      ['express', 'main.js'],
-      ['fastify', 'main-fastify.js'],
-    ],
-  },
-];
-
-async function npm(args: string[], cwd: string): Promise<void> {
-  try {
-    await run('npm', [...args, ...npmFlags], { cwd, maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${stdout}${stderr}`, {
-      cause: error,
-    });
-  }
-}
-
-/** `npm pack` of the built package, into the work folder; returns the tarball's path. */
-async function pack(): Promise<string> {
-  if (!existsSync(join(root, 'dist', 'lib', 'index.js'))) {
-    throw new Error('dist/lib is missing: run "npm run build" before the consumer test.');
-  }
-  mkdirSync(workDir, { recursive: true });
-  const { stdout } = await run(
-    'npm',
-    ['pack', '--json', '--ignore-scripts', '--pack-destination', workDir],
-    { cwd: root },
-  );
-  return join(workDir, (JSON.parse(stdout) as Array<{ filename: string }>)[0].filename);
-}
-
 /** Installs the app (its pinned dependencies once, the tarball every time) and compiles it. */
 async function prepare(app: ConsumerApp, tarball: string): Promise<string> {
   const dir = join(workDir, app.name);
@@ -137,7 +91,7 @@ const prepared = new Map<string, Promise<string>>();
 
 beforeAll(async () => {
   issuer = await KeyServer.start();
-  const tarball = await pack();
+  const tarball = await pack(join(workDir, 'packed'));
   for (const app of APPS) {
     const dir = prepare(app, tarball);
     dir.catch(() => undefined); // reported by the tests of that app

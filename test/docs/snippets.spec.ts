@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { dirname, join, posix, sep } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 const modules = join(root, 'node_modules');
@@ -90,9 +90,12 @@ function packagePaths(): Record<string, string[]> {
   return paths;
 }
 
-/** A snippet's file: `// app.module.ts` on its first line names it, or its line does. */
+/**
+ * A snippet's file: `// app.module.ts` or `// src/app.module.ts` on its first line names it, or its
+ * line does.
+ */
 function fileNameOf(snippet: Snippet): string {
-  const named = /^\/\/\s*([\w.-]+\.ts)\b/.exec(snippet.code);
+  const named = /^\/\/\s*((?:[\w.-]+\/)*[\w.-]+\.ts)\b/.exec(snippet.code);
   return named ? named[1] : `snippet-line-${snippet.line}.ts`;
 }
 
@@ -130,8 +133,8 @@ function writeScratchProject(): ScratchProject {
   const unresolved: string[] = [];
   const stubs: string[] = [];
   for (const [directory, inDirectory] of byDirectory) {
-    mkdirSync(join(dir, directory));
     for (const [name, snippet] of inDirectory) {
+      mkdirSync(dirname(join(dir, directory, name)), { recursive: true });
       // A snippet without import or export is a script; `export {}` keeps its names to itself.
       const isModule = /^\s*(import|export)\s/m.test(snippet.code);
       writeFileSync(
@@ -139,15 +142,23 @@ function writeScratchProject(): ScratchProject {
         `${snippet.code}\n${isModule ? '' : 'export {};\n'}`,
       );
       files.set(`${directory}/${name}`, snippet);
-      for (const [, relative] of snippet.code.matchAll(/from\s+'\.\/([\w.-]+)'/g)) {
-        const target = `${relative.replace(/\.js$/, '')}.ts`;
+      for (const [, relative] of snippet.code.matchAll(/from\s+'(\.\.?\/[\w./-]+)'/g)) {
+        // The file a snippet of the same Markdown file names, or else the README's of that name.
+        const target = posix.join(posix.dirname(name), `${relative.replace(/\.js$/, '')}.ts`);
         if (inDirectory.has(target) || stubs.includes(`${directory}/${target}`)) continue;
-        if (readme.has(target) && directory !== directoryOf('README.md')) {
-          const from = `../${directoryOf('README.md')}/${target.replace(/\.ts$/, '')}`;
+        const fromReadme = [...readme.keys()].find(
+          (file) => posix.basename(file) === posix.basename(target),
+        );
+        if (fromReadme && directory !== directoryOf('README.md')) {
+          const from = posix.relative(
+            posix.dirname(`${directory}/${target}`),
+            `${directoryOf('README.md')}/${fromReadme.replace(/\.ts$/, '')}`,
+          );
+          mkdirSync(dirname(join(dir, directory, target)), { recursive: true });
           writeFileSync(join(dir, directory, target), `export * from '${from}';\n`);
           stubs.push(`${directory}/${target}`);
         } else {
-          unresolved.push(`${snippet.markdown}:${snippet.line} imports ./${relative}`);
+          unresolved.push(`${snippet.markdown}:${snippet.line} imports ${relative}`);
         }
       }
     }
