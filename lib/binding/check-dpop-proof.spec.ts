@@ -1,6 +1,8 @@
+import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { CompactSign } from 'jose';
 import { DpopKey } from '../../test/support/dpop-proofs';
 import { signInput, withUnusedBits } from '../../test/support/key-server';
-import { parseDpopProof, type ProofExpectations } from './check-dpop-proof';
+import { parseDpopProof, verifyProofSignature, type ProofExpectations } from './check-dpop-proof';
 
 const client = new DpopKey();
 const token = 'the-access-token';
@@ -146,5 +148,140 @@ describe('parseDpopProof: encoding', () => {
       client.privateKey,
     );
     expect(await answer(proof)).toBe('invalid_encoding');
+  });
+});
+
+/** RFC 9449 §4.3 step 7: the proof's signature, with its own jwk, for each accepted family. */
+describe('verifyProofSignature', () => {
+  const url = 'http://host/x';
+  type Pair = { publicKey: KeyObject; privateKey: KeyObject };
+  // RSA pairs take long to generate: two, taken in turn, so that the next is another key.
+  const rsa = [1, 2].map(() => generateKeyPairSync('rsa', { modulusLength: 2048 }));
+  let rsaTurn = 0;
+  const keys: Record<string, () => Pair> = {
+    RSA: () => rsa[rsaTurn++ % 2],
+    'P-256': () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    'P-384': () => generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    'P-521': () => generateKeyPairSync('ec', { namedCurve: 'P-521' }),
+    Ed25519: () => generateKeyPairSync('ed25519'),
+    Ed448: () => generateKeyPairSync('ed448'),
+  };
+
+  /** A proof signed by jose (an independent implementation) with `pair`'s private key. */
+  async function joseProof(alg: string, pair: Pair, jwk = pair.publicKey): Promise<string> {
+    const claims = {
+      htm: 'GET',
+      htu: url,
+      iat: Math.floor(Date.now() / 1000),
+      jti: randomUUID(),
+      ath: createHash('sha256').update(token).digest('base64url'),
+    };
+    const header = { typ: 'dpop+jwt', alg, jwk: jwk.export({ format: 'jwk' }) };
+    if (pair.privateKey.asymmetricKeyType === 'ed448') {
+      // jose cannot sign with Ed448 on Node 20 (WebCrypto has no Ed448 there): node:crypto does.
+      const input = `${b64url(header)}.${b64url(claims)}`;
+      return `${input}.${sign(null, Buffer.from(input), pair.privateKey).toString('base64url')}`;
+    }
+    return new CompactSign(Buffer.from(JSON.stringify(claims)))
+      .setProtectedHeader(header)
+      .sign(pair.privateKey);
+  }
+
+  function b64url(value: unknown): string {
+    return Buffer.from(JSON.stringify(value)).toString('base64url');
+  }
+
+  /** The reason the proof's signature is refused for, or 'verified'. */
+  async function answer(proof: string, alg: string): Promise<string> {
+    const parsed = await parseDpopProof(proof, { ...expectations([url]), algorithms: [alg] });
+    try {
+      await verifyProofSignature(parsed);
+      return 'verified';
+    } catch (error) {
+      return (error as { reason: string }).reason;
+    }
+  }
+
+  /** `proof` with its signature's byte at `index` flipped. */
+  function tampered(proof: string, index: number): string {
+    const [header, payload, signature] = proof.split('.');
+    const bytes = Buffer.from(signature, 'base64url');
+    bytes[(index + bytes.length) % bytes.length] ^= 1;
+    return `${header}.${payload}.${bytes.toString('base64url')}`;
+  }
+
+  it.each([
+    ['RS256', 'RSA'],
+    ['RS384', 'RSA'],
+    ['RS512', 'RSA'],
+    ['PS256', 'RSA'],
+    ['PS384', 'RSA'],
+    ['PS512', 'RSA'],
+    ['ES256', 'P-256'],
+    ['ES384', 'P-384'],
+    ['ES512', 'P-521'],
+    ['EdDSA', 'Ed25519'],
+    ['EdDSA', 'Ed448'],
+    ['Ed25519', 'Ed25519'],
+  ])('verifies a %s proof with a %s key, and refuses it tampered', async (alg, curve) => {
+    const pair = keys[curve]();
+    const proof = await joseProof(alg, pair);
+    expect(await answer(proof, alg)).toBe('verified');
+    expect(await answer(tampered(proof, 0), alg)).toBe('dpop_proof_signature');
+    expect(await answer(tampered(proof, -1), alg)).toBe('dpop_proof_signature');
+    const other = keys[curve]();
+    expect(await answer(await joseProof(alg, other, pair.publicKey), alg)).toBe(
+      'dpop_proof_signature',
+    );
+  });
+
+  it('refuses a proof signed RS256 but labelled PS256, as dpop_proof_signature', async () => {
+    const rsaClient = new DpopKey('RS256');
+    const proof = rsaClient.proof('GET', url, token);
+    const [, payload, signature] = proof.split('.');
+    const header = Buffer.from(
+      JSON.stringify({ typ: 'dpop+jwt', alg: 'PS256', jwk: rsaClient.publicJwk }),
+    ).toString('base64url');
+    expect(await answer(`${header}.${payload}.${signature}`, 'PS256')).toBe('dpop_proof_signature');
+  });
+
+  it.each([0, 1, 63, 65, 96, 132])(
+    'refuses an ES256 signature of %i bytes as dpop_proof_signature',
+    async (length) => {
+      const proof = await joseProof('ES256', keys['P-256']());
+      const [header, payload, signature] = proof.split('.');
+      const bytes = Buffer.alloc(length);
+      Buffer.from(signature, 'base64url').copy(bytes);
+      expect(await answer(`${header}.${payload}.${bytes.toString('base64url')}`, 'ES256')).toBe(
+        'dpop_proof_signature',
+      );
+    },
+  );
+
+  it.each([
+    ['an EC point off its curve', 'ES256', 'y'],
+    ['an Ed25519 x of the wrong length', 'EdDSA', 'x'],
+  ])('refuses %s as dpop_proof_jwk, not a usable key', async (_what, alg, member) => {
+    const pair = alg === 'ES256' ? keys['P-256']() : keys.Ed25519();
+    const [, payload, signature] = (await joseProof(alg, pair)).split('.');
+    const jwk = pair.publicKey.export({ format: 'jwk' }) as Record<string, string>;
+    const bytes = Buffer.from(jwk[member], 'base64url');
+    const altered = alg === 'ES256' ? ((bytes[5] ^= 1), bytes) : bytes.subarray(1);
+    const header = Buffer.from(
+      JSON.stringify({
+        typ: 'dpop+jwt',
+        alg,
+        jwk: { ...jwk, [member]: altered.toString('base64url') },
+      }),
+    ).toString('base64url');
+    await expect(answer(`${header}.${payload}.${signature}`, alg)).resolves.toBe('dpop_proof_jwk');
+    const parsed = await parseDpopProof(`${header}.${payload}.${signature}`, {
+      ...expectations([url]),
+      algorithms: [alg],
+    });
+    await expect(verifyProofSignature(parsed)).rejects.toMatchObject({
+      reason: 'dpop_proof_jwk',
+      message: expect.stringMatching(new RegExp(`not a usable public key for ${alg}`)),
+    });
   });
 });

@@ -1,10 +1,14 @@
-// Signature and thumbprint are jose's; the htu comparison is hand-written: WHATWG URL normalises
-// scheme, host, port and dot segments, and no package normalises the path's percent-encoding.
-import { hash } from 'node:crypto';
-import { calculateJwkThumbprint, compactVerify, errors, importJWK, type JWK } from 'jose';
+// Hand-written: jose 6 is ESM-only and Jest's CommonJS runtime cannot load it (a NestJS 11 app's
+// own tests failed at import, issue 22), so node:crypto imports the proof's JWK and verifies as for
+// access tokens; WHATWG URL normalises htu's scheme, host, port and dot segments, no package its
+// path's percent-encoding.
+import { createPublicKey, hash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { InvalidDpopProofError } from '../errors/auth-error';
 import { describeValue } from '../token/describe-value';
 import { NON_CANONICAL, nonCanonicalSegment, utf8Text } from '../token/strict-decoding';
+import { verifySignature } from '../token/verify-signature';
+import type { DpopAlgorithm } from './dpop-options';
+import { jwkThumbprint, requiredMembers } from './jwk-thumbprint';
 
 /** What a proof must match: the request it came with and the token it goes with. */
 export interface ProofExpectations {
@@ -41,9 +45,12 @@ export interface ParsedProof {
   nonce?: string;
   /** The proof itself, its key and algorithm: what the signature check needs. */
   readonly compact: string;
-  readonly jwk: JWK;
-  readonly alg: string;
+  readonly jwk: ProofJwk;
+  readonly alg: DpopAlgorithm;
 }
+
+/** A proof's public key (RFC 7517) as sent, of a key type {@link parseDpopProof} accepts. */
+export type ProofJwk = Readonly<Record<string, unknown>> & { readonly kty: 'EC' | 'OKP' | 'RSA' };
 
 /** Longest proof accepted: an RSA-4096 key and its signature fit well within. */
 export const MAX_PROOF_LENGTH = 8192;
@@ -56,7 +63,7 @@ const RSA_EXPONENT = 'AQAB';
 const RSA_MIN_BITS = 2048;
 const RSA_MAX_BITS = 4096;
 /** The key type, and the curves, each proof algorithm accepts. */
-const KEY_OF_ALG: Record<string, { kty: string; curves?: readonly string[] }> = {
+const KEY_OF_ALG: Readonly<Record<DpopAlgorithm, { kty: string; curves?: readonly string[] }>> = {
   ES256: { kty: 'EC', curves: ['P-256'] },
   ES384: { kty: 'EC', curves: ['P-384'] },
   ES512: { kty: 'EC', curves: ['P-521'] },
@@ -132,11 +139,9 @@ export async function parseDpopProof(
   checkProofKey(jwk as Record<string, unknown>, alg);
   const claims = jsonObject(payloadPart, 'payload');
   checkClaims(claims, expected);
-  let jkt: string;
-  try {
-    jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256');
-  } catch (error) {
-    throw refused('dpop_proof_jwk', "The DPoP proof's jwk lacks a member of its key type.", error);
+  const jkt = jwkThumbprint(jwk as ProofJwk);
+  if (jkt === undefined) {
+    throw refused('dpop_proof_jwk', "The DPoP proof's jwk lacks a member of its key type.");
   }
   return {
     jkt,
@@ -144,8 +149,8 @@ export async function parseDpopProof(
     iat: claims.iat as number,
     ...(typeof claims.nonce === 'string' ? { nonce: claims.nonce } : {}),
     compact: proof,
-    jwk: jwk as JWK,
-    alg,
+    jwk: jwk as ProofJwk,
+    alg: alg as DpopAlgorithm,
   };
 }
 
@@ -170,7 +175,7 @@ function checkProofKey(jwk: Record<string, unknown>, alg: string): void {
       `The DPoP proof's jwk has kty "${describeValue(kty ?? 'missing')}"; it must be a public EC, RSA or OKP key.`,
     );
   }
-  const wanted = KEY_OF_ALG[alg];
+  const wanted = Object.hasOwn(KEY_OF_ALG, alg) ? KEY_OF_ALG[alg as DpopAlgorithm] : undefined;
   if (!wanted || wanted.kty !== kty) {
     throw refused(
       'dpop_proof_jwk',
@@ -213,13 +218,15 @@ function modulusBits(n: string): number {
 
 /**
  * Verifies the signature of a proof {@link parseDpopProof} accepted, with its own `jwk`
- * (RFC 9449 §4.3 step 7).
+ * (RFC 9449 §4.3 step 7). The key is imported from the members its thumbprint covers, and only
+ * them (no `alg`, `use` or `key_ops`); node:crypto refuses one that is not a valid key of its type
+ * (an EC point off its curve, an Ed25519 `x` of the wrong length).
  */
 export async function verifyProofSignature(proof: ParsedProof): Promise<void> {
   const { alg, jwk } = proof;
-  let key: Awaited<ReturnType<typeof importJWK>>;
+  let key: KeyObject;
   try {
-    key = await importJWK(jwk, alg);
+    key = createPublicKey({ key: requiredMembers(jwk) as JsonWebKey, format: 'jwk' });
   } catch (error) {
     throw refused(
       'dpop_proof_jwk',
@@ -227,20 +234,12 @@ export async function verifyProofSignature(proof: ParsedProof): Promise<void> {
       error,
     );
   }
-  try {
-    await compactVerify(proof.compact, key, { algorithms: [alg] });
-  } catch (error) {
-    if (error instanceof errors.JWSSignatureVerificationFailed) {
-      throw refused(
-        'dpop_proof_signature',
-        "The DPoP proof's signature does not verify with its jwk: it was forged or altered.",
-        error,
-      );
-    }
+  const [header, payload, signature] = proof.compact.split('.');
+  const signingInput = Buffer.from(`${header}.${payload}`);
+  if (!verifySignature(alg, key, signingInput, Buffer.from(signature, 'base64url'))) {
     throw refused(
-      'dpop_proof_jwk',
-      `The DPoP proof's jwk does not fit alg ${alg}, or its header is not acceptable.`,
-      error,
+      'dpop_proof_signature',
+      "The DPoP proof's signature does not verify with its jwk: it was forged or altered.",
     );
   }
 }

@@ -78,7 +78,7 @@ export interface ResolvedDpopOptions {
   maxReplayEntries: number;
 }
 
-/** The proof algorithms this library can check (asymmetric JWS algorithms of jose). */
+/** The proof algorithms this library can check (asymmetric JWS algorithms, checked by node:crypto). */
 export const DPOP_SUPPORTED_ALGORITHMS = [
   'ES256',
   'ES384',
@@ -92,6 +92,8 @@ export const DPOP_SUPPORTED_ALGORITHMS = [
   'RS384',
   'RS512',
 ] as const;
+
+export type DpopAlgorithm = (typeof DPOP_SUPPORTED_ALGORITHMS)[number];
 
 export const DEFAULT_DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
 

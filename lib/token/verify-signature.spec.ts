@@ -1,13 +1,15 @@
 import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import type { SupportedAlgorithm } from './check-jwt-header';
-import { verifySignature } from './verify-signature';
+import { verifySignature, type SignatureAlgorithm } from './verify-signature';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+const ed25519 = generateKeyPairSync('ed25519');
+const ed448 = generateKeyPairSync('ed448');
 const input = Buffer.from('eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0');
 
-function signWith(alg: SupportedAlgorithm, privateKey: KeyObject): Buffer {
+function signWith(alg: SignatureAlgorithm, privateKey: KeyObject): Buffer {
+  if (alg === 'EdDSA' || alg === 'Ed25519') return sign(null, input, privateKey);
   const hash = `sha${alg.slice(2)}`;
   if (alg.startsWith('PS')) {
     return sign(hash, input, {
@@ -22,7 +24,7 @@ function signWith(alg: SupportedAlgorithm, privateKey: KeyObject): Buffer {
 }
 
 type Verify = (
-  alg: SupportedAlgorithm,
+  alg: SignatureAlgorithm,
   key: KeyObject,
   signingInput: Buffer,
   signature: Buffer,
@@ -38,6 +40,9 @@ describe.each<[string, Verify]>([['verifySignature', async (...args) => verifySi
       ['PS384', rsa],
       ['ES256', p256],
       ['ES384', p384],
+      ['EdDSA', ed25519],
+      ['EdDSA', ed448],
+      ['Ed25519', ed25519],
     ] as const)('accepts a genuine %s signature and refuses it altered', async (alg, pair) => {
       const signature = signWith(alg, pair.privateKey);
       await expect(verify(alg, pair.publicKey, input, signature)).resolves.toBe(true);
@@ -61,10 +66,16 @@ describe.each<[string, Verify]>([['verifySignature', async (...args) => verifySi
     });
 
     it('refuses (rather than throws) when node:crypto refuses the arguments', async () => {
-      const unknownDigest = 'RS999' as SupportedAlgorithm;
+      const unknownDigest = 'RS999' as SignatureAlgorithm;
       await expect(verify(unknownDigest, rsa.publicKey, input, Buffer.alloc(256))).resolves.toBe(
         false,
       );
+    });
+
+    it('refuses an EdDSA signature checked with another Ed25519 key', async () => {
+      const other = generateKeyPairSync('ed25519');
+      const signature = signWith('EdDSA', ed25519.privateKey);
+      await expect(verify('EdDSA', other.publicKey, input, signature)).resolves.toBe(false);
     });
 
     it('refuses an RS256 signature checked as PS256 and vice versa', async () => {

@@ -5,14 +5,18 @@ import type { SupportedAlgorithm } from './check-jwt-header';
 
 type VerifyKey = Parameters<typeof verify>[2];
 
+/** What {@link verifySignature} checks: the access tokens' algorithms, and EdDSA for DPoP proofs. */
+export type SignatureAlgorithm = SupportedAlgorithm | 'EdDSA' | 'Ed25519';
+
 /**
  * Verifies a JWS signature (RFC 7518 §3) with node:crypto and a parsed key. Hand-written on
  * purpose: jsonwebtoken adds about 40 µs per token on top of the RSA check itself, and jose's
  * WebCrypto path is four times slower than node:crypto in Node 20. `alg` has been checked against
- * the allow-list and the key's type by then; a signature of the wrong length is simply invalid.
+ * the allow-list and the key's type by then (EdDSA on an Ed25519 or Ed448 key, for DPoP proofs);
+ * a signature of the wrong length is simply invalid.
  */
 export function verifySignature(
-  alg: SupportedAlgorithm,
+  alg: SignatureAlgorithm,
   key: KeyObject,
   signingInput: Buffer,
   signature: Buffer,
@@ -25,11 +29,12 @@ export function verifySignature(
   }
 }
 
-function digestOf(alg: SupportedAlgorithm): string {
-  return `sha${alg.slice(2)}`;
+/** The hash of `alg`; none for EdDSA, which hashes inside the signature scheme (RFC 8037 §3.1). */
+function digestOf(alg: SignatureAlgorithm): string | null {
+  return alg === 'EdDSA' || alg === 'Ed25519' ? null : `sha${alg.slice(2)}`;
 }
 
-function verifyKeyOf(alg: SupportedAlgorithm, key: KeyObject): VerifyKey {
+function verifyKeyOf(alg: SignatureAlgorithm, key: KeyObject): VerifyKey {
   if (alg.startsWith('PS')) {
     return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 };
   }
