@@ -1,11 +1,15 @@
-import { Module } from '@nestjs/common';
+import { Module, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { RESOLVED_AUTH_OPTIONS } from './auth.constants';
 import { ConfigurableAuthModule } from './auth.module-definition';
 import { AUTH_PROVIDERS } from './auth.providers';
 import { GraphqlWsAuth } from './graphql-ws-auth.service';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { TrustedIssuers } from './issuer/trusted-issuers';
-import { ProtectedResourceController } from './resource-metadata/protected-resource.controller';
+import {
+  ProtectedResourceController,
+  routeProtectedResourceMetadataFor,
+} from './resource-metadata/protected-resource.controller';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { UserinfoService } from './userinfo.service';
 import { AccessTokenVerifier } from './verifier/access-token.verifier';
@@ -40,4 +44,13 @@ import { AccessTokenVerifier } from './verifier/access-token.verifier';
     TrustedIssuers,
   ],
 })
-export class AuthModule extends ConfigurableAuthModule {}
+export class AuthModule extends ConfigurableAuthModule implements NestModule {
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    super();
+  }
+
+  /** Nest calls it with the HTTP adapter known, just before it registers the routes. */
+  configure(): void {
+    routeProtectedResourceMetadataFor(this.adapterHost.httpAdapter?.getType());
+  }
+}

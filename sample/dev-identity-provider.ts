@@ -1,7 +1,9 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider, { errors } from 'oidc-provider';
+import { Logger } from '@nestjs/common';
+import type * as OidcProvider from 'oidc-provider';
+import { boundedMemoryAdapter } from './dev-identity-provider-store';
 import {
   auth0LogoutRoute,
   interactionPages,
@@ -10,6 +12,30 @@ import {
   profileOfSubject,
   renderError,
 } from './dev-identity-provider-pages';
+
+/** Whether loading oidc-provider met its notice of an unsupported Node.js (said in our line). */
+let runtimeNotice = false;
+
+/**
+ * oidc-provider, loaded on first use. It warns on the console at import on a Node.js other than
+ * 22 LTS or later, with no option to turn that off: that one message is kept from the console
+ * while it loads (every other passes), and the provider's startup line says it instead.
+ */
+function loadOidcProvider(): typeof OidcProvider {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (String(args[0]).includes('oidc-provider WARNING: Unsupported runtime')) {
+      runtimeNotice = true;
+      return;
+    }
+    warn.apply(console, args);
+  };
+  try {
+    return require('oidc-provider') as typeof OidcProvider;
+  } finally {
+    console.warn = warn;
+  }
+}
 
 /** DEVELOPMENT ONLY: a real OpenID provider (oidc-provider) set up like an Auth0 tenant. */
 export interface DevIdentityProvider {
@@ -108,7 +134,9 @@ export async function startDevIdentityProvider(
     alg: 'RS256',
   };
 
+  const { default: Provider, errors } = loadOidcProvider();
   const provider = new Provider(issuer, {
+    adapter: boundedMemoryAdapter(),
     clients: [
       {
         client_id: clientId,
@@ -151,13 +179,21 @@ export async function startDevIdentityProvider(
     // As Auth0's, the ID token carries the profile claims of the granted scopes (name, email).
     conformIdTokenClaims: false,
     jwks: { keys: [signingKey] },
+    // Every kind oidc-provider has a default for (it prints a notice when it uses one).
     ttl: {
       ClientCredentials: 3600,
       AccessToken: 3600,
-      Grant: 3600,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 8 * 3600,
+      Grant: 8 * 3600,
       // A sign-in has ten minutes to finish; a session at the provider lasts eight hours.
       Interaction: 600,
       Session: 8 * 3600,
+      // Flows the provider does not enable; set so that none falls back on a default.
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+      PreAuthorizedCode: 600,
     },
     renderError,
     scopes: ['openid', 'profile', 'email', ...scopes],
@@ -170,7 +206,12 @@ export async function startDevIdentityProvider(
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // oidc-provider's default policy, stated: a public client introspects its own tokens only.
+        allowedPolicy: async (ctx, client, token) =>
+          client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+      },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
         enabled: true,
@@ -235,6 +276,10 @@ export async function startDevIdentityProvider(
   provider.use(interactionPages(provider));
   provider.use(auth0LogoutRoute(AUTH0_ROUTES.end_session));
   server.on('request', provider.callback());
+  new Logger('DevIdentityProvider').log(
+    `Development identity provider at ${issuer}: its tokens, sessions and grants live in memory ` +
+      `and vanish on restart; development only, never in production${runtimeNotice ? ` (oidc-provider supports Node.js 22 LTS or later; this is ${process.version})` : ''}`,
+  );
 
   return {
     issuer,

@@ -1,5 +1,6 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { isIP, type AddressInfo } from 'node:net';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { SCOPES_KEY } from '../auth.constants';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
@@ -28,16 +29,17 @@ export interface ProtectedResourceMetadataDocument {
  * gateways).
  */
 @Injectable()
-export class ProtectedResourceMetadata implements OnModuleInit {
+export class ProtectedResourceMetadata implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('ProtectedResourceMetadata');
   private built?: ProtectedResourceMetadataDocument;
 
   constructor(
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly modules: ModulesContainer,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  /** Says once at startup where the document is, or why there is none. */
+  /** Says once at startup why there is no document, or checks that its resource is an audience. */
   onModuleInit(): void {
     const metadata = this.options.protectedResource;
     if (!metadata.enabled) {
@@ -46,12 +48,40 @@ export class ProtectedResourceMetadata implements OnModuleInit {
       else this.logger.debug(message);
       return;
     }
-    this.logger.log(`Protected resource metadata (RFC 9728) at ${metadata.metadataUrl}`);
     if (!this.options.audiences.includes(metadata.resource)) {
       this.logger.warn(
         `protectedResource.resource ${metadata.resource} is not one of the audiences: tokens ` +
           'issued for it (aud = the resource, as MCP clients request them) are refused. Add it to audience.',
       );
+    }
+  }
+
+  /**
+   * Says once where clients fetch the document: its absolute URL. When the app listens at another
+   * host or port than that URL's (a proxy in front, or a resource option naming another address),
+   * the line names both; an app that starts listening after this hook (`app.listen()`) gets that
+   * line then, next to the first.
+   */
+  onApplicationBootstrap(): void {
+    const metadata = this.options.protectedResource;
+    if (!metadata.enabled) return;
+    const url = metadata.metadataUrl;
+    const server = this.adapterHost.httpAdapter?.getHttpServer?.() as ListeningServer | undefined;
+    const elsewhere = () => listensElsewhere(url, server?.address());
+    const sayElsewhere = (address: string) =>
+      this.logger.log(
+        `Protected resource metadata (RFC 9728) at ${url} (the resource identifier's host; ` +
+          `this app listens on ${address}: set protectedResource.resource to the URL clients use ` +
+          'if they reach the app elsewhere)',
+      );
+    const now = server?.listening ? elsewhere() : undefined;
+    if (now) return sayElsewhere(now);
+    this.logger.log(`Protected resource metadata (RFC 9728) at ${url}`);
+    if (server && !server.listening && typeof server.once === 'function') {
+      server.once('listening', () => {
+        const address = elsewhere();
+        if (address) sayElsewhere(address);
+      });
     }
   }
 
@@ -115,4 +145,31 @@ export function gatherScopes(modules: ModulesContainer): string[] {
     }
   }
   return [...found].sort();
+}
+
+/** The part of the HTTP server (Node's `http.Server`) the startup line reads. */
+interface ListeningServer {
+  listening?: boolean;
+  address(): AddressInfo | string | null;
+  once?(event: 'listening', listener: () => void): unknown;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The `host:port` the server listens on when a client of `url` would not reach it there, else
+ * undefined (also for a socket path, or an address not known yet). An unspecified address (`::`,
+ * `0.0.0.0`) serves every host name; a loopback one, the loopback names.
+ */
+function listensElsewhere(url: string, address: AddressInfo | string | null | undefined) {
+  if (!address || typeof address === 'string') return undefined;
+  const { hostname, port, protocol } = new URL(url);
+  const urlPort = Number(port || (protocol === 'https:' ? 443 : 80));
+  const any = address.address === '::' || address.address === '0.0.0.0';
+  const loopback = address.address === '::1' || address.address.startsWith('127.');
+  const host = isIP(address.address) === 6 ? `[${address.address}]` : address.address;
+  const reached =
+    address.port === urlPort &&
+    (any || hostname === host || (loopback && LOOPBACK_NAMES.has(hostname)));
+  return reached ? undefined : `${host}:${address.port}`;
 }

@@ -77,10 +77,6 @@ describe('protectedResource option', () => {
       { resource: 'http://mcp.example.com' },
       'AuthModule option \'protectedResource.resource\': "http://mcp.example.com" uses http on a host that is not loopback (127.0.0.1, localhost, ::1); use https.',
     ],
-    [
-      { resource: 'https://mcp.example.com/1/2/3/4/5/6/7' },
-      /'protectedResource.resource': .* has more than 6 path segments/,
-    ],
     [{ resourceName: 'Bad\nname' }, /'protectedResource.resourceName': must be printable ASCII/],
     [{ resourceDocumentation: 'ftp://docs' }, /'protectedResource.resourceDocumentation'/],
     [

@@ -114,12 +114,6 @@ export function resolveProtectedResource(
     if (problem) throw new AuthOptionsError('protectedResource.resourceDocumentation', problem);
   }
   const derived = metadataPath(new URL(resource).pathname);
-  if (derived.split('/').length - 3 > 6) {
-    throw new AuthOptionsError(
-      'protectedResource.resource',
-      `"${resource}" has more than 6 path segments; the metadata routes serve up to 6`,
-    );
-  }
   const root = metadataPath('/');
   return {
     enabled: true,

@@ -16,26 +16,60 @@ import {
 } from './protected-resource-metadata';
 import { PROTECTED_RESOURCE_WELL_KNOWN } from './resource-metadata-url';
 
-/** Path segments a resource identifier may have: as many route parameters (no wildcard). */
-const MAX_RESOURCE_SEGMENTS = 6;
+/** The well-known path without its leading slash, as route paths and exclusions are written. */
+const WELL_KNOWN_ROUTE = PROTECTED_RESOURCE_WELL_KNOWN.slice(1);
 
 /**
- * The routes of the protected resource metadata document: the root one and the path-suffixed ones
- * (RFC 9728 §3.1) for resource paths of up to 6 segments. Route parameters rather than a
- * wildcard, whose syntax Express 5 and Fastify do not share. Under `app.setGlobalPrefix()`, exclude
- * them so that the document stays at the root, where clients look for it.
+ * The route of the document on each router: the well-known path and every path below it (RFC 9728
+ * §3.1 suffixes the resource's path, of any depth), as one route per method. The routers share no
+ * wildcard syntax: path-to-regexp 8 (Express 5) wants a named one, find-my-way (Fastify) a bare `*`
+ * as the last character, which also matches the well-known path itself.
+ */
+const ROUTE_OF_ROUTER = {
+  'path-to-regexp': `${WELL_KNOWN_ROUTE}{/*path}`,
+  'find-my-way': `${WELL_KNOWN_ROUTE}*`,
+} as const;
+
+/**
+ * The routes of the protected resource metadata document, as a global prefix exclusion (compiled by
+ * Nest with path-to-regexp, and matched against the route path of either router). Under
+ * `app.setGlobalPrefix()`, exclude them so that the document stays at the root, where clients look
+ * for it.
  *
  * @example
  * app.setGlobalPrefix('api', { exclude: [...PROTECTED_RESOURCE_METADATA_ROUTES] });
  */
-export const PROTECTED_RESOURCE_METADATA_ROUTES: readonly string[] = Array.from(
-  { length: MAX_RESOURCE_SEGMENTS + 1 },
-  (_, depth) =>
-    [
-      PROTECTED_RESOURCE_WELL_KNOWN.slice(1),
-      ...Array.from({ length: depth }, (_segment, i) => `:s${i}`),
-    ].join('/'),
-);
+export const PROTECTED_RESOURCE_METADATA_ROUTES: readonly string[] = [
+  `${WELL_KNOWN_ROUTE}{*route}`,
+];
+
+/** Nest's `PATH_METADATA` (`@nestjs/common/constants`, not an entry point of every Nest major). */
+const PATH_METADATA = 'path';
+
+/**
+ * Gives the controller's two handlers the route of the app's router: `getType()` of the HTTP
+ * adapter, `'fastify'` for find-my-way, path-to-regexp (Nest's own syntax) for any other. Called
+ * while the app registers its middleware, just before its routes.
+ */
+export function routeProtectedResourceMetadataFor(adapterType: string | undefined): void {
+  const route = ROUTE_OF_ROUTER[adapterType === 'fastify' ? 'find-my-way' : 'path-to-regexp'];
+  const { prototype } = ProtectedResourceController;
+  for (const handler of [prototype.document, prototype.preflight]) {
+    Reflect.defineMetadata(PATH_METADATA, route, handler);
+  }
+}
+
+/** Whether `path` is the well-known path or one below it (find-my-way's `*` also matches `-x`). */
+function isMetadataPath(path: string): boolean {
+  const at = path.indexOf(PROTECTED_RESOURCE_WELL_KNOWN);
+  if (at === -1) return false;
+  const rest = path.slice(at + PROTECTED_RESOURCE_WELL_KNOWN.length);
+  return rest === '' || rest.startsWith('/');
+}
+
+/** The request's path, without the query. */
+const pathOf = (request: RequestWithUrl) =>
+  (request.originalUrl ?? request.url ?? '').split('?')[0];
 
 interface RequestWithUrl {
   originalUrl?: string;
@@ -55,10 +89,10 @@ const SWAGGER_EXCLUDE_CONTROLLER = 'swagger/apiExcludeController';
 export class ProtectedResourceController {
   constructor(private readonly metadata: ProtectedResourceMetadata) {}
 
-  @Get([...PROTECTED_RESOURCE_METADATA_ROUTES])
+  @Get(ROUTE_OF_ROUTER['path-to-regexp'])
   @Header('Access-Control-Allow-Origin', '*')
   document(@Req() request: RequestWithUrl): ProtectedResourceMetadataDocument {
-    const path = (request.originalUrl ?? request.url ?? '').split('?')[0];
+    const path = pathOf(request);
     const document = this.metadata.document();
     if (document && this.metadata.paths.includes(path)) return document;
     if (document && !path.startsWith(PROTECTED_RESOURCE_WELL_KNOWN)) {
@@ -76,11 +110,13 @@ export class ProtectedResourceController {
   }
 
   /** The preflight of a cross-origin fetch with headers (MCP clients send MCP-Protocol-Version). */
-  @Options([...PROTECTED_RESOURCE_METADATA_ROUTES])
+  @Options(ROUTE_OF_ROUTER['path-to-regexp'])
   @HttpCode(204)
   @Header('Access-Control-Allow-Origin', '*')
   @Header('Access-Control-Allow-Methods', 'GET')
   @Header('Access-Control-Allow-Headers', 'MCP-Protocol-Version, Content-Type')
   @Header('Access-Control-Max-Age', '86400')
-  preflight(): void {}
+  preflight(@Req() request: RequestWithUrl): void {
+    if (!isMetadataPath(pathOf(request))) throw new NotFoundException();
+  }
 }

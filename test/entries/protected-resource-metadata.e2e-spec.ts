@@ -1,4 +1,4 @@
-import { Module, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication, type LoggerService } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -20,14 +20,28 @@ async function prefixedApp(
   platform: Platform,
   exclude: string[],
 ): Promise<INestApplication> {
+  return loggedApp(options, platform, capturingLogger, { exclude });
+}
+
+/** The fixture app with `logger`, initialised (`listen: true`: listening on 127.0.0.1, port 0). */
+async function loggedApp(
+  options: AuthModuleOptions,
+  platform: Platform,
+  logger: LoggerService,
+  { exclude, listen = false }: { exclude?: string[]; listen?: boolean } = {},
+): Promise<INestApplication> {
   @Module({ imports: [AuthModule.forRoot(options)], controllers: [FixtureController] })
-  class PrefixedModule {}
-  const moduleRef = await Test.createTestingModule({ imports: [PrefixedModule] }).compile();
+  class FixtureAppModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [FixtureAppModule] }).compile();
   const app =
     platform === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: capturingLogger })
-      : moduleRef.createNestApplication({ logger: capturingLogger });
-  app.setGlobalPrefix('api', { exclude });
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
+      : moduleRef.createNestApplication({ logger });
+  if (exclude) app.setGlobalPrefix('api', { exclude });
+  if (listen) {
+    await app.listen(0, '127.0.0.1');
+    return app;
+  }
   await app.init();
   if (platform === 'fastify') {
     await (app.getHttpAdapter().getInstance() as { ready(): PromiseLike<unknown> }).ready();
@@ -281,6 +295,85 @@ describe.each(PLATFORMS)('protected resource metadata (RFC 9728) (%s)', (platfor
         .set('Authorization', `Bearer ${ks.token({ scope: 'other', aud: audience })}`);
       expect(scoped.status).toBe(403);
       expect(scoped.headers['www-authenticate']).not.toMatch(/resource_metadata/);
+    });
+  });
+
+  describe('its routes', () => {
+    /** What the app logs with `context`, one string a line (`log` level). */
+    function recorder(context: string) {
+      const lines: string[] = [];
+      const logger: LoggerService = {
+        ...capturingLogger,
+        log: (message: unknown, ...params: unknown[]) => {
+          capturingLogger.log(message, ...params);
+          if (params.at(-1) === context) lines.push(String(message));
+        },
+      };
+      return { lines, logger };
+    }
+
+    it('are logged as at most two lines: one route for GET, one for OPTIONS', async () => {
+      const { lines, logger } = recorder('RouterExplorer');
+      const app = await loggedApp(
+        { issuerUrl: ks.issuer, audience: ks.audience },
+        platform,
+        logger,
+      );
+      await app.close();
+      const mapped = lines.filter((line) => line.includes('oauth-protected-resource'));
+      expect(mapped.length).toBeGreaterThan(0);
+      expect(mapped.length).toBeLessThanOrEqual(2);
+    });
+
+    it('serve the document of a resource whose path has 7 segments, and its preflight', async () => {
+      const resource = 'https://api.test.local/a/b/c/d/e/f/mcp';
+      const app = await createFixtureApp(
+        { issuerUrl: ks.issuer, audience: [resource], protectedResource: { resource } },
+        { platform },
+      );
+      try {
+        const res = await request(app.getHttpServer()).get(`${WELL_KNOWN}/a/b/c/d/e/f/mcp`);
+        expect(res.status).toBe(200);
+        expect(res.body.resource).toBe(resource);
+        expect(res.headers['access-control-allow-origin']).toBe('*');
+        const preflight = await request(app.getHttpServer()).options(
+          `${WELL_KNOWN}/a/b/c/d/e/f/mcp`,
+        );
+        expect(preflight.status).toBe(204);
+        const other = await request(app.getHttpServer()).get(`${WELL_KNOWN}/a/b/c/d/e/f/g/h`);
+        expect(other.status).toBe(404);
+        expect(other.body.message).toContain(`${WELL_KNOWN}/a/b/c/d/e/f/mcp`);
+        // Not a path below the well-known one: no preflight either.
+        const sibling = await request(app.getHttpServer()).options(`${WELL_KNOWN}-other`);
+        expect(sibling.status).toBe(404);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('name the URL clients fetch at startup, and the address the app listens on when it differs', async () => {
+      const { lines, logger } = recorder('ProtectedResourceMetadata');
+      const resource = 'http://localhost:3000/mcp';
+      const options = {
+        issuerUrl: ks.issuer,
+        audience: [resource],
+        protectedResource: { resource },
+      };
+      const url = `http://localhost:3000${WELL_KNOWN}/mcp`;
+      // Initialised only: the URL, and no address to compare it with.
+      const initialised = await loggedApp(options, platform, logger);
+      await initialised.close();
+      expect(lines).toEqual([`Protected resource metadata (RFC 9728) at ${url}`]);
+      lines.length = 0;
+      // Listening elsewhere (127.0.0.1, a random port): a line names both, on one line.
+      const listening = await loggedApp(options, platform, logger, { listen: true });
+      const { port } = listening.getHttpServer().address() as { port: number };
+      await listening.close();
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toBe(`Protected resource metadata (RFC 9728) at ${url}`);
+      expect(lines[1]).toContain(`Protected resource metadata (RFC 9728) at ${url} (`);
+      expect(lines[1]).toContain(`this app listens on 127.0.0.1:${port}`);
+      expect(lines[1]).not.toContain('\n');
     });
   });
 

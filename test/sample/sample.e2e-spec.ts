@@ -207,6 +207,16 @@ describe('sample app (built, in its own process)', () => {
     expect(everything.split(token).length - 1).toBe(1);
     expect(everything.split(opaque).length - 1).toBe(1);
   });
+
+  it("prints none of oidc-provider's notices, but one line of its own on the development provider", () => {
+    // After the other tests of this file: tokens, opaque tokens, introspection and userinfo calls.
+    const everything = sample.output();
+    expect(everything).not.toMatch(/oidc-provider (WARNING|NOTICE)/);
+    expect(everything).not.toMatch(/\bMUST\b/);
+    const lines = everything.match(/^.*Development identity provider at .*$/gm) ?? [];
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/at http:\/\/127\.0\.0\.1:\d+\/: .*in memory/);
+  });
 });
 
 describe('sample app with NODE_ENV=production and no AUTH_ISSUER_URL', () => {
