@@ -21,6 +21,7 @@ let runtimeNotice = false;
  * 22 LTS or later, with no option to turn that off: that one message is kept from the console
  * while it loads (every other passes), and the provider's startup line says it instead.
  */
+// oxlint-disable no-console -- the console is where oidc-provider writes the notice filtered here
 function loadOidcProvider(): typeof OidcProvider {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
@@ -36,6 +37,7 @@ function loadOidcProvider(): typeof OidcProvider {
     console.warn = warn;
   }
 }
+// oxlint-enable no-console
 
 /** DEVELOPMENT ONLY: a real OpenID provider (oidc-provider) set up like an Auth0 tenant. */
 export interface DevIdentityProvider {

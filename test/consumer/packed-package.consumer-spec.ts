@@ -19,6 +19,24 @@ import { npm, pack, run } from './consumer-support';
  */
 const appsSource = join(__dirname, 'apps');
 const workDir = join(tmpdir(), 'nest-oauth2-bearer-consumer');
+
+interface ConsumerApp {
+  name: 'nest11' | 'nest12';
+  /** Platform, and the compiled entry that starts the app on it. */
+  mains: ReadonlyArray<readonly ['express' | 'fastify', string]>;
+}
+
+const APPS: readonly ConsumerApp[] = [
+  { name: 'nest11', mains: [['express', 'main.js']] },
+  {
+    name: 'nest12',
+    mains: [
+      ['express', 'main.js'],
+      ['fastify', 'main-fastify.js'],
+    ],
+  },
+];
+
 /** Installs the app (its pinned dependencies once, the tarball every time) and compiles it. */
 async function prepare(app: ConsumerApp, tarball: string): Promise<string> {
   const dir = join(workDir, app.name);
