@@ -14,6 +14,14 @@ const MAX_FORM_BYTES = 8 * 1024;
 const MAX_EMAIL_LENGTH = 254;
 const SUB_PREFIX = 'auth0|';
 
+/**
+ * The authentication context class of a multi-factor sign-in (OpenID PAPE, as Auth0 names it): the
+ * login page offers it when an authorization request asks for it with `acr_values`.
+ */
+export const MULTI_FACTOR_ACR = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+/** The development one-time code: any six digits. */
+const ONE_TIME_CODE = /^\d{6}$/;
+
 /** The `sub` of the development account signed in with `email`: stateless, so nothing grows. */
 export function subjectForEmail(email: string): string {
   return `${SUB_PREFIX}${Buffer.from(email.toLowerCase(), 'utf8').toString('base64url')}`;
@@ -76,20 +84,38 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefin
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
+/** Whether the authorization request asks for a multi-factor sign-in (`acr_values`). */
+function asksMultiFactor(details: InteractionDetails): boolean {
+  return (details.params.acr_values ?? '').split(' ').includes(MULTI_FACTOR_ACR);
+}
+
 function loginForm(uid: string, details: InteractionDetails, error?: string): string {
   const audience = details.params.audience ?? details.params.resource;
+  const multiFactor = asksMultiFactor(details);
   return `<p>Application <code>${escapeHtml(details.params.client_id)}</code> asks you to sign in${
     audience
       ? ` for the API <code>${escapeHtml(audience)}</code>.`
       : ', with no <code>audience</code>: its access token will be opaque.'
   }</p>
+${
+  multiFactor
+    ? `<p data-testid="login-multi-factor">It asks for a multi-factor sign-in (<code>acr_values=${escapeHtml(MULTI_FACTOR_ACR)}</code>): enter a one-time code too. Any 6 digits pass here.</p>`
+    : ''
+}
 ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="off">
 <label for="email">Email (any address)</label>
 <input id="email" name="email" type="email" required autofocus maxlength="${MAX_EMAIL_LENGTH}" data-testid="login-email">
 <label for="password">Password (any password)</label>
 <input id="password" name="password" type="password" required data-testid="login-password">
-<button class="primary" type="submit" data-testid="login-submit">Sign in</button>
+${
+  multiFactor
+    ? `<label for="otp">One-time code (any 6 digits)</label>
+<input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" maxlength="6" data-testid="login-otp">
+<button class="primary" type="submit" name="factor" value="otp" data-testid="login-submit-mfa">Sign in with multi-factor</button>
+<button class="secondary" type="submit" data-testid="login-submit">Sign in with password only</button>`
+    : '<button class="primary" type="submit" data-testid="login-submit">Sign in</button>'
+}
 <button class="secondary" type="submit" formaction="/interaction/${escapeHtml(uid)}/abort" formnovalidate>Cancel</button>
 </form>`;
 }
@@ -178,7 +204,21 @@ export function interactionPages(provider: Provider) {
           loginForm(uid, details, 'Enter an email address, such as you@example.com.'),
         );
       }
-      result = { login: { accountId: subjectForEmail(email) } };
+      // The multi-factor button (offered for acr_values only) needs the one-time code.
+      const multiFactor = asksMultiFactor(details) && form.get('factor') === 'otp';
+      if (multiFactor && !ONE_TIME_CODE.test((form.get('otp') ?? '').trim())) {
+        return sendPage(
+          ctx,
+          400,
+          'Sign in',
+          loginForm(uid, details, 'Enter the one-time code: any 6 digits, such as 123456.'),
+        );
+      }
+      result = {
+        login: multiFactor
+          ? { accountId: subjectForEmail(email), acr: MULTI_FACTOR_ACR, amr: ['pwd', 'otp'] }
+          : { accountId: subjectForEmail(email), amr: ['pwd'] },
+      };
     } else {
       result = { consent: { grantId: await saveGrant(provider, details) } };
     }

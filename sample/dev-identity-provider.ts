@@ -8,10 +8,13 @@ import {
   auth0LogoutRoute,
   interactionPages,
   logoutSource,
+  MULTI_FACTOR_ACR,
   postLogoutSuccessSource,
   profileOfSubject,
   renderError,
 } from './dev-identity-provider-pages';
+
+export { MULTI_FACTOR_ACR };
 
 /** Whether loading oidc-provider met its notice of an unsupported Node.js (said in our line). */
 let runtimeNotice = false;
@@ -77,10 +80,25 @@ export interface DevIdentityProviderOptions {
    * Application for them, with `ORIGIN/` as its callback and sign-out URL and ORIGIN as a web origin.
    */
   spaOrigins?: string[];
+  /**
+   * An MCP server the provider stands in front of, as the MCP authorization specification sets an
+   * authorization server up: RFC 8414 metadata, open dynamic client registration (RFC 7591) for
+   * loopback redirect URIs, PKCE, and JWT access tokens for `resource` (RFC 8707) with `scopes`.
+   * Registered clients get no refresh token, and a registration's `scope` limits nothing.
+   */
+  mcp?: {
+    /** The MCP endpoint's resource identifier, its URL, e.g. http://localhost:3000/mcp */
+    resource: string;
+    /** The scopes its tools need. @default the API's `scopes` */
+    scopes?: string[];
+  };
 }
 
 /** The registered Single Page Application's client id (Auth0: Applications > your SPA > Client ID). */
 const SPA_CLIENT_ID = 'dev-spa';
+
+/** Hosts of the redirect URIs a dynamically registered client may have (RFC 8252 §7.3 loopback). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Auth0's endpoint paths, so that auth0-spa-js finds the embedded provider where it finds a tenant's. */
 const AUTH0_ROUTES = {
@@ -90,7 +108,13 @@ const AUTH0_ROUTES = {
   jwks: '/.well-known/jwks.json',
   revocation: '/oauth/revoke',
   end_session: '/oidc/logout',
+  registration: '/oidc/register',
 };
+
+/** The values of an `acr_values` parameter (space-separated), or none. */
+function requestedAcrValues(value: unknown): string[] {
+  return typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
+}
 
 /** Path of the development-only route that mints an opaque token (POST, with the client secret). */
 export const OPAQUE_TOKEN_PATH = '/dev/opaque-token';
@@ -99,7 +123,9 @@ export const OPAQUE_TOKEN_PATH = '/dev/opaque-token';
  * Starts an embedded development identity provider on 127.0.0.1: `oidc-provider`, configured like an
  * Auth0 tenant whose API identifier is `audience` (a resource indicator, so that it issues JWT
  * access tokens, typ at+jwt, RS256) with a development client for the client-credentials grant,
- * a development user for opaque tokens and /userinfo, and introspection.
+ * a development user for opaque tokens and /userinfo, and introspection. With `mcp`, it is also the
+ * authorization server of an MCP endpoint (dynamic registration, PKCE, its own resource tokens); a
+ * request with `acr_values` naming MULTI_FACTOR_ACR gets a multi-factor sign-in (step-up).
  * Refuses to start when NODE_ENV is production.
  */
 export async function startDevIdentityProvider(
@@ -111,6 +137,11 @@ export async function startDevIdentityProvider(
     );
   }
   const scopes = options.scopes ?? ['read:messages'];
+  const mcp = options.mcp && {
+    resource: options.mcp.resource,
+    scopes: options.mcp.scopes ?? scopes,
+  };
+  const resourceScopes = [...new Set([...scopes, ...(mcp?.scopes ?? [])])];
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -136,7 +167,27 @@ export async function startDevIdentityProvider(
     alg: 'RS256',
   };
 
-  const { default: Provider, errors } = loadOidcProvider();
+  const { default: Provider, errors, interactionPolicy } = loadOidcProvider();
+  const allScopes = ['openid', 'profile', 'email', ...resourceScopes];
+
+  // Step-up: a signed-in user is asked to sign in again when multi-factor is requested and the
+  // session's sign-in was not (acr_values is voluntary to OpenID, so oidc-provider would not ask),
+  // once per authorization request: a user who signs in with a password only is not asked again.
+  const policy = interactionPolicy.base();
+  policy
+    .get('login')!
+    .checks.add(
+      new interactionPolicy.Check(
+        'acr_values',
+        'a multi-factor sign-in was requested (acr_values)',
+        (ctx) =>
+          requestedAcrValues(ctx.oidc.params?.acr_values).includes(MULTI_FACTOR_ACR) &&
+          ctx.oidc.acr !== MULTI_FACTOR_ACR &&
+          !ctx.oidc.result?.login &&
+          !ctx.oidc.entities.Interaction?.lastSubmission?.login,
+      ),
+    );
+
   const provider = new Provider(issuer, {
     adapter: boundedMemoryAdapter(),
     clients: [
@@ -180,6 +231,45 @@ export async function startDevIdentityProvider(
       client.clientId === SPA_CLIENT_ID && spaOrigins.includes(origin),
     // As Auth0's, the ID token carries the profile claims of the granted scopes (name, email).
     conformIdTokenClaims: false,
+    interactions: { policy },
+    acrValues: [MULTI_FACTOR_ACR],
+    // PKCE (S256, the only method oidc-provider 9 has) for every authorization request.
+    pkce: { required: () => true },
+    // RFC 9068 §2.2.1: a user's access token says how (`acr`) and when (`auth_time`) the user
+    // signed in, for step-up (RFC 9470) at the resource server.
+    extraTokenClaims: (ctx, token) => {
+      const code = ctx?.oidc?.entities.AuthorizationCode;
+      if (token.kind !== 'AccessToken' || !code) return undefined;
+      return {
+        ...(code.acr ? { acr: code.acr } : {}),
+        ...(code.authTime ? { auth_time: code.authTime } : {}),
+      };
+    },
+    // What a registration asks for, adjusted (RFC 7591 §3.2.1 lets the server replace values);
+    // `ctx` is set for registration requests only, never for the static clients.
+    extraClientMetadata: {
+      properties: ['scope', 'grant_types', 'redirect_uris'],
+      validator: (ctx, key, value, metadata) => {
+        if (!ctx) return;
+        if (key === 'scope') {
+          // Registered for every scope: a client steps up by asking for more than it registered.
+          metadata.scope = allScopes.join(' ');
+        } else if (key === 'grant_types' && Array.isArray(value)) {
+          // No refresh token for MCP clients: the SDK refreshes without the new scope and gives up
+          // upscoping (typescript-sdk #2255); the answer says so (grant_types without it).
+          metadata.grant_types = value.filter((grant) => grant !== 'refresh_token');
+        } else if (key === 'redirect_uris' && Array.isArray(value)) {
+          for (const uri of value) {
+            const url = typeof uri === 'string' ? URL.parse(uri) : null;
+            if (url && !LOOPBACK_HOSTS.has(url.hostname)) {
+              throw new errors.InvalidRedirectUri(
+                `redirect_uris of a registered client must be loopback URLs (http://127.0.0.1:PORT/..., http://localhost:PORT/...); ${url.origin} is not`,
+              );
+            }
+          }
+        }
+      },
+    },
     jwks: { keys: [signingKey] },
     // Every kind oidc-provider has a default for (it prints a notice when it uses one).
     ttl: {
@@ -198,7 +288,7 @@ export async function startDevIdentityProvider(
       PreAuthorizedCode: 600,
     },
     renderError,
-    scopes: ['openid', 'profile', 'email', ...scopes],
+    scopes: allScopes,
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
     findAccount: (_ctx, sub) => {
       // The development user, or anyone signed in through the login form (any email address).
@@ -208,6 +298,12 @@ export async function startDevIdentityProvider(
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // Open dynamic client registration (RFC 7591), as MCP clients use, with an MCP server only.
+      registration: {
+        enabled: mcp !== undefined,
+        initialAccessToken: false,
+        issueRegistrationAccessToken: false,
+      },
       introspection: {
         enabled: true,
         // oidc-provider's default policy, stated: a public client introspects its own tokens only.
@@ -227,10 +323,16 @@ export async function startDevIdentityProvider(
         },
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, resourceIndicator) => {
-          if (resourceIndicator !== options.audience) throw new errors.InvalidTarget();
+          const resourceServer =
+            resourceIndicator === options.audience
+              ? { audience: options.audience, scopes }
+              : resourceIndicator === mcp?.resource
+                ? { audience: mcp.resource, scopes: mcp.scopes }
+                : undefined;
+          if (!resourceServer) throw new errors.InvalidTarget();
           return {
-            scope: scopes.join(' '),
-            audience: options.audience,
+            scope: resourceServer.scopes.join(' '),
+            audience: resourceServer.audience,
             accessTokenTTL: 3600,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'RS256' } },

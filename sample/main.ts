@@ -63,12 +63,18 @@ async function bootstrap(): Promise<void> {
     process.env.AUTH_AUDIENCE ||= DEV_AUDIENCE;
     // RFC 9728: the resource is the URL this process serves, so that challenges' resource_metadata
     // names a document it serves (the API identifier https://api.example.com is served by nobody).
-    process.env.AUTH_RESOURCE_URL ||= process.env.AUTH_PUBLIC_URL || `http://localhost:${port}`;
+    const publicUrl = process.env.AUTH_PUBLIC_URL || `http://localhost:${port}`;
+    process.env.AUTH_RESOURCE_URL ||= publicUrl;
     devIdentityProvider = await startDevIdentityProvider({
       audience: process.env.AUTH_AUDIENCE,
       port: Number(process.env.DEV_IDP_PORT ?? 0),
       // The sign-in page at / is a registered Single Page Application of the embedded provider.
       spaOrigins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`],
+      // MCP clients register themselves and get tokens for POST /mcp (its URL is its resource).
+      mcp: {
+        resource: `${publicUrl.replace(/\/+$/, '')}/mcp`,
+        scopes: ['read:messages', 'write:messages'],
+      },
     });
     process.env.AUTH_ISSUER_URL = devIdentityProvider.issuer;
     process.env.AUTH_SPA_CLIENT_ID = devIdentityProvider.spaClientId;

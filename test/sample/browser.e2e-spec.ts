@@ -1,21 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { subjectForEmail } from '../../sample/dev-identity-provider-pages';
+import { launchChromium } from '../support/chromium';
 import { printedExport, startDevSample, type SampleProcess } from '../support/sample-process';
 
-/** Debian's chromium, installed by scripts/ensure-chromium.sh (npm test runs it). */
-const CHROMIUM = '/usr/bin/chromium';
-/** Flags that keep a headless chromium quiet and offline. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Screenshots of each step; git ignores test-output/. */
 const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'browser');
 /** `UPDATE_DOCS_SCREENSHOT=1`: also writes the README's screenshot, docs/sign-in-page.png. */
@@ -40,7 +29,7 @@ describe.each(['express', 'fastify'] as const)('the sign-in page in chromium (%s
     mkdirSync(SCREENSHOTS, { recursive: true });
     [sample, browser] = await Promise.all([
       startDevSample({ SAMPLE_PLATFORM: platform, AUTH_SPA_CLIENT_ID: undefined }),
-      chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
+      launchChromium(),
     ]);
     await printedExport(sample, 'TOKEN');
     base = `http://localhost:${sample.port}`;
