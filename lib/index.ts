@@ -17,6 +17,7 @@ export { AccessTokenGuard } from './guards/access-token.guard';
 export type { GuardRequest, GuardResponse } from './guards/access-token.guard';
 export type { TokenSource } from './token/extract-token';
 export type { ScopeRequirement } from './token/scopes';
+export type { StepUpRequirement } from './token/step-up';
 export { AccessTokenStrategy } from './strategies/access-token.strategy';
 export { AccessTokenVerifier } from './verifier/access-token.verifier';
 export { GRAPHQL_WS_CLOSE_CODES, GraphqlWsAuth } from './graphql-ws-auth.service';
@@ -49,6 +50,7 @@ export type {
 export {
   AuthError,
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   InvalidDpopProofError,
   InvalidRequestError,
   InvalidTokenError,
@@ -57,8 +59,8 @@ export {
   UnsupportedContextError,
   UseDpopNonceError,
 } from './errors/auth-error';
-export type { AuthErrorCode, AuthErrorReason } from './errors/auth-error';
-export type { AuthErrorAnswer, AuthErrorBody } from './errors/www-authenticate';
+export type { AuthErrorCode, AuthErrorReason, StepUpReason } from './errors/auth-error';
+export type { AuthErrorAnswer, AuthErrorBody, StepUpParameters } from './errors/www-authenticate';
 export { AuthHttpException } from './errors/auth-http-exception';
 export { AuthHttpExceptionFilter } from './guards/auth-http-exception.filter';
 export type { AccessTokenClaims, OpaqueTokenClaims } from './token/validate-claims';
@@ -69,3 +71,5 @@ export type { ProtectedResourceOptions } from './resource-metadata/protected-res
 export { claimCheck, claimEquals, claimIncludes, ClaimRuleError } from './token/claim-rules';
 export type { ClaimRule, RuleClaims } from './token/claim-rules';
 export { ClaimRules } from './decorators/claim-rules.decorator';
+export { StepUp } from './decorators/step-up.decorator';
+export type { StepUpOptions } from './decorators/step-up.decorator';

@@ -301,6 +301,13 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   dpop_nonce_required: false,
   // Claim rules run on every request, after the caches: never cached.
   claim_rule_failed: false,
+  // Step-up refusals depend on the route (and auth_time on the clock), never on the token alone.
+  acr_missing: false,
+  acr_not_accepted: false,
+  acr_invalid: false,
+  auth_time_missing: false,
+  auth_time_invalid: false,
+  authentication_too_old: false,
 };
 
 /** An entry's size as JSON; one that cannot be measured counts as too large to keep. */

@@ -1,6 +1,11 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AuthError, InsufficientScopeError, InvalidRequestError } from '../errors/auth-error';
-import { authErrorAnswer, type ChallengeOptions } from '../errors/www-authenticate';
+import {
+  authErrorAnswer,
+  stepUpParameters,
+  type ChallengeOptions,
+  type StepUpParameters,
+} from '../errors/www-authenticate';
 import type { TokenSource } from '../token/extract-token';
 import type { ContextFace, UserCarrier, FaceOptions } from './context-face';
 import { httpTokenSource, type GuardRequest } from './http.face';
@@ -9,7 +14,7 @@ import { httpTokenSource, type GuardRequest } from './http.face';
 export type GraphqlAuthErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'SERVICE_UNAVAILABLE';
 
 /** What a GraphQL refusal carries in `extensions`: the HTTP answer's status, codes and reason. */
-export interface GraphqlAuthErrorExtensions {
+export interface GraphqlAuthErrorExtensions extends StepUpParameters {
   [key: string]: unknown;
   /** `UNAUTHENTICATED` (401 and 400 answers), `FORBIDDEN` (403), `SERVICE_UNAVAILABLE` (503). */
   code: GraphqlAuthErrorCode;
@@ -46,6 +51,7 @@ export function graphqlErrorExtensions(
     status,
     error: body.error,
     reason: body.reason,
+    ...stepUpParameters(error),
   };
   if (error instanceof InsufficientScopeError) extensions.scope = error.requiredScopes.join(' ');
   if (headers['Retry-After'] !== undefined) extensions.retryAfter = Number(headers['Retry-After']);

@@ -1,11 +1,18 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { InvalidRequestError, type AuthError } from '../errors/auth-error';
-import { authErrorAnswer } from '../errors/www-authenticate';
+import {
+  authErrorAnswer,
+  stepUpParameters,
+  type StepUpParameters,
+} from '../errors/www-authenticate';
 import type { TokenSource } from '../token/extract-token';
 import type { ContextFace, UserCarrier, FaceOptions } from './context-face';
 
-/** What an RPC refusal carries to the client: the HTTP answer's status, codes and description. */
-export interface RpcAuthErrorPayload {
+/**
+ * What an RPC refusal carries to the client: the HTTP answer's status, codes and description, and
+ * a step-up refusal's `acr_values` and `max_age`.
+ */
+export interface RpcAuthErrorPayload extends StepUpParameters {
   status: number;
   /** The RFC 6750 error code, or `missing_token` / `issuer_unavailable`. */
   error: string;
@@ -61,6 +68,7 @@ export const rpcFace: ContextFace = {
       error: body.error,
       reason: body.reason,
       message: body.message,
+      ...stepUpParameters(error),
     };
     // Only RPC handlers reach this, and they run on @nestjs/microservices: it is installed.
     const { RpcException } =

@@ -1,7 +1,12 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { WsException } from '@nestjs/websockets';
 import { AuthError, InvalidRequestError } from '../errors/auth-error';
-import { authErrorAnswer, type ChallengeOptions } from '../errors/www-authenticate';
+import {
+  authErrorAnswer,
+  stepUpParameters,
+  type ChallengeOptions,
+  type StepUpParameters,
+} from '../errors/www-authenticate';
 import type { TokenSource } from '../token/extract-token';
 import type { ContextFace, UserCarrier } from './context-face';
 import { countHeaders } from './http.face';
@@ -9,9 +14,10 @@ import { countHeaders } from './http.face';
 /**
  * What a WebSocket client receives for a refusal, on every path: `connect_error`'s `data`
  * (socket.io handshake), the `exception` event (message handlers, token expiry), or the body of
- * the refused upgrade (ws). The same status, code and reason as the HTTP answer.
+ * the refused upgrade (ws). The same status, code and reason as the HTTP answer, and a step-up
+ * refusal's `acr_values` and `max_age`.
  */
-export interface WsAuthErrorData {
+export interface WsAuthErrorData extends StepUpParameters {
   /** The HTTP status the refusal would answer with: 400, 401, 403 or 503. */
   status: number;
   /** The RFC 6750 error code, or `missing_token` / `issuer_unavailable`. */
@@ -24,7 +30,13 @@ export interface WsAuthErrorData {
 /** The refusal `error` as WebSocket clients receive it. */
 export function wsAuthErrorData(error: AuthError, challenge: ChallengeOptions): WsAuthErrorData {
   const { status, body } = authErrorAnswer(error, challenge);
-  return { status, error: body.error, reason: body.reason, message: body.message };
+  return {
+    status,
+    error: body.error,
+    reason: body.reason,
+    message: body.message,
+    ...stepUpParameters(error),
+  };
 }
 
 /** The parts of a socket.io `Socket` the face reads (socket.io itself is not imported). */

@@ -1,6 +1,7 @@
 import {
   AuthError,
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   InvalidRequestError,
   InvalidTokenError,
   IssuerUnavailableError,
@@ -31,6 +32,13 @@ describe('AuthError subclasses', () => {
       'insufficient_scope',
       'insufficient_scope',
       403,
+    ],
+    [
+      new InsufficientUserAuthenticationError('acr_missing', 'no acr', { acrValues: ['mfa'] }),
+      InsufficientUserAuthenticationError,
+      'insufficient_user_authentication',
+      'acr_missing',
+      401,
     ],
     [
       new IssuerUnavailableError('down'),

@@ -1,5 +1,6 @@
 /**
- * The RFC 6750 error code a refusal maps to, plus the two answers RFC 6750 has no code for:
+ * The RFC 6750 error code a refusal maps to (RFC 9470's `insufficient_user_authentication`
+ * included), plus the two answers RFC 6750 has no code for:
  * `missing_token` (no credentials: 401 with a bare challenge) and `issuer_unavailable`
  * (the identity provider cannot be reached: 503, never a 401 that blames the caller).
  */
@@ -10,7 +11,8 @@ export type AuthErrorCode =
   | 'insufficient_scope'
   | 'issuer_unavailable'
   | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+  | 'use_dpop_nonce'
+  | 'insufficient_user_authentication';
 
 /**
  * A finer, stable reason for a refusal: for logs, metrics and tests. Never shown as the RFC 6750
@@ -77,7 +79,13 @@ export type AuthErrorReason =
   | 'dpop_proof_ath'
   | 'dpop_key_mismatch'
   | 'dpop_nonce_required'
-  | 'claim_rule_failed';
+  | 'claim_rule_failed'
+  | 'acr_missing'
+  | 'acr_not_accepted'
+  | 'acr_invalid'
+  | 'auth_time_missing'
+  | 'auth_time_invalid'
+  | 'authentication_too_old';
 
 const STATUS: Record<AuthErrorCode, number> = {
   missing_token: 401,
@@ -87,6 +95,7 @@ const STATUS: Record<AuthErrorCode, number> = {
   issuer_unavailable: 503,
   invalid_dpop_proof: 401,
   use_dpop_nonce: 401,
+  insufficient_user_authentication: 401,
 };
 
 /** Base class of every refusal the library produces. */
@@ -195,4 +204,33 @@ export class UseDpopNonceError extends AuthError {
   ) {
     super('use_dpop_nonce', 'dpop_nonce_required', message);
   }
+}
+
+/** The reasons of an {@link InsufficientUserAuthenticationError}. */
+export type StepUpReason = Extract<
+  AuthErrorReason,
+  | 'acr_missing'
+  | 'acr_not_accepted'
+  | 'acr_invalid'
+  | 'auth_time_missing'
+  | 'auth_time_invalid'
+  | 'authentication_too_old'
+>;
+
+/**
+ * The token is valid but its user's authentication is too weak or too old for the route
+ * (`@StepUp()`): 401 `insufficient_user_authentication` (RFC 9470 §3), whose challenge carries
+ * `acr_values` and/or `max_age` for the client to sign the user in again.
+ */
+export class InsufficientUserAuthenticationError extends AuthError {
+  constructor(
+    reason: StepUpReason,
+    message: string,
+    /** What the route requires: the challenge's `acr_values` (in order) and `max_age` (seconds). */
+    readonly requirement: { readonly acrValues?: readonly string[]; readonly maxAge?: number },
+  ) {
+    super('insufficient_user_authentication', reason, message);
+  }
+
+  declare readonly reason: StepUpReason;
 }

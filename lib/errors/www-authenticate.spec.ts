@@ -1,12 +1,18 @@
 import {
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   InvalidRequestError,
   InvalidTokenError,
   IssuerUnavailableError,
   MissingTokenError,
   UnsupportedContextError,
 } from './auth-error';
-import { authErrorAnswer, buildChallenge, buildErrorBody } from './www-authenticate';
+import {
+  authErrorAnswer,
+  buildChallenge,
+  buildErrorBody,
+  stepUpParameters,
+} from './www-authenticate';
 
 /** RFC 6750 §3: auth-params whose quoted-string values hold only %x20-21 / %x23-5B / %x5D-7E. */
 const CHALLENGE =
@@ -80,6 +86,35 @@ describe('buildChallenge', () => {
     ).toBe(
       'Bearer realm="api", error="insufficient_scope", error_description="Needs a and b.", scope="a b"',
     );
+  });
+
+  it.each([
+    [
+      'acr and max_age',
+      { acrValues: ['urn:a', 'urn:b'], maxAge: 300 },
+      'acr_values="urn:a urn:b", max_age="300", ',
+    ],
+    ['acr alone', { acrValues: ['urn:a'] }, 'acr_values="urn:a", '],
+    ['max_age alone', { maxAge: 0 }, 'max_age="0", '],
+  ])(
+    'puts the step-up parameters (%s) after error and before error_description (RFC 9470 §3)',
+    (_case, requirement, params) => {
+      const error = new InsufficientUserAuthenticationError('acr_missing', 'No acr.', requirement);
+      expect(
+        buildChallenge(error, { realm: 'api', resourceMetadataUrl: 'https://api/.well-known/x' }),
+      ).toBe(
+        `Bearer realm="api", error="insufficient_user_authentication", ${params}` +
+          'error_description="No acr.", resource_metadata="https://api/.well-known/x"',
+      );
+    },
+  );
+
+  it('gives the step-up parameters of step-up refusals only', () => {
+    const error = new InsufficientUserAuthenticationError('authentication_too_old', 'Old.', {
+      maxAge: 60,
+    });
+    expect(stepUpParameters(error)).toEqual({ max_age: 60 });
+    expect(stepUpParameters(new InsufficientScopeError(['a'], 'm'))).toEqual({});
   });
 
   it('uses the configured realm', () => {

@@ -1,6 +1,7 @@
 import {
   AuthError,
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   IssuerUnavailableError,
   UseDpopNonceError,
 } from './auth-error';
@@ -41,7 +42,10 @@ const DPOP_ERRORS = new Set<string>(['invalid_dpop_proof', 'use_dpop_nonce']);
 export function buildChallenge(error: AuthError, challenge: ChallengeOptions): string {
   const params = [`realm=${quote(challenge.realm)}`];
   if (error.code !== 'missing_token' && error.code !== 'issuer_unavailable') {
-    params.push(`error=${quote(error.code)}`, `error_description=${quote(error.message)}`);
+    params.push(`error=${quote(error.code)}`);
+    for (const [name, value] of Object.entries(stepUpParameters(error)))
+      params.push(`${name}=${quote(String(value))}`);
+    params.push(`error_description=${quote(error.message)}`);
   }
   if (error instanceof InsufficientScopeError) {
     params.push(`scope=${quote(error.requiredScopes.join(' '))}`);
@@ -60,6 +64,24 @@ export function buildChallenge(error: AuthError, challenge: ChallengeOptions): s
     return `Bearer ${params.join(', ')}, DPoP ${[...params, algs].join(', ')}`;
   }
   return `Bearer ${params.join(', ')}`;
+}
+
+/** RFC 9470 §3's parameters of a step-up refusal, as its challenge and every face carry them. */
+export interface StepUpParameters {
+  /** The accepted authentication context classes, space-separated, in the route's order. */
+  acr_values?: string;
+  /** The greatest age of the authentication the route accepts, in seconds. */
+  max_age?: number;
+}
+
+/** The `acr_values` and `max_age` of a step-up refusal; none for any other. */
+export function stepUpParameters(error: AuthError): StepUpParameters {
+  if (!(error instanceof InsufficientUserAuthenticationError)) return {};
+  const { acrValues, maxAge } = error.requirement;
+  return {
+    ...(acrValues !== undefined ? { acr_values: acrValues.join(' ') } : {}),
+    ...(maxAge !== undefined ? { max_age: maxAge } : {}),
+  };
 }
 
 /** The JSON body of a refusal: Nest's usual `{ statusCode, error, message }` plus stable codes. */

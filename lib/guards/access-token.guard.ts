@@ -46,7 +46,7 @@ export class AccessTokenGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { isPublic, anonymousAllowed, scopes, claimRules, withUserinfo } =
+    const { isPublic, anonymousAllowed, scopes, claimRules, withUserinfo, stepUp } =
       this.routeAuth(context);
     if (isPublic) return true;
     const isHttp = context.getType() === 'http';
@@ -75,6 +75,7 @@ export class AccessTokenGuard implements CanActivate {
       carrier.user = user;
       this.verifier.checkScopes(user, scopes);
       this.verifier.checkClaimRules(user, claimRules);
+      if (stepUp) this.verifier.checkStepUp(user, stepUp);
       // After the scope check: a caller that gets 403 costs no userinfo call.
       if (withUserinfo) await this.userinfo.fetchProfile(carrier);
       return true;

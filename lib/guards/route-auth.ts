@@ -3,6 +3,8 @@ import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from 
 import type { ClaimRule } from '../token/claim-rules';
 import { CLAIM_RULES_KEY } from '../decorators/claim-rules.decorator';
 import type { ScopeRequirement } from '../token/scopes';
+import { STEP_UP_KEY } from '../decorators/step-up.decorator';
+import type { StepUpRequirement } from '../token/step-up';
 
 /** What a route's decorators ask of the guard. */
 export interface RouteAuth {
@@ -13,6 +15,8 @@ export interface RouteAuth {
   /** `@ClaimRules()` of the handler and its class. */
   claimRules: ClaimRule[];
   withUserinfo: boolean;
+  /** `@StepUp()` of the handler, or else of its class. */
+  stepUp?: StepUpRequirement;
 }
 
 /**
@@ -27,15 +31,17 @@ export function readRouteAuth(
   const targets = [handler, controller] as Parameters<Reflector['getAllAndMerge']>[1];
   const scopes = reflector.getAllAndMerge<ScopeRequirement[]>(SCOPES_KEY, targets) ?? [];
   const claimRules = reflector.getAllAndMerge<ClaimRule[]>(CLAIM_RULES_KEY, targets) ?? [];
+  const stepUp = reflector.getAllAndOverride<StepUpRequirement | undefined>(STEP_UP_KEY, targets);
   const optional =
     reflector.getAllAndOverride<boolean | undefined>(OPTIONAL_AUTH_KEY, targets) === true;
   return {
     isPublic: reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
     // Scopes and claims are asked of a caller: a route that requires some never serves anonymous ones.
-    anonymousAllowed: optional && scopes.length === 0 && claimRules.length === 0,
+    anonymousAllowed: optional && scopes.length === 0 && claimRules.length === 0 && !stepUp,
     scopes,
     claimRules,
     withUserinfo:
       reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
+    ...(stepUp ? { stepUp } : {}),
   };
 }

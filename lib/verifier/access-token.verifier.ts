@@ -20,6 +20,7 @@ import {
   unmetRequirements,
   type ScopeRequirement,
 } from '../token/scopes';
+import { checkStepUp, stepUpUnknowable, type StepUpRequirement } from '../token/step-up';
 import { tokenDigest, tokenHash } from '../token/token-hash';
 import { validateClaims, type ClaimPolicy } from '../token/validate-claims';
 import { verifySignature } from '../token/verify-signature';
@@ -248,6 +249,19 @@ export class AccessTokenVerifier {
     level: ClaimRuleLevel = 'route',
   ): void {
     enforceClaimRules(user, rules, level, this.logger, this.options.opaqueTokens);
+  }
+
+  /**
+   * Refuses `user` with 401 `insufficient_user_authentication` (RFC 9470) unless its `acr` and
+   * `auth_time` meet a route's `@StepUp()` now, with the clock tolerance. An opaque token checked
+   * through /userinfo is refused: a profile tells nothing of the token's authentication.
+   */
+  checkStepUp(user: AuthUser, requirement: StepUpRequirement): void {
+    if (user.tokenType === 'opaque' && this.options.opaqueTokens === 'userinfo') {
+      throw stepUpUnknowable(requirement);
+    }
+    const { clockToleranceSeconds } = this.options;
+    checkStepUp(user.claims, requirement, Math.floor(Date.now() / 1000), clockToleranceSeconds);
   }
 
   /** Refuses `user` with 403 `insufficient_scope` unless it meets every requirement. */

@@ -15,11 +15,21 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { AuthModule, CurrentUser, GraphqlWsAuth, Public, Scopes, type AuthUser } from '../../lib';
+import {
+  AuthModule,
+  CurrentUser,
+  GraphqlWsAuth,
+  Public,
+  Scopes,
+  StepUp,
+  type AuthUser,
+} from '../../lib';
 import { createPlatformApp, PLATFORMS } from '../support/create-fixture-app';
 import { KeyServer } from '../support/key-server';
 import { listen } from '../support/listen';
 import { capturingLogger } from '../support/log-capture';
+
+const MFA = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
 
 @ObjectType()
 class Viewer {
@@ -87,6 +97,18 @@ class MessagesResolver {
   @Subscription(() => String)
   async *adminEvents() {
     yield { adminEvents: 'event' };
+  }
+
+  @StepUp({ acr: MFA, maxAge: 300 })
+  @Query(() => String, { nullable: true })
+  steppedUpMessage(): string {
+    return 'stepped up';
+  }
+
+  @StepUp({ acr: MFA })
+  @Subscription(() => String)
+  async *steppedUpEvents() {
+    yield { steppedUpEvents: 'event' };
   }
 }
 
@@ -240,6 +262,24 @@ describe.each(PLATFORMS)('GraphQL resolvers (%s)', (platform) => {
     expect(granted.body).toEqual({ data: { scopedMessage: 'scoped' } });
   });
 
+  it('refuses a step-up field to a weak sign-in: UNAUTHENTICATED with acr_values and max_age', async () => {
+    const res = await graphql('{ steppedUpMessage }', ks.token({ acr: 'urn:example:pwd' }));
+    expect(refusal(res)).toEqual({
+      path: ['steppedUpMessage'],
+      code: 'UNAUTHENTICATED',
+      error: 'insufficient_user_authentication',
+      reason: 'acr_not_accepted',
+    });
+    expect(res.body.errors![0].extensions).toMatchObject({
+      status: 401,
+      acr_values: MFA,
+      max_age: 300,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const granted = await graphql('{ steppedUpMessage }', ks.token({ acr: MFA, auth_time: now }));
+    expect(granted.body).toEqual({ data: { steppedUpMessage: 'stepped up' } });
+  });
+
   it('answers the public fields of a mixed query, with an error at each refused field', async () => {
     const res = await graphql('{ publicMessage privateMessage me { sub } note { text secret } }');
     expect(res.status).toBe(200);
@@ -349,6 +389,31 @@ describe.each(PLATFORMS)('GraphQL resolvers (%s)', (platform) => {
           expect.objectContaining({ code: 'FORBIDDEN', reason: 'insufficient_scope', status: 403 }),
         ],
       ]);
+    });
+
+    it('refuses a step-up subscription to a token without acr, and runs it with', async () => {
+      const result = await subscribeOnce(
+        { authorization: `Bearer ${ks.token()}` },
+        'subscription { steppedUpEvents }',
+      );
+      const errors = (result.errors ?? []) as { path?: string[]; extensions: object }[];
+      expect(errors.map((e) => [e.path, e.extensions])).toEqual([
+        [
+          ['steppedUpEvents'],
+          expect.objectContaining({
+            code: 'UNAUTHENTICATED',
+            error: 'insufficient_user_authentication',
+            reason: 'acr_missing',
+            acr_values: MFA,
+          }),
+        ],
+      ]);
+      expect(errors[0].extensions).not.toHaveProperty('max_age');
+      const granted = await subscribeOnce(
+        { authorization: `Bearer ${ks.token({ acr: MFA })}` },
+        'subscription { steppedUpEvents }',
+      );
+      expect(granted).toEqual({ data: { steppedUpEvents: 'event' } });
     });
 
     it('closes an accepted connection with 4401 when its token expires', async () => {

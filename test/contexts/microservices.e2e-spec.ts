@@ -14,6 +14,7 @@ import {
   OptionalAuth,
   Public,
   Scopes,
+  StepUp,
   type AuthModuleOptions,
   type AuthUser,
 } from '../../lib';
@@ -37,6 +38,13 @@ class RpcController {
   @MessagePattern('admin')
   admin() {
     runs.push('admin');
+    return { ok: true };
+  }
+
+  @StepUp({ acr: 'http://schemas.openid.net/pape/policies/2007/06/multi-factor', maxAge: 300 })
+  @MessagePattern('stepped-up')
+  steppedUp() {
+    runs.push('stepped-up');
     return { ok: true };
   }
 
@@ -297,6 +305,25 @@ describe('microservices (TCP)', () => {
     expect(
       await send(service, 'admin', { authorization: `Bearer ${ks.token({ scope: 'admin' })}` }),
     ).toEqual({ answer: { ok: true } });
+  });
+
+  it('refuses a step-up handler to a token without auth_time, with max_age, and runs it with', async () => {
+    const acr = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+    const weak = ks.token({ acr });
+    expect(await send(service, 'stepped-up', { authorization: `Bearer ${weak}` })).toEqual({
+      refused: expect.objectContaining({
+        status: 401,
+        error: 'insufficient_user_authentication',
+        reason: 'auth_time_missing',
+        acr_values: acr,
+        max_age: 300,
+      }),
+    });
+    expect(runs).toEqual([]);
+    const fresh = ks.token({ acr, auth_time: Math.floor(Date.now() / 1000) });
+    expect(await send(service, 'stepped-up', { authorization: `Bearer ${fresh}` })).toEqual({
+      answer: { ok: true },
+    });
   });
 
   it('lets @Public() handlers through and serves @OptionalAuth() ones anonymously', async () => {

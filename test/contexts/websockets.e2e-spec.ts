@@ -18,6 +18,7 @@ import {
   OptionalAuth,
   Public,
   Scopes,
+  StepUp,
   type AuthUser,
 } from '../../lib';
 import { AuthIoAdapter } from '../../lib/websockets/auth-io.adapter';
@@ -27,7 +28,8 @@ import { listen } from '../support/listen';
 import { capturingLogger, rememberToken } from '../support/log-capture';
 
 /** How many times a protected handler ran: a refusal must leave it at 0. */
-const ran = { whoami: 0, scoped: 0, connections: 0 };
+const ran = { whoami: 0, scoped: 0, connections: 0, steppedUp: 0 };
+const MFA = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
 
 @WebSocketGateway({ namespace: '/events' })
 class EventsGateway {
@@ -45,6 +47,13 @@ class EventsGateway {
   @SubscribeMessage('scoped')
   scoped() {
     ran.scoped++;
+    return { ok: true };
+  }
+
+  @StepUp({ acr: MFA, maxAge: 300 })
+  @SubscribeMessage('stepped-up')
+  steppedUp() {
+    ran.steppedUp++;
     return { ok: true };
   }
 }
@@ -82,6 +91,13 @@ class WsGateway {
   scoped() {
     ran.scoped++;
     return { event: 'scoped', data: { ok: true } };
+  }
+
+  @StepUp({ acr: MFA, maxAge: 300 })
+  @SubscribeMessage('stepped-up')
+  steppedUp() {
+    ran.steppedUp++;
+    return { event: 'stepped-up', data: { ok: true } };
   }
 }
 
@@ -249,6 +265,28 @@ describe.each(['express', 'fastify'] as const)('socket.io gateways (%s)', (platf
     expect(await withScope.emitWithAck('scoped', {})).toEqual({ ok: true });
   });
 
+  it('refuses a step-up message to an old sign-in with insufficient_user_authentication, and runs it after a fresh one', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const { socket: old } = await connect('/events', {
+      auth: { token: ks.token({ acr: MFA, auth_time: now - 3600 }) },
+    });
+    const before = ran.steppedUp;
+    const exception = nextException(old);
+    old.emit('stepped-up', {});
+    expect(await exception).toMatchObject({
+      status: 401,
+      error: 'insufficient_user_authentication',
+      reason: 'authentication_too_old',
+      acr_values: MFA,
+      max_age: 300,
+    });
+    expect(ran.steppedUp).toBe(before);
+    const { socket: fresh } = await connect('/events', {
+      auth: { token: ks.token({ acr: MFA, auth_time: now }) },
+    });
+    expect(await fresh.emitWithAck('stepped-up', {})).toEqual({ ok: true });
+  });
+
   it('leaves a @Public() gateway open', async () => {
     const { socket, refusal } = await connect('/open');
     expect(refusal).toBeUndefined();
@@ -356,6 +394,25 @@ describe('ws gateways', () => {
       event: 'exception',
       data: { status: 403, error: 'insufficient_scope' },
     });
+  });
+
+  it('refuses a step-up message to a token without acr, and answers it to one with', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const weak = await open(ks.token({ auth_time: now }));
+    weak.send(JSON.stringify({ event: 'stepped-up', data: {} }));
+    expect(await nextMessage(weak)).toMatchObject({
+      event: 'exception',
+      data: {
+        status: 401,
+        error: 'insufficient_user_authentication',
+        reason: 'acr_missing',
+        acr_values: MFA,
+        max_age: 300,
+      },
+    });
+    const strong = await open(ks.token({ acr: MFA, auth_time: now }));
+    strong.send(JSON.stringify({ event: 'stepped-up', data: {} }));
+    expect(await nextMessage(strong)).toEqual({ event: 'stepped-up', data: { ok: true } });
   });
 
   it('opens a @Public() ws gateway without a token, and without a user', async () => {

@@ -1,0 +1,155 @@
+// RFC 9470 step-up checks: no library checks acr and auth_time of an access token against a
+// route's requirement (jose's `maxTokenAge` reads `iat`, and nothing answers with the challenge).
+import { InsufficientUserAuthenticationError, type StepUpReason } from '../errors/auth-error';
+import { describeValue } from './describe-value';
+
+/** What a route requires of the user's authentication (`@StepUp()`), validated. */
+export interface StepUpRequirement {
+  /** The accepted `acr` values, in order of preference (the challenge's `acr_values`). */
+  readonly acr?: readonly string[];
+  /** The greatest age of the authentication (`auth_time`), in seconds. */
+  readonly maxAge?: number;
+}
+
+/** An acr value fit for a space-separated, quoted `acr_values`: printable, no space nor quote. */
+const ACR_VALUE = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * Validates the options of `@StepUp()` at decoration time: `acr` a non-empty string or list of
+ * them (no spaces, quotes or backslashes), `maxAge` a non-negative integer, at least one of them.
+ */
+export function stepUpRequirement(options: unknown): StepUpRequirement {
+  const fail = (problem: string) => new TypeError(`@StepUp(): ${problem}.`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw fail(`give an object { acr, maxAge }, got ${describeValue(options)}`);
+  }
+  const unknown = Object.keys(options).filter((key) => key !== 'acr' && key !== 'maxAge');
+  if (unknown.length > 0) {
+    throw fail(`'${describeValue(unknown[0])}' is not an option; the options are acr and maxAge`);
+  }
+  const { acr, maxAge } = options as { acr?: unknown; maxAge?: unknown };
+  if (acr === undefined && maxAge === undefined) {
+    throw fail('give acr (the accepted authentication context classes), maxAge (seconds) or both');
+  }
+  const requirement: { acr?: string[]; maxAge?: number } = {};
+  if (acr !== undefined) {
+    const values = typeof acr === 'string' ? [acr] : acr;
+    if (
+      !Array.isArray(values) ||
+      values.length === 0 ||
+      !values.every((v) => typeof v === 'string' && ACR_VALUE.test(v) && !/scope=/i.test(v))
+    ) {
+      throw fail(
+        `acr must be a non-empty string or a non-empty list of them, without spaces, quotes or backslashes, got ${describeValue(acr)}`,
+      );
+    }
+    requirement.acr = [...new Set(values as string[])];
+  }
+  if (maxAge !== undefined) {
+    if (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge) || maxAge < 0) {
+      throw fail(
+        `maxAge must be a non-negative integer number of seconds, got ${describeValue(maxAge)}`,
+      );
+    }
+    requirement.maxAge = maxAge;
+  }
+  return Object.freeze(requirement);
+}
+
+/** A claim as the description shows it: printable, and never with a `scope=` a client could take. */
+function shown(value: unknown): string {
+  const text = describeValue(value).replace(/scope=/gi, (match) => `${match.slice(0, -1)} =`);
+  return typeof value === 'string' ? `'${text}'` : text;
+}
+
+const ACR_ADVICE = "Sign in again with one of this challenge's acr_values.";
+
+/**
+ * Refuses (401 `insufficient_user_authentication`) claims whose `acr` is not one of
+ * `requirement.acr`, or whose `auth_time` is missing, not a NumericDate, ahead of `nowSeconds` by
+ * more than the tolerance, or older than `requirement.maxAge` plus the tolerance. `acr` is checked
+ * first: a stronger sign-in also gives a fresh `auth_time`.
+ */
+export function checkStepUp(
+  claims: Readonly<Record<string, unknown>>,
+  requirement: StepUpRequirement,
+  nowSeconds: number,
+  clockToleranceSeconds: number,
+): void {
+  const { acr: accepted, maxAge } = requirement;
+  const refuse = (reason: StepUpReason, message: string) =>
+    new InsufficientUserAuthenticationError(reason, message, challengeOf(requirement));
+  if (accepted !== undefined) {
+    const acr = Object.hasOwn(claims, 'acr') ? claims.acr : undefined;
+    const list = accepted.join(', ');
+    if (acr === undefined) {
+      throw refuse(
+        'acr_missing',
+        `The token has no acr claim, but this route requires an authentication context class (acr) of: ${list}. ${ACR_ADVICE}`,
+      );
+    }
+    if (typeof acr !== 'string') {
+      throw refuse(
+        'acr_invalid',
+        `The token's acr claim is ${shown(acr)}, not a string; this route requires one of: ${list}. ${ACR_ADVICE}`,
+      );
+    }
+    if (!accepted.includes(acr)) {
+      throw refuse(
+        'acr_not_accepted',
+        `The token's acr is ${shown(acr)}, but this route accepts only: ${list}. ${ACR_ADVICE}`,
+      );
+    }
+  }
+  if (maxAge === undefined) return;
+  const authTime = Object.hasOwn(claims, 'auth_time') ? claims.auth_time : undefined;
+  if (authTime === undefined) {
+    throw refuse(
+      'auth_time_missing',
+      `The token has no auth_time claim, but this route requires an authentication at most ${maxAge} s old. Sign in again.`,
+    );
+  }
+  if (typeof authTime !== 'number' || !Number.isFinite(authTime)) {
+    throw refuse(
+      'auth_time_invalid',
+      `The token's auth_time claim is ${shown(authTime)}, not a NumericDate (seconds since 1970); this route requires an authentication at most ${maxAge} s old.`,
+    );
+  }
+  const age = nowSeconds - authTime;
+  if (age < -clockToleranceSeconds) {
+    throw refuse(
+      'auth_time_invalid',
+      `The token's auth_time is ${Math.ceil(-age)} s in the future, beyond the clock tolerance of ${clockToleranceSeconds} s: check the clocks of this API and of the identity provider.`,
+    );
+  }
+  if (age > maxAge + clockToleranceSeconds) {
+    throw refuse(
+      'authentication_too_old',
+      `The user authenticated ${Math.floor(age)} s ago, while at most ${maxAge} s is allowed on this route. Sign in again.`,
+    );
+  }
+}
+
+/**
+ * The refusal on a step-up route of an opaque token checked through /userinfo: a profile tells
+ * nothing of the token's authentication, so the route never trusts it (fail closed).
+ */
+export function stepUpUnknowable(
+  requirement: StepUpRequirement,
+): InsufficientUserAuthenticationError {
+  return new InsufficientUserAuthenticationError(
+    requirement.acr !== undefined ? 'acr_missing' : 'auth_time_missing',
+    "The token is opaque and checked through /userinfo, which tells nothing of the user's authentication " +
+      "(acr, auth_time) this route requires. Send a JWT access token (request it with this API's audience), " +
+      "or use introspection (opaqueTokens: 'introspection').",
+    challengeOf(requirement),
+  );
+}
+
+/** The requirement as the challenge says it (`acr_values`, `max_age`). */
+function challengeOf({ acr, maxAge }: StepUpRequirement) {
+  return {
+    ...(acr !== undefined ? { acrValues: acr } : {}),
+    ...(maxAge !== undefined ? { maxAge } : {}),
+  };
+}
