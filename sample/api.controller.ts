@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { CurrentUser, OptionalAuth, Public, Scopes, type AuthUser } from '../lib';
+import { CurrentUser, OptionalAuth, Public, Scopes, StepUp, type AuthUser } from '../lib';
+import { STEP_UP } from './step-up';
 
 @Controller('api')
 export class ApiController {
@@ -35,5 +36,16 @@ export class ApiController {
   @Get('optional')
   getOptional(@CurrentUser() user?: AuthUser) {
     return { sub: user?.sub ?? null };
+  }
+
+  /**
+   * Step-up (RFC 9470): a multi-factor sign-in at most 5 minutes old. Any other token gets 401
+   * insufficient_user_authentication with acr_values and max_age, which the client signs in again
+   * with.
+   */
+  @StepUp({ acr: STEP_UP.acr, maxAge: STEP_UP.maxAge })
+  @Get('step-up')
+  getStepUp(@CurrentUser() user: AuthUser) {
+    return { sub: user.sub, acr: user.claims.acr };
   }
 }

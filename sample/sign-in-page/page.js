@@ -6,7 +6,10 @@
 
 (() => {
   const element = (id) => document.getElementById(id);
-  /** @type {{ domain: string, clientId: string | null, audience: string, scope: string }} */
+  /**
+   * @type {{ domain: string, clientId: string | null, audience: string, scope: string,
+   *   stepUp: { acr: string, maxAge: number } }}
+   */
   let config;
   /** @type {any} */
   let client;
@@ -215,6 +218,7 @@
       'call-with-id-token',
       'call-me',
       'call-scoped',
+      'call-step-up',
       'logout',
     ]) {
       element(id).disabled = !signedIn;
@@ -305,8 +309,22 @@
     element('call-with-id-token').onclick = () => callApi('/api/private', 'id');
     element('call-me').onclick = () => callApi('/api/me', 'access');
     element('call-scoped').onclick = () => callApi('/api/private-scoped', 'access');
+    element('call-step-up').onclick = () => callApi('/api/step-up', 'access');
+    // Step-up (RFC 9470): sign in again, asking the provider for the acr the API's challenge named.
+    element('login-step-up').onclick = () =>
+      client.loginWithRedirect({
+        authorizationParams: {
+          audience: config.audience,
+          scope: config.scope,
+          acr_values: config.stepUp.acr,
+          max_age: config.stepUp.maxAge,
+        },
+        appState: { audience: config.audience },
+      });
+    element('step-up-max-age').textContent = String(config.stepUp.maxAge);
     element('login').disabled = false;
     element('login-no-audience').disabled = false;
+    element('login-step-up').disabled = false;
 
     const query = new URLSearchParams(window.location.search);
     if ((query.has('code') || query.has('error')) && query.has('state')) {

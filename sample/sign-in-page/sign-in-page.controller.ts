@@ -4,6 +4,7 @@ import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../../lib';
+import { STEP_UP } from '../step-up';
 
 /**
  * The page's own files are plain static files (HTML, CSS, a script without a build step), read from
@@ -79,12 +80,19 @@ export class SignInPageController {
 
   /** What the page needs to sign in: configuration only, nothing secret (a SPA has no secret). */
   @Get('sign-in-page/config.json')
-  pageConfig(): { domain: string; clientId: string | null; audience: string; scope: string } {
+  pageConfig(): {
+    domain: string;
+    clientId: string | null;
+    audience: string;
+    scope: string;
+    stepUp: { acr: string; maxAge: number };
+  } {
     return {
       domain: spaDomain(this.config.getOrThrow<string>('AUTH_ISSUER_URL')),
       clientId: this.config.get<string>('AUTH_SPA_CLIENT_ID') || null,
       audience: this.config.getOrThrow<string>('AUTH_AUDIENCE').split(',')[0].trim(),
       scope: this.config.get<string>('AUTH_SPA_SCOPE') || 'openid profile email read:messages',
+      stepUp: { ...STEP_UP },
     };
   }
 

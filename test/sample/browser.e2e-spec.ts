@@ -136,6 +136,45 @@ describe.each(['express', 'fastify'] as const)('the sign-in page in chromium (%s
     expect(me).toContain('"tokenType": "jwt"');
   });
 
+  it('steps up (RFC 9470): /api/step-up refuses the password sign-in, then takes the multi-factor one', async () => {
+    const weak = await callAndRead('call-step-up');
+    expect(weak).toContain('Status: 401');
+    expect(weak).toMatch(
+      /WWW-Authenticate: Bearer realm="[^"]+", error="insufficient_user_authentication", acr_values="http:\/\/schemas\.openid\.net\/pape\/policies\/2007\/06\/multi-factor", max_age="300", error_description="[^"]*no acr claim/,
+    );
+    expect(weak).toContain('"reason": "acr_missing"');
+    await shot('4-step-up-refused');
+    await byTestId('login-step-up').click();
+    // The provider's session is a password one: its login page again, now asking for a code.
+    await page.waitForURL(/\/interaction\//);
+    await byTestId('login-multi-factor').waitFor();
+    await byTestId('login-email').fill(EMAIL);
+    await byTestId('login-password').fill('any password at all');
+    await byTestId('login-otp').fill('123456');
+    await shot('5-step-up-login');
+    // The affirmative button (multi-factor) is the first one.
+    expect(await page.locator('button').first().getAttribute('data-testid')).toBe(
+      'login-submit-mfa',
+    );
+    await page.locator('button').first().click();
+    await page.waitForURL(
+      (url) => url.href === `${base}/` || url.pathname.startsWith('/interaction/'),
+    );
+    if (page.url() !== `${base}/`) {
+      await page.locator('button').first().click();
+      await page.waitForURL(`${base}/`);
+    }
+    await byTestId('status').filter({ hasText: 'Signed in' }).waitFor();
+    expect(await claimRow('access-token', 'acr').innerText()).toContain('multi-factor');
+    const strong = await callAndRead('call-step-up');
+    expect(strong).toContain('Status: 200');
+    expect(strong).toContain(
+      '"acr": "http://schemas.openid.net/pape/policies/2007/06/multi-factor"',
+    );
+    expect(strong).toContain(subjectForEmail(EMAIL));
+    await shot('6-step-up-accepted');
+  });
+
   it('signs in again without audience: an opaque token, /api/me through userinfo, 403 when scoped', async () => {
     await byTestId('login-no-audience').click();
     // The provider's session signs the user in again without the form (single sign-on).
@@ -151,13 +190,13 @@ describe.each(['express', 'fastify'] as const)('the sign-in page in chromium (%s
     expect(scoped).toContain('error="insufficient_scope"');
     expect(scoped).toContain(`audience=${AUDIENCE}`);
     expect(await tokensInWebStorage()).toBe(0);
-    await shot('4-opaque');
+    await shot('7-opaque');
   });
 
   it('signs out at the provider and returns to the page (returnTo)', async () => {
     await byTestId('logout').click();
     await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/oidc\/logout/);
-    await shot('5-sign-out');
+    await shot('8-sign-out');
     await page.locator('button').first().click();
     await page.waitForURL(`${base}/`);
     await expect(byTestId('status').innerText()).resolves.toBe('Not signed in.');
