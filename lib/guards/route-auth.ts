@@ -1,5 +1,11 @@
 import type { Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
+import {
+  IS_PUBLIC_KEY,
+  OPTIONAL_AUTH_KEY,
+  PROTECTED_RESOURCE_KEY,
+  SCOPES_KEY,
+  WITH_USERINFO_KEY,
+} from '../auth.constants';
 import type { ClaimRule } from '../token/claim-rules';
 import { CLAIM_RULES_KEY } from '../decorators/claim-rules.decorator';
 import type { ScopeRequirement } from '../token/scopes';
@@ -13,10 +19,12 @@ export interface RouteAuth {
   /** `@ClaimRules()` of the handler and its class. */
   claimRules: ClaimRule[];
   withUserinfo: boolean;
+  /** `@ProtectedResource()`: the name of the route's resource, when it is not the API. */
+  resource?: string;
 }
 
 /**
- * Reads `@Public()`, `@OptionalAuth()`, `@Scopes()` and `@WithUserinfo()` of a handler and its
+ * Reads `@Public()`, `@OptionalAuth()`, `@Scopes()`, `@WithUserinfo()` and `@ProtectedResource()` of a handler and its
  * class: the one reading the guard enforces and the OpenAPI document describes.
  */
 export function readRouteAuth(
@@ -29,6 +37,7 @@ export function readRouteAuth(
   const claimRules = reflector.getAllAndMerge<ClaimRule[]>(CLAIM_RULES_KEY, targets) ?? [];
   const optional =
     reflector.getAllAndOverride<boolean | undefined>(OPTIONAL_AUTH_KEY, targets) === true;
+  const resource = reflector.getAllAndOverride<string | undefined>(PROTECTED_RESOURCE_KEY, targets);
   return {
     isPublic: reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
     // Scopes and claims are asked of a caller: a route that requires some never serves anonymous ones.
@@ -37,5 +46,6 @@ export function readRouteAuth(
     claimRules,
     withUserinfo:
       reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
+    ...(resource !== undefined ? { resource } : {}),
   };
 }
