@@ -110,9 +110,10 @@ export class AccessTokenVerifier {
       // A token the verified-token cache holds is answered without a promise to wait for.
       const digest =
         this.verified && classifyToken(token) === 'jwt' ? tokenDigest(token) : undefined;
+      const target = resource === undefined ? undefined : this.resourceNamed(resource);
       const user =
         (digest === undefined ? undefined : this.cachedByDigest(digest)) ??
-        (await this.verifyToken(token, digest));
+        (await this.verifyToken(token, digest, target));
       // After the caches, which hold tokens of every resource: checked on every call.
       this.checkResource(user, resource);
       if (proof) await this.senders.checkBinding(user, presentation, proof);
@@ -127,15 +128,24 @@ export class AccessTokenVerifier {
     }
   }
 
-  /** A token the verified-token cache does not hold; `digest` is its `tokenDigest` when the cache is on. */
-  private async verifyToken(token: string, digest: string | undefined): Promise<AuthUser> {
-    if (classifyToken(token) === 'jwt') return await this.verifyJwt(token, digest);
+  /**
+   * A token the verified-token cache does not hold; `digest` is its `tokenDigest` when the cache is
+   * on, `target` the identifier of the route's resource when it is not the API (for refusals).
+   */
+  private async verifyToken(
+    token: string,
+    digest: string | undefined,
+    target: string | undefined,
+  ): Promise<AuthUser> {
+    if (classifyToken(token) === 'jwt') return await this.verifyJwt(token, digest, target);
     if (this.opaque.enabled) return await this.opaque.verify(token);
     throw new InvalidTokenError(
       'not_a_jwt',
       'The access token is not a JWT but an opaque or encrypted token, which this API cannot verify. ' +
-        'Auth0 issues such tokens when the client does not ask for an audience: request the access ' +
-        `token with audience=${this.options.audiences[0]}.`,
+        (target === undefined
+          ? 'Auth0 issues such tokens when the client does not ask for an audience: request the ' +
+            `access token with audience=${this.options.audiences[0]}.`
+          : `Request the access token with resource=${target}.`),
     );
   }
 
@@ -144,7 +154,11 @@ export class AccessTokenVerifier {
    * Private: its user has not passed the binding check nor the module's claim rules (`verify` makes
    * them).
    */
-  private async verifyJwt(token: string, digest: string | undefined): Promise<AuthUser> {
+  private async verifyJwt(
+    token: string,
+    digest: string | undefined,
+    target: string | undefined,
+  ): Promise<AuthUser> {
     const jwt = decodeJwt(token);
     const header = checkJwtHeader(jwt.header, this.headerPolicy);
     // With several issuers, the unverified iss only chooses whose keys check the signature.
@@ -161,7 +175,8 @@ export class AccessTokenVerifier {
         "The token's signature does not verify with the issuer's key: it was forged or altered.",
       );
     }
-    return this.acceptVerifiedPayload(token, payload ?? parsePayload(jwt.payloadText), key, digest);
+    const claims = payload ?? parsePayload(jwt.payloadText);
+    return this.acceptVerifiedPayload(token, claims, key, digest, target);
   }
 
   /**
@@ -178,15 +193,21 @@ export class AccessTokenVerifier {
   /**
    * Checks the claims of a token whose signature `key` verified, and remembers it when it passes.
    * The user is the request's own: the cache keeps a copy. `digest` is the token's `tokenDigest`
-   * when the caller has it. Private, as `verifyJwt`.
+   * when the caller has it; `target`, the route's resource when it is not the API, comes first in
+   * the audiences a refusal names (the same ones are accepted). Private, as `verifyJwt`.
    */
   private acceptVerifiedPayload(
     token: string,
     payload: unknown,
     key: KeyObject | undefined,
     digest?: string,
+    target?: string,
   ): AuthUser {
-    const { policy } = this.issuers.select(payload);
+    const selected = this.issuers.select(payload).policy;
+    const policy =
+      target === undefined
+        ? selected
+        : { ...selected, audiences: [target, ...selected.audiences.filter((a) => a !== target)] };
     const claims = validateClaims(payload, policy, Math.floor(Date.now() / 1000));
     if (this.verified) digest ??= tokenDigest(token);
     const user: AuthUser = {

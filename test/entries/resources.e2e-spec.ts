@@ -1,11 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { Controller, Get, Module, Post, type INestApplication, type Type } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Module,
+  Post,
+  Req,
+  UseGuards,
+  type INestApplication,
+  type Type,
+} from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
+  AccessTokenVerifier,
   AuthModule,
   CurrentUser,
   ProtectedResource,
+  Public,
   Scopes,
   type AuthModuleOptions,
   type AuthUser,
@@ -53,7 +65,18 @@ class MixedController {
   }
 }
 
-const CONTROLLERS = [ApiController, McpController, MixedController];
+/** Passport's path (`AuthGuard('oauth2-access-token')`) serves the API: it knows no decorator. */
+@Public()
+@UseGuards(AuthGuard('oauth2-access-token'))
+@Controller('passport')
+class PassportController {
+  @Get()
+  get(@Req() req: { user: AuthUser }) {
+    return { sub: req.user.sub };
+  }
+}
+
+const CONTROLLERS = [ApiController, McpController, MixedController, PassportController];
 /** `VERIFIED_TOKEN_CACHE=off` (as `npm test` runs the suite a second time) turns the cache off. */
 const cacheOff = process.env.VERIFIED_TOKEN_CACHE === 'off';
 
@@ -153,6 +176,19 @@ describe.each(PLATFORMS)('resources, each its own audience (%s)', (platform) => 
     );
   });
 
+  it("checks the API's audience on direct verifier calls, and a resource's when named", async () => {
+    const verifier = app.get(AccessTokenVerifier);
+    const reason = (call: Promise<unknown>) =>
+      call.then(
+        () => 'ok',
+        (error: { reason?: string }) => error.reason,
+      );
+    const token = mcpToken();
+    expect(await reason(verifier.verify(token))).toBe('audience_mismatch');
+    expect(await reason(verifier.verify(token, undefined, 'mcp'))).toBe('ok');
+    expect(await reason(verifier.verify(apiToken(), undefined, 'mcp'))).toBe('audience_mismatch');
+  });
+
   it('puts a handler under a resource when the decorator is on the handler', async () => {
     const mixed = (path: string, token: string) =>
       request(app.getHttpServer()).get(`/mixed/${path}`).set('Authorization', `Bearer ${token}`);
@@ -168,11 +204,22 @@ describe.each(PLATFORMS)('resources, each its own audience (%s)', (platform) => 
     expect((await atMcp(both)).status).toBe(201);
   });
 
-  it("refuses a token for neither with the module's audience diagnosis", async () => {
+  it("refuses a token for neither, each route naming its own resource's identifier", async () => {
     const other = ks.token({ aud: 'https://elsewhere.example', scope: 'mcp:tools' });
-    for (const res of [await atApi(other), await atMcp(other)]) {
+    const [api, mcp] = [await atApi(other), await atMcp(other)];
+    for (const res of [api, mcp]) {
       expect([res.status, res.body.reason]).toEqual([401, 'audience_mismatch']);
     }
+    expect(api.body.message).toContain(`audience=${ks.audience}`);
+    expect(mcp.body.message).toContain(`=${MCP}`);
+    expect(mcp.body.message).not.toContain(ks.audience);
+  });
+
+  it("tells a client that sends an opaque token to /mcp to ask for /mcp's token", async () => {
+    const res = await atMcp(randomBytes(24).toString('base64url'));
+    expect([res.status, res.body.reason]).toEqual([401, 'not_a_jwt']);
+    expect(res.body.message).toContain(`=${MCP}`);
+    expect(res.body.message).not.toContain(ks.audience);
   });
 
   it("names /mcp's metadata in its 401 without a token and its 403 for a missing scope", async () => {
@@ -233,6 +280,21 @@ describe.each(PLATFORMS)('resources, each its own audience (%s)', (platform) => 
       const res = await atApi(token, cached);
       expect([res.status, res.body.reason]).toEqual([401, 'audience_mismatch']);
       expect((await atMcp(token, cached)).status).toBe(201);
+    });
+
+    it("refuses on Passport's path (the API's) a token that /mcp accepted just before", async () => {
+      const token = mcpToken();
+      expect((await atMcp(token, cached)).status).toBe(201);
+      expect((await atMcp(token, cached)).status).toBe(201);
+      const passport = () =>
+        request(cached.getHttpServer()).get('/passport').set('Authorization', `Bearer ${token}`);
+      for (const res of [await passport(), await passport()]) {
+        expect([res.status, res.body.reason]).toEqual([401, 'audience_mismatch']);
+      }
+      const api = await request(cached.getHttpServer())
+        .get('/passport')
+        .set('Authorization', `Bearer ${apiToken()}`);
+      expect(api.status).toBe(200);
     });
 
     it('refuses at /mcp a token that the API accepted just before', async () => {
