@@ -357,6 +357,37 @@ describe.each(PLATFORMS)('resources, each its own audience (%s)', (platform) => 
     });
   });
 
+  describe('with several issuers, one with its own audience', () => {
+    const EU = 'https://api-eu.test.local';
+    let eu: KeyServer;
+    let several: INestApplication;
+
+    beforeAll(async () => {
+      eu = await KeyServer.start();
+      const issuerUrl = [ks.issuer, { url: eu.issuer, audience: EU }];
+      several = await resourcesApp({ issuerUrl, audience: ks.audience }, platform);
+    });
+
+    afterAll(async () => {
+      await several.close();
+      await eu.stop();
+    });
+
+    it("holds the API's routes to each issuer's own audience, and /mcp to its own", async () => {
+      const forEu = eu.token({ aud: EU, scope: 'read:messages mcp:tools' });
+      expect((await atApi(forEu, several)).status).toBe(200);
+      const refused = await atMcp(forEu, several);
+      expect([refused.status, refused.body.reason]).toEqual([401, 'audience_mismatch']);
+      const forMcp = eu.token({ aud: MCP, scope: 'read:messages mcp:tools' });
+      expect((await atMcp(forMcp, several)).status).toBe(201);
+      const api = await atApi(forMcp, several);
+      expect([api.status, api.body.reason]).toEqual([401, 'audience_mismatch']);
+      expect(api.body.message).toContain(`this API, ${EU}, accepts only tokens for ${EU}`);
+      const forOthers = eu.token({ aud: ks.audience, scope: 'read:messages' });
+      expect((await atApi(forOthers, several)).body.reason).toBe('audience_mismatch');
+    });
+  });
+
   describe('at startup', () => {
     it('stops the app when a decorator names no declared resource', async () => {
       @ProtectedResource('mpc')
