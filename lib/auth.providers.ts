@@ -36,17 +36,20 @@ import type { IntrospectionCredentials } from './opaque/introspection-client';
 import type { AuthUser } from './token/auth-user';
 
 /**
- * A cache of what the provider said of tokens. Shared-store keys name the issuer, audiences and
- * mode: two APIs sharing one Redis never take each other's answers. They name the entries' format
+ * A cache of what the provider said of tokens. Shared-store keys name the issuer, audiences (and
+ * resources) and mode: two APIs sharing one Redis never take each other's answers. They name the entries' format
  * version too (`CACHE_FORMAT_VERSION`), and every entry read back is checked like an answer.
  */
 function tokenCache(kind: 'opaque' | 'userinfo') {
   return (options: ResolvedAuthOptions) => {
+    // The resources' identifiers too (when any): their answers are accepted here, per route.
+    const resources = Object.values(options.resources).map((r) => r.resource);
     const scope = JSON.stringify([
       options.issuer,
       [...options.audiences].sort(),
       kind === 'opaque' ? options.opaqueTokens : 'userinfo',
       options.introspection?.clientId ?? null,
+      ...(resources.length > 0 ? [resources.sort()] : []),
     ]);
     const tenant = createHash('sha256').update(scope).digest('hex').slice(0, 16);
     return new TokenResultCache(

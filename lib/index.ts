@@ -29,6 +29,7 @@ export type {
   GraphqlWsContext,
 } from './contexts/graphql.face';
 export { Public } from './decorators/public.decorator';
+export { ProtectedResource } from './decorators/protected-resource.decorator';
 export { OptionalAuth } from './decorators/optional-auth.decorator';
 export { defaultRpcAuthorization } from './token/rpc-authorization';
 export type { RpcAuthorization } from './token/rpc-authorization';

@@ -46,7 +46,7 @@ export class AccessTokenGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { isPublic, anonymousAllowed, scopes, claimRules, withUserinfo, stepUp } =
+    const { isPublic, anonymousAllowed, scopes, claimRules, withUserinfo, stepUp, resource } =
       this.routeAuth(context);
     if (isPublic) return true;
     const isHttp = context.getType() === 'http';
@@ -71,7 +71,7 @@ export class AccessTokenGuard implements CanActivate {
       const presentation = face
         ? undefined
         : this.getPresentation(carrier as GuardRequest, extracted.scheme, context);
-      const user = await this.verifier.verify(token, presentation);
+      const user = await this.verifier.verify(token, presentation, resource);
       carrier.user = user;
       this.verifier.checkScopes(user, scopes);
       this.verifier.checkClaimRules(user, claimRules);
@@ -141,17 +141,29 @@ export class AccessTokenGuard implements CanActivate {
     return presentation;
   }
 
-  /** The challenge options of an HTTP refusal: the app's, plus DPoP's where it is on. */
+  /** The challenge options of an HTTP refusal: the route resource's, plus DPoP's where it is on. */
   private httpChallenge(context: ExecutionContext): ChallengeOptions {
     const { dpop } = this.options;
-    if (dpop.mode === 'disabled') return this.options;
+    const options = this.resourceChallenge(context);
+    if (dpop.mode === 'disabled') return options;
     const presented = this.schemes.get(this.getRequest(context)) === 'DPoP';
     const dpopChallenge = {
       algorithms: dpop.algorithms,
       required: dpop.mode === 'required',
       presented,
     };
-    return { ...this.options, dpopChallenge };
+    return { ...options, dpopChallenge };
+  }
+
+  /** The app's options, with the `resource_metadata` of the route's resource (`@ProtectedResource()`). */
+  private resourceChallenge(context: ExecutionContext): ResolvedAuthOptions {
+    const name = this.routeAuth(context).resource;
+    const { resources } = this.options;
+    const resource =
+      name !== undefined && resources && Object.hasOwn(resources, name)
+        ? resources[name]
+        : undefined;
+    return resource ? { ...this.options, resourceMetadataUrl: resource.metadataUrl } : this.options;
   }
 
   /**
@@ -162,6 +174,6 @@ export class AccessTokenGuard implements CanActivate {
     if (!(error instanceof AuthError)) return error;
     if (context.getType() === 'http')
       return authHttpException(error, this.httpChallenge(context), this.getResponse(context));
-    return this.faceOf(context).refusal(error, context, this.options);
+    return this.faceOf(context).refusal(error, context, this.resourceChallenge(context));
   }
 }

@@ -1,5 +1,11 @@
 import type { Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
+import {
+  IS_PUBLIC_KEY,
+  OPTIONAL_AUTH_KEY,
+  PROTECTED_RESOURCE_KEY,
+  SCOPES_KEY,
+  WITH_USERINFO_KEY,
+} from '../auth.constants';
 import type { ClaimRule } from '../token/claim-rules';
 import { CLAIM_RULES_KEY } from '../decorators/claim-rules.decorator';
 import type { ScopeRequirement } from '../token/scopes';
@@ -17,10 +23,12 @@ export interface RouteAuth {
   withUserinfo: boolean;
   /** `@StepUp()` of the handler, or else of its class. */
   stepUp?: StepUpRequirement;
+  /** `@ProtectedResource()`: the name of the route's resource, when it is not the API. */
+  resource?: string;
 }
 
 /**
- * Reads `@Public()`, `@OptionalAuth()`, `@Scopes()` and `@WithUserinfo()` of a handler and its
+ * Reads `@Public()`, `@OptionalAuth()`, `@Scopes()`, `@WithUserinfo()` and `@ProtectedResource()` of a handler and its
  * class: the one reading the guard enforces and the OpenAPI document describes.
  */
 export function readRouteAuth(
@@ -34,6 +42,7 @@ export function readRouteAuth(
   const stepUp = reflector.getAllAndOverride<StepUpRequirement | undefined>(STEP_UP_KEY, targets);
   const optional =
     reflector.getAllAndOverride<boolean | undefined>(OPTIONAL_AUTH_KEY, targets) === true;
+  const resource = reflector.getAllAndOverride<string | undefined>(PROTECTED_RESOURCE_KEY, targets);
   return {
     isPublic: reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
     // Scopes and claims are asked of a caller: a route that requires some never serves anonymous ones.
@@ -43,5 +52,6 @@ export function readRouteAuth(
     withUserinfo:
       reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
     ...(stepUp ? { stepUp } : {}),
+    ...(resource !== undefined ? { resource } : {}),
   };
 }

@@ -12,6 +12,11 @@ export interface TrustedIssuersOptions {
   perIssuer: readonly ResolvedIssuer[];
   clockToleranceSeconds: number;
   strict: boolean;
+  /**
+   * The resources beside the API (`resources`): their identifiers are accepted in `aud` too, and
+   * the verifier then checks that a token's audience is the one of the route's resource.
+   */
+  resources?: Readonly<Record<string, { resource: string }>>;
 }
 
 /** How the discovery and the key store of one issuer are made (by the module, with its limits). */
@@ -28,12 +33,16 @@ export class TrustedIssuer {
 
   constructor(
     readonly settings: ResolvedIssuer,
-    options: Pick<TrustedIssuersOptions, 'clockToleranceSeconds' | 'strict'>,
+    options: Pick<TrustedIssuersOptions, 'clockToleranceSeconds' | 'strict' | 'resources'>,
     private readonly factories: IssuerFactories,
   ) {
     this.policy = {
       issuer: settings.issuer,
-      audiences: settings.audiences,
+      // The API's audiences first (the refusals name the first), then every resource's.
+      audiences: [
+        ...settings.audiences,
+        ...Object.values(options.resources ?? {}).map((r) => r.resource),
+      ],
       clockToleranceSeconds: options.clockToleranceSeconds,
       strict: options.strict,
     };

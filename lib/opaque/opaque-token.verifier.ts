@@ -23,6 +23,8 @@ export interface OpaqueVerifierOptions {
   issuer: string;
   audiences: readonly string[];
   clockToleranceSeconds: number;
+  /** The resources beside the API: an introspection answer may name one of them in `aud`. */
+  resources?: Readonly<Record<string, { resource: string }>>;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface OpaqueVerifierOptions {
  */
 export class OpaqueTokenVerifier implements OnModuleInit {
   private readonly logger = new Logger('OpaqueTokenVerifier');
+  /** What an introspection answer's `aud` may name: the API's audiences, then every resource's. */
+  private readonly acceptedAudiences: readonly string[];
 
   constructor(
     private readonly options: OpaqueVerifierOptions,
@@ -41,7 +45,10 @@ export class OpaqueTokenVerifier implements OnModuleInit {
     private readonly limits: FetchLimits,
     /** The introspection client's credentials: kept here, never in the injectable options. */
     private readonly credentials?: IntrospectionCredentials,
-  ) {}
+  ) {
+    const resources = Object.values(options.resources ?? {}).map((r) => r.resource);
+    this.acceptedAudiences = [...options.audiences, ...resources];
+  }
 
   /** Whether opaque tokens are accepted at all. */
   get enabled(): boolean {
@@ -79,7 +86,9 @@ export class OpaqueTokenVerifier implements OnModuleInit {
     if (this.options.opaqueTokens === 'introspection') {
       const endpoint = await endpointOf(this.discovery, 'introspectionEndpoint');
       const response = await introspectToken(endpoint, token, this.credentials!, this.limits);
-      const claims = validateIntrospection(response, this.options, Math.floor(Date.now() / 1000));
+      // Which resource the token is for is checked per route, by the verifier (after the cache).
+      const policy = { ...this.options, audiences: this.acceptedAudiences };
+      const claims = validateIntrospection(response, policy, Math.floor(Date.now() / 1000));
       return {
         value: {
           sub: claims.sub,

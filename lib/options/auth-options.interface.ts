@@ -2,7 +2,10 @@ import type { ConfigurableModuleAsyncOptions } from '@nestjs/common';
 import type { RpcAuthorization } from '../token/rpc-authorization';
 import type { DpopOptions } from '../binding/dpop-options';
 import type { MtlsOptions } from '../binding/mtls-options';
-import type { ProtectedResourceOptions } from '../resource-metadata/protected-resource-options';
+import type {
+  ProtectedResourceOptions,
+  ResourceOptions,
+} from '../resource-metadata/protected-resource-options';
 import type { ClaimRule } from '../token/claim-rules';
 import type { IssuerOptions } from '../issuer/issuer-options';
 import type {
@@ -173,6 +176,17 @@ export interface AuthModuleOptions {
    * @default { resource: the first audience }: on when that audience is an https URL
    */
   protectedResource?: false | ProtectedResourceOptions;
+  /**
+   * Protected resources the app serves beside its API, each with its own audience, by name: an MCP
+   * endpoint whose resource identifier is its own URL. `@ProtectedResource(name)` puts a
+   * controller's or a handler's routes under one: their tokens must name its `resource` in `aud`,
+   * and the API's routes no longer accept tokens that name only it. Each has its RFC 9728 document
+   * at the path-suffixed well-known URL, with the scopes of its own routes.
+   * @default {}: every route is the API's
+   * @example
+   * resources: { mcp: { resource: `${config.getOrThrow('AUTH_PUBLIC_URL')}/mcp`, resourceName: 'Orders MCP' } }
+   */
+  resources?: Record<string, ResourceOptions>;
   /**
    * Rules every verified token must pass, on every request (`claimEquals`, `claimIncludes`,
    * `claimCheck`): a failure is 401 `invalid_token` (the token is not acceptable to this API)

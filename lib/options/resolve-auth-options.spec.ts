@@ -43,6 +43,7 @@ describe('resolveAuthOptions', () => {
         paths: ['/.well-known/oauth-protected-resource'],
       },
       resourceMetadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource',
+      resources: {},
       claimRules: [],
       dpop: {
         mode: 'allowed',
@@ -146,6 +147,7 @@ describe('resolveAuthOptions', () => {
         resourceName: 'Orders',
       },
       resourceMetadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource/orders',
+      resources: {},
       claimRules: [],
       dpop: {
         mode: 'required',

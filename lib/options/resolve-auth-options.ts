@@ -9,7 +9,9 @@ import { resolveMtlsOptions, type ResolvedMtlsOptions } from '../binding/mtls-op
 import {
   PROTECTED_RESOURCE_OPTION_NAMES,
   resolveProtectedResource,
+  resolveResources,
   type ResolvedProtectedResource,
+  type ResolvedResource,
 } from '../resource-metadata/protected-resource-options';
 import { SUPPORTED_ALGORITHMS } from '../token/check-jwt-header';
 import {
@@ -61,6 +63,8 @@ export interface ResolvedAuthOptions extends ResolvedOpaqueOptions {
   protectedResource: ResolvedProtectedResource;
   /** `resource_metadata` of every challenge (RFC 9728 §5.1): the document's absolute URL. */
   resourceMetadataUrl?: string;
+  /** The resources beside the API (`resources`), by name: their identifiers and documents. */
+  resources: Record<string, ResolvedResource>;
   /** Rules every verified token must pass (`claimRules`), checked on every request. */
   claimRules: ClaimRule[];
 }
@@ -91,6 +95,7 @@ const OPTION_NAMES = {
   dpop: true,
   mtls: true,
   protectedResource: true,
+  resources: true,
   claimRules: true,
 } satisfies Record<keyof AuthModuleOptions, true>;
 /** The module's extras, refused among the options with where they belong. */
@@ -192,21 +197,25 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     rpcAuthorization: resolveRpcAuthorization(options.rpcAuthorization),
     dpop: resolveDpopOptions(options.dpop),
     mtls: resolveMtlsOptions(options.mtls),
-    ...resolveResourceMetadata(options.protectedResource, audiences),
+    ...resolveResourceMetadata(options, audiences, perIssuer),
     claimRules: resolveClaimRules(options.claimRules),
   };
 }
 
 function resolveResourceMetadata(
-  value: AuthModuleOptions['protectedResource'],
+  { protectedResource: value, resources }: AuthModuleOptions,
   audiences: string[],
-): Pick<ResolvedAuthOptions, 'protectedResource' | 'resourceMetadataUrl'> {
+  perIssuer: readonly ResolvedIssuer[],
+): Pick<ResolvedAuthOptions, 'protectedResource' | 'resourceMetadataUrl' | 'resources'> {
   if (typeof value === 'object' && value !== null)
     refuseUnknownKeys(value, PROTECTED_RESOURCE_OPTION_NAMES, 'protectedResource.');
   const resolved = resolveProtectedResource(value, audiences);
+  // Every issuer's audiences: a resource's identifier must be none of them.
+  const everyAudience = [...new Set(perIssuer.flatMap((issuer) => issuer.audiences))];
   return {
     protectedResource: resolved,
     ...(resolved.enabled ? { resourceMetadataUrl: resolved.metadataUrl } : {}),
+    resources: resolveResources(resources, everyAudience, resolved),
   };
 }
 

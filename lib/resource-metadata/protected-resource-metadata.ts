@@ -1,7 +1,8 @@
 import { isIP, type AddressInfo } from 'node:net';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost, MetadataScanner, ModulesContainer } from '@nestjs/core';
-import { SCOPES_KEY } from '../auth.constants';
+import { PROTECTED_RESOURCE_KEY, SCOPES_KEY } from '../auth.constants';
+import { AuthOptionsError } from '../errors/auth-options-error';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import type { ScopeRequirement } from '../token/scopes';
@@ -10,7 +11,10 @@ import type { ScopeRequirement } from '../token/scopes';
 export interface ProtectedResourceMetadataDocument {
   resource: string;
   authorization_servers: string[];
-  /** Every scope of the app's `@Scopes()` and `@Scopes.any()`, sorted; absent when there is none. */
+  /**
+   * Every scope of the `@Scopes()` and `@Scopes.any()` of the resource's routes (the API's: those
+   * without `@ProtectedResource()`), sorted; absent when there is none.
+   */
   scopes_supported?: string[];
   bearer_methods_supported: ('header' | 'query')[];
   /** RFC 9728 §2 (RFC 9449): the proof algorithms, unless DPoP is disabled. */
@@ -24,14 +28,16 @@ export interface ProtectedResourceMetadataDocument {
 }
 
 /**
- * The protected resource metadata document of the app, built once from the options and the scopes
- * the app's decorators require (read from every controller and provider: routes, resolvers and
- * gateways).
+ * The protected resource metadata documents of the app, the API's and those of its `resources`,
+ * built once from the options and the scopes the app's decorators require (read from every
+ * controller and provider: routes, resolvers and gateways), each resource's from its own routes.
  */
 @Injectable()
 export class ProtectedResourceMetadata implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('ProtectedResourceMetadata');
-  private built?: ProtectedResourceMetadataDocument;
+  /** The documents by resource name (`''`: the API's), built on first request. */
+  private readonly built = new Map<string, ProtectedResourceMetadataDocument>();
+  private scanned?: RouteScan;
 
   constructor(
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
@@ -39,8 +45,22 @@ export class ProtectedResourceMetadata implements OnModuleInit, OnApplicationBoo
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  /** Says once at startup why there is no document, or checks that its resource is an audience. */
+  /**
+   * Stops the app when a `@ProtectedResource()` names no resource of `resources`; says once at
+   * startup why there is no document, or checks that its resource is an audience.
+   */
   onModuleInit(): void {
+    const resources = this.options.resources ?? {};
+    for (const { name, where } of this.scan().named) {
+      if (Object.hasOwn(resources, name)) continue;
+      const declared = Object.keys(resources);
+      throw new AuthOptionsError(
+        'resources',
+        `@ProtectedResource('${name}') on ${where} names no resource of AuthModule's resources ` +
+          `(${declared.length ? declared.join(', ') : 'none declared'}): declare it, ` +
+          `resources: { ${name}: { resource: 'https://host/path' } }, or fix the name`,
+      );
+    }
     const metadata = this.options.protectedResource;
     if (!metadata.enabled) {
       const message = `No protected resource metadata (RFC 9728): ${metadata.why}.`;
@@ -63,6 +83,10 @@ export class ProtectedResourceMetadata implements OnModuleInit, OnApplicationBoo
    * line then, next to the first.
    */
   onApplicationBootstrap(): void {
+    for (const [name, { metadataUrl }] of Object.entries(this.options.resources ?? {}))
+      this.logger.log(
+        `Protected resource metadata (RFC 9728) of resources.${name} at ${metadataUrl}`,
+      );
     const metadata = this.options.protectedResource;
     if (!metadata.enabled) return;
     const url = metadata.metadataUrl;
@@ -85,21 +109,32 @@ export class ProtectedResourceMetadata implements OnModuleInit, OnApplicationBoo
     }
   }
 
-  /** The local paths the document is served at (none when it is off). */
+  /** The local paths documents are served at, the API's first (none when there is none). */
   get paths(): readonly string[] {
     const metadata = this.options.protectedResource;
-    return metadata.enabled ? metadata.paths : [];
+    return [
+      ...(metadata.enabled ? metadata.paths : []),
+      ...Object.values(this.options.resources ?? {}).flatMap((resource) => resource.paths),
+    ];
   }
 
-  /** The document, or undefined when the app publishes none. */
-  document(): ProtectedResourceMetadataDocument | undefined {
+  /** The document served at `path`, or undefined when none is. */
+  documentAt(path: string): ProtectedResourceMetadataDocument | undefined {
     const metadata = this.options.protectedResource;
-    if (!metadata.enabled) return undefined;
-    if (this.built) return this.built;
-    const scopes = gatherScopes(this.modules);
+    if (metadata.enabled && metadata.paths.includes(path)) return this.document('', metadata);
+    for (const [name, resource] of Object.entries(this.options.resources ?? {}))
+      if (resource.paths.includes(path)) return this.document(name, resource);
+    return undefined;
+  }
+
+  /** The document of the resource `name` (`''`: the API), built once. */
+  private document(name: string, resource: DescribedResource): ProtectedResourceMetadataDocument {
+    const built = this.built.get(name);
+    if (built) return built;
+    const scopes = this.scan().scopes.get(name) ?? [];
     const { dpop } = this.options;
-    this.built = {
-      resource: metadata.resource,
+    const document: ProtectedResourceMetadataDocument = {
+      resource: resource.resource,
       // Every trusted issuer: a client may get its token from any of them.
       authorization_servers: [...this.options.issuers],
       ...(scopes.length > 0 ? { scopes_supported: scopes } : {}),
@@ -112,26 +147,56 @@ export class ProtectedResourceMetadata implements OnModuleInit, OnApplicationBoo
       ...(this.options.mtls.mode !== 'disabled'
         ? { tls_client_certificate_bound_access_tokens: true }
         : {}),
-      ...(metadata.resourceName !== undefined ? { resource_name: metadata.resourceName } : {}),
-      ...(metadata.resourceDocumentation !== undefined
-        ? { resource_documentation: metadata.resourceDocumentation }
+      ...(resource.resourceName !== undefined ? { resource_name: resource.resourceName } : {}),
+      ...(resource.resourceDocumentation !== undefined
+        ? { resource_documentation: resource.resourceDocumentation }
         : {}),
     };
-    return this.built;
+    this.built.set(name, document);
+    return document;
+  }
+
+  private scan(): RouteScan {
+    return (this.scanned ??= scanRoutes(this.modules));
   }
 }
 
+/** What a document says of its resource. */
+interface DescribedResource {
+  resource: string;
+  resourceName?: string;
+  resourceDocumentation?: string;
+}
+
+/** What the app's decorators say, read once. */
+interface RouteScan {
+  /** The scopes of each resource's routes, sorted, by resource name (`''`: the API). */
+  scopes: Map<string, string[]>;
+  /** Every `@ProtectedResource()`, with where it is (`Class` or `Class.method`). */
+  named: { name: string; where: string }[];
+}
+
 /**
- * The scopes of every `@Scopes()` and `@Scopes.any()` in the app, on classes and on their methods,
- * sorted: the decorators the guard enforces, read where Nest registered them.
+ * The `@Scopes()` and `@Scopes.any()` of the app, on classes and on their methods, by the resource
+ * their routes belong to (`@ProtectedResource()` of the method, else of its class, else the API):
+ * the decorators the guard enforces, read where Nest registered them. A class's scopes count for
+ * the resource of each of its methods.
  */
-export function gatherScopes(modules: ModulesContainer): string[] {
+export function scanRoutes(modules: ModulesContainer): RouteScan {
   const scanner = new MetadataScanner();
-  const found = new Set<string>();
-  const add = (target: unknown) => {
-    if (typeof target !== 'function') return;
-    const requirements = Reflect.getMetadata(SCOPES_KEY, target) as ScopeRequirement[] | undefined;
-    for (const { scopes } of requirements ?? []) for (const scope of scopes) found.add(scope);
+  const found = new Map<string, Set<string>>();
+  const named: RouteScan['named'] = [];
+  const add = (resource: string, requirements: ScopeRequirement[]) => {
+    let scopes = found.get(resource);
+    if (!scopes) found.set(resource, (scopes = new Set()));
+    for (const { scopes: listed } of requirements) for (const scope of listed) scopes.add(scope);
+  };
+  const read = (target: unknown, where: string) => {
+    const scopes = (Reflect.getMetadata(SCOPES_KEY, target as object) ?? []) as ScopeRequirement[];
+    const resource = Reflect.getMetadata(PROTECTED_RESOURCE_KEY, target as object) as
+      string | undefined;
+    if (resource !== undefined) named.push({ name: resource, where });
+    return { scopes, resource };
   };
   const seen = new Set<unknown>();
   for (const module of modules.values()) {
@@ -139,12 +204,20 @@ export function gatherScopes(modules: ModulesContainer): string[] {
       const type = wrapper.metatype;
       if (typeof type !== 'function' || !type.prototype || seen.has(type)) continue;
       seen.add(type);
-      add(type);
+      const ofClass = read(type, type.name);
       const prototype = type.prototype as Record<string, unknown>;
-      for (const name of scanner.getAllMethodNames(prototype)) add(prototype[name]);
+      const methods = scanner.getAllMethodNames(prototype);
+      if (methods.length === 0) add(ofClass.resource ?? '', ofClass.scopes);
+      for (const name of methods) {
+        if (typeof prototype[name] !== 'function') continue;
+        const ofMethod = read(prototype[name], `${type.name}.${name}`);
+        const resource = ofMethod.resource ?? ofClass.resource ?? '';
+        add(resource, [...ofClass.scopes, ...ofMethod.scopes]);
+      }
     }
   }
-  return [...found].sort();
+  const scopes = new Map([...found].map(([name, set]) => [name, [...set].sort()]));
+  return { scopes, named };
 }
 
 /** The part of the HTTP server (Node's `http.Server`) the startup line reads. */

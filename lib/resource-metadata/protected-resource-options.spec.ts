@@ -90,3 +90,78 @@ describe('protectedResource option', () => {
     expect(call).toThrow(message);
   });
 });
+
+describe('resources option', () => {
+  const mcp = 'http://localhost:3000/mcp';
+
+  it('resolves each resource with its document at the path-suffixed URL', () => {
+    const options = resolve({ resources: { mcp: { resource: mcp, resourceName: 'Orders MCP' } } });
+    expect(options.resources).toEqual({
+      mcp: {
+        resource: mcp,
+        metadataUrl: 'http://localhost:3000/.well-known/oauth-protected-resource/mcp',
+        paths: ['/.well-known/oauth-protected-resource/mcp'],
+        resourceName: 'Orders MCP',
+      },
+    });
+    // The API keeps its own: audience and document unchanged.
+    expect(options.audiences).toEqual(['https://api.example.com']);
+    expect(options.protectedResource).toMatchObject({ resource: 'https://api.example.com' });
+  });
+
+  it('is empty by default', () => {
+    expect(resolve({}).resources).toEqual({});
+  });
+
+  it.each([
+    [{ mcp: { resource: 'http://mcp.example.com/mcp' } }, /'resources.mcp.resource': .* use https/],
+    [{ mcp: { resource: `${mcp}?tenant=a` } }, /'resources.mcp.resource': .*has a query/],
+    [{ mcp: { resource: `${mcp}#x` } }, /'resources.mcp.resource': .*has a fragment/],
+    [
+      { mcp: { resource: 'https://user:pw@api.example.com/mcp' } },
+      /'resources.mcp.resource': .*has user credentials/,
+    ],
+    [{ mcp: {} }, /'resources.mcp.resource': is required/],
+    [{ mcp: { resource: mcp, resourceName: '' } }, /'resources.mcp.resourceName': must be/],
+    [
+      { mcp: { resource: mcp, resourceDocumentation: 'x' } },
+      /'resources.mcp.resourceDocumentation'/,
+    ],
+    [{ mcp: { resourse: mcp } }, /'resources.mcp.resourse': is not an option; did you mean/],
+    [{ 'm cp': { resource: mcp } }, /'resources.m cp': has a name/],
+    [{ mcp: 'http://localhost:3000/mcp' }, /'resources.mcp': must be \{ resource/],
+    [
+      { mcp: { resource: 'https://api.example.com' } },
+      /'resources.mcp.resource': "https:\/\/api.example.com" is also the API's identifier/,
+    ],
+    [
+      { mcp: { resource: mcp }, tools: { resource: mcp } },
+      /'resources.tools.resource': .* is resources.mcp.resource too/,
+    ],
+    [
+      { mcp: { resource: 'https://mcp.example.com' } },
+      /'resources.mcp.resource': its metadata document would be served at \/.well-known\/oauth-protected-resource, as protectedResource's is/,
+    ],
+    [[{ resource: mcp }], /'resources': must be an object of resources by name/],
+  ])('refuses %p at bootstrap', (resources, message) => {
+    const call = () => resolve({ resources });
+    expect(call).toThrow(AuthOptionsError);
+    expect(call).toThrow(message);
+  });
+
+  it("refuses an identifier that another issuer's audience names", () => {
+    const call = () =>
+      resolve({
+        issuerUrl: [base.issuerUrl, { url: 'https://eu.example.com/', audience: mcp }],
+        resources: { mcp: { resource: mcp } },
+      });
+    expect(call).toThrow(/'resources.mcp.resource': .* is also the API's identifier/);
+  });
+
+  it('refuses more than 20 resources', () => {
+    const resources = Object.fromEntries(
+      Array.from({ length: 21 }, (_, i) => [`r${i}`, { resource: `${mcp}/${i}` }]),
+    );
+    expect(() => resolve({ resources })).toThrow(/'resources': declares 21 resources; at most 20/);
+  });
+});

@@ -93,18 +93,19 @@ export class ProtectedResourceController {
   @Header('Access-Control-Allow-Origin', '*')
   document(@Req() request: RequestWithUrl): ProtectedResourceMetadataDocument {
     const path = pathOf(request);
-    const document = this.metadata.document();
-    if (document && this.metadata.paths.includes(path)) return document;
-    if (document && !path.startsWith(PROTECTED_RESOURCE_WELL_KNOWN)) {
+    const document = this.metadata.documentAt(path);
+    if (document) return document;
+    const home = this.metadata.paths[0];
+    if (home !== undefined && !path.startsWith(PROTECTED_RESOURCE_WELL_KNOWN)) {
       throw new NotFoundException(
-        `The protected resource metadata is served at the root (${this.metadata.paths[0]}), ` +
+        `The protected resource metadata is served at the root (${home}), ` +
           'where clients look for it, not under a global prefix: exclude ' +
           'PROTECTED_RESOURCE_METADATA_ROUTES from app.setGlobalPrefix().',
       );
     }
     throw new NotFoundException(
-      document
-        ? `No protected resource metadata here; this API's is at ${this.metadata.paths[0]}.`
+      home !== undefined
+        ? `No protected resource metadata here; this API's is at ${this.metadata.paths.join(', ')}.`
         : 'This API publishes no protected resource metadata.',
     );
   }

@@ -25,6 +25,12 @@ import { tokenDigest, tokenHash } from '../token/token-hash';
 import { validateClaims, type ClaimPolicy } from '../token/validate-claims';
 import { verifySignature } from '../token/verify-signature';
 import { turnBatch } from './turn-batch';
+import { describeValue } from '../token/describe-value';
+
+/** A token's `aud`, for a refusal: its values, printable and bounded. */
+function describeAudience(audList: readonly string[] | undefined): string {
+  return audList ? describeValue(audList.join(' '), 200) : 'no audience';
+}
 
 /**
  * What the verifier needs of the options: the claim and header policies, the bounds of the
@@ -41,6 +47,8 @@ export interface VerifierOptions extends SenderConstraintOptions {
   verifiedTokenCache: ResolvedVerifiedTokenCacheOptions;
   claimRules: ClaimRule[];
   opaqueTokens?: 'userinfo' | 'introspection';
+  /** The resources beside the API (`resources`), by name: what their routes' tokens must name. */
+  resources?: Readonly<Record<string, { resource: string }>>;
 }
 
 /**
@@ -82,10 +90,16 @@ export class AccessTokenVerifier {
    * The user of an access token: a JWT verified with the issuer's keys, or an opaque token the
    * provider vouches for (when `opaqueTokens` is set). Each call returns a user of its own.
    * `presentation` says how an HTTP request presented it (scheme, DPoP proof): without it the token
-   * is a bearer token, and a token bound to a key (`cnf`) is refused. The checks run in the event
-   * loop's check phase, with those of the other calls of the same turn (see `turnBatch`).
+   * is a bearer token, and a token bound to a key (`cnf`) is refused. `resource` names the
+   * resource of `resources` the caller is (`@ProtectedResource()`): the token must be for it;
+   * without it, for the API (`audience`). The checks run in the event loop's check phase, with
+   * those of the other calls of the same turn (see `turnBatch`).
    */
-  async verify(token: string, presentation?: TokenPresentation): Promise<AuthUser> {
+  async verify(
+    token: string,
+    presentation?: TokenPresentation,
+    resource?: string,
+  ): Promise<AuthUser> {
     // With the other requests of this event-loop turn: warmer caches, less CPU per request.
     await turnBatch();
     try {
@@ -97,9 +111,12 @@ export class AccessTokenVerifier {
       // A token the verified-token cache holds is answered without a promise to wait for.
       const digest =
         this.verified && classifyToken(token) === 'jwt' ? tokenDigest(token) : undefined;
+      const target = resource === undefined ? undefined : this.resourceNamed(resource);
       const user =
         (digest === undefined ? undefined : this.cachedByDigest(digest)) ??
-        (await this.verifyToken(token, digest));
+        (await this.verifyToken(token, digest, target));
+      // After the caches, which hold tokens of every resource: checked on every call.
+      this.checkResource(user, resource);
       if (proof) await this.senders.checkBinding(user, presentation, proof);
       else this.senders.checkUnprovenBinding(user, presentation);
       // On every call, after the caches: the module's rules are never skipped.
@@ -112,15 +129,24 @@ export class AccessTokenVerifier {
     }
   }
 
-  /** A token the verified-token cache does not hold; `digest` is its `tokenDigest` when the cache is on. */
-  private async verifyToken(token: string, digest: string | undefined): Promise<AuthUser> {
-    if (classifyToken(token) === 'jwt') return await this.verifyJwt(token, digest);
+  /**
+   * A token the verified-token cache does not hold; `digest` is its `tokenDigest` when the cache is
+   * on, `target` the identifier of the route's resource when it is not the API (for refusals).
+   */
+  private async verifyToken(
+    token: string,
+    digest: string | undefined,
+    target: string | undefined,
+  ): Promise<AuthUser> {
+    if (classifyToken(token) === 'jwt') return await this.verifyJwt(token, digest, target);
     if (this.opaque.enabled) return await this.opaque.verify(token);
     throw new InvalidTokenError(
       'not_a_jwt',
       'The access token is not a JWT but an opaque or encrypted token, which this API cannot verify. ' +
-        'Auth0 issues such tokens when the client does not ask for an audience: request the access ' +
-        `token with audience=${this.options.audiences[0]}.`,
+        (target === undefined
+          ? 'Auth0 issues such tokens when the client does not ask for an audience: request the ' +
+            `access token with audience=${this.options.audiences[0]}.`
+          : `Request the access token with resource=${target}.`),
     );
   }
 
@@ -129,7 +155,11 @@ export class AccessTokenVerifier {
    * Private: its user has not passed the binding check nor the module's claim rules (`verify` makes
    * them).
    */
-  private async verifyJwt(token: string, digest: string | undefined): Promise<AuthUser> {
+  private async verifyJwt(
+    token: string,
+    digest: string | undefined,
+    target: string | undefined,
+  ): Promise<AuthUser> {
     const jwt = decodeJwt(token);
     const header = checkJwtHeader(jwt.header, this.headerPolicy);
     // With several issuers, the unverified iss only chooses whose keys check the signature.
@@ -146,7 +176,8 @@ export class AccessTokenVerifier {
         "The token's signature does not verify with the issuer's key: it was forged or altered.",
       );
     }
-    return this.acceptVerifiedPayload(token, payload ?? parsePayload(jwt.payloadText), key, digest);
+    const claims = payload ?? parsePayload(jwt.payloadText);
+    return this.acceptVerifiedPayload(token, claims, key, digest, target);
   }
 
   /**
@@ -163,15 +194,21 @@ export class AccessTokenVerifier {
   /**
    * Checks the claims of a token whose signature `key` verified, and remembers it when it passes.
    * The user is the request's own: the cache keeps a copy. `digest` is the token's `tokenDigest`
-   * when the caller has it. Private, as `verifyJwt`.
+   * when the caller has it; `target`, the route's resource when it is not the API, comes first in
+   * the audiences a refusal names (the same ones are accepted). Private, as `verifyJwt`.
    */
   private acceptVerifiedPayload(
     token: string,
     payload: unknown,
     key: KeyObject | undefined,
     digest?: string,
+    target?: string,
   ): AuthUser {
-    const { policy } = this.issuers.select(payload);
+    const selected = this.issuers.select(payload).policy;
+    const policy =
+      target === undefined
+        ? selected
+        : { ...selected, audiences: [target, ...selected.audiences.filter((a) => a !== target)] };
     const claims = validateClaims(payload, policy, Math.floor(Date.now() / 1000));
     if (this.verified) digest ??= tokenDigest(token);
     const user: AuthUser = {
@@ -219,6 +256,8 @@ export class AccessTokenVerifier {
 
   /** What `verify` checks after the token itself, for a token presented without DPoP. */
   private async acceptBearer(user: AuthUser): Promise<AuthUser> {
+    // Passport's path serves the API's routes: tokens of the other resources are refused.
+    this.checkResource(user, undefined);
     this.senders.checkUnprovenBinding(user, undefined);
     this.checkClaimRules(user, this.options.claimRules, 'module');
     return user;
@@ -237,6 +276,56 @@ export class AccessTokenVerifier {
     if (standing === 'current') return entry.user;
     if (standing === 'gone') this.verified!.delete(digest);
     return undefined;
+  }
+
+  /**
+   * Refuses, with 401 `audience_mismatch`, a user whose token is not for `resource` (a name of
+   * `resources`) or, without it, not for the API. The claims check accepted the audiences of every
+   * resource, and the caches hold such tokens: this says which one the route is. Without
+   * `resources`, the claims check already said it all.
+   */
+  private checkResource(user: AuthUser, resource: string | undefined): void {
+    const { resources } = this.options;
+    if (resource === undefined && (!resources || Object.keys(resources).length === 0)) return;
+    const target = resource === undefined ? undefined : this.resourceNamed(resource);
+    const aud = user.claims.aud;
+    const audList = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : undefined;
+    if (target === undefined) {
+      // An opaque token userinfo accepted names no audience: the API's routes take it as ever.
+      if (audList === undefined && user.tokenType === 'opaque') return;
+      const trusted = this.issuers.find(user.claims.iss) ?? this.issuers.first;
+      const accepted = trusted.settings.audiences;
+      if (audList?.some((a) => accepted.includes(a))) return;
+      throw new InvalidTokenError(
+        'audience_mismatch',
+        `The access token is for ${describeAudience(audList)} (aud); this API, ${accepted[0]}, ` +
+          `accepts only tokens for ${accepted.join(' or ')}: request the access token with ` +
+          `audience=${accepted[0]}.`,
+      );
+    }
+    if (audList?.includes(target)) return;
+    if (audList === undefined) {
+      throw new InvalidTokenError(
+        'audience_mismatch',
+        "The access token is opaque, and the identity provider's userinfo endpoint that accepted " +
+          `it does not say whom it is for; this resource, ${target}, accepts only tokens issued ` +
+          `for ${target}: request a JWT access token with resource=${target}.`,
+      );
+    }
+    throw new InvalidTokenError(
+      'audience_mismatch',
+      `The access token is for ${describeAudience(audList)} (aud); this resource, ${target}, ` +
+        `accepts only tokens for ${target}: request the access token with resource=${target}.`,
+    );
+  }
+
+  /** The identifier of the resource named `name`; a name `resources` lacks is a bug (startup checks them). */
+  private resourceNamed(name: string): string {
+    const { resources } = this.options;
+    if (resources && Object.hasOwn(resources, name)) return resources[name].resource;
+    throw new Error(
+      `@ProtectedResource('${name}') names no resource of AuthModule's resources option.`,
+    );
   }
 
   /**
