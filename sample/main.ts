@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { applyAuthToOpenApi } from '../lib/openapi/auth-openapi';
 import { AuthIoAdapter } from '../lib/websockets/auth-io.adapter';
 import { AppModule } from './app.module';
+import { sampleMcpResource } from './mcp-config';
 import {
   OPAQUE_TOKEN_PATH,
   startDevIdentityProvider,
@@ -72,7 +73,7 @@ async function bootstrap(): Promise<void> {
       spaOrigins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`],
       // MCP clients register themselves and get tokens for POST /mcp (its URL is its resource).
       mcp: {
-        resource: `${publicUrl.replace(/\/+$/, '')}/mcp`,
+        resource: sampleMcpResource((name) => process.env[name]),
         scopes: ['read:messages', 'write:messages'],
       },
     });
