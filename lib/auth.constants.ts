@@ -20,3 +20,5 @@ export const OPAQUE_LIMITER = Symbol('nest-oauth2-bearer:opaque-limiter');
 export const PROFILE_LIMITER = Symbol('nest-oauth2-bearer:profile-limiter');
 /** Injection token of the introspection client's credentials, secret included (private). */
 export const INTROSPECTION_CREDENTIALS = Symbol('nest-oauth2-bearer:introspection-credentials');
+/** Metadata key of `@McpEndpoint()`. */
+export const MCP_ENDPOINT_KEY = 'nest-oauth2-bearer:mcp-endpoint';

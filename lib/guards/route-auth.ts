@@ -1,5 +1,11 @@
 import type { Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, SCOPES_KEY, WITH_USERINFO_KEY } from '../auth.constants';
+import {
+  IS_PUBLIC_KEY,
+  MCP_ENDPOINT_KEY,
+  OPTIONAL_AUTH_KEY,
+  SCOPES_KEY,
+  WITH_USERINFO_KEY,
+} from '../auth.constants';
 import type { ClaimRule } from '../token/claim-rules';
 import { CLAIM_RULES_KEY } from '../decorators/claim-rules.decorator';
 import type { ScopeRequirement } from '../token/scopes';
@@ -13,6 +19,8 @@ export interface RouteAuth {
   /** `@ClaimRules()` of the handler and its class. */
   claimRules: ClaimRule[];
   withUserinfo: boolean;
+  /** `@McpEndpoint()`: the route hands its requests to an MCP transport. */
+  mcpEndpoint: boolean;
 }
 
 /**
@@ -37,5 +45,7 @@ export function readRouteAuth(
     claimRules,
     withUserinfo:
       reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
+    mcpEndpoint:
+      reflector.getAllAndOverride<boolean | undefined>(MCP_ENDPOINT_KEY, targets) === true,
   };
 }
