@@ -20,6 +20,7 @@ const LAYERS = [
   { name: 'errors', from: folder('errors'), may: [] },
   { name: 'token', from: folder('token'), may: [folder('errors')] },
   { name: 'cache', from: folder('cache'), may: [folder('token', 'errors')] },
+  { name: 'mcp', from: folder('mcp'), may: [folder('token', 'errors')] },
   { name: 'issuer', from: folder('issuer'), may: [folder('token', 'errors')] },
   { name: 'resource-options', from: RESOURCE_OPTIONS, may: [folder('issuer', 'token', 'errors'), RESOURCE_OPTIONS] },
   { name: 'opaque', from: folder('opaque'), may: [folder('issuer', 'cache', 'token', 'errors')] },

@@ -22,3 +22,5 @@ export const PROFILE_LIMITER = Symbol('nest-oauth2-bearer:profile-limiter');
 export const INTROSPECTION_CREDENTIALS = Symbol('nest-oauth2-bearer:introspection-credentials');
 /** Metadata key of `@ProtectedResource()`: the name of the resource, of the module's `resources`. */
 export const PROTECTED_RESOURCE_KEY = 'nest-oauth2-bearer:protected-resource';
+/** Metadata key of `@McpEndpoint()`. */
+export const MCP_ENDPOINT_KEY = 'nest-oauth2-bearer:mcp-endpoint';

@@ -5,6 +5,7 @@ import { ConfigurableAuthModule } from './auth.module-definition';
 import { AUTH_PROVIDERS } from './auth.providers';
 import { GraphqlWsAuth } from './graphql-ws-auth.service';
 import { AccessTokenGuard } from './guards/access-token.guard';
+import { McpScopes } from './mcp/mcp-scopes';
 import { TrustedIssuers } from './issuer/trusted-issuers';
 import {
   ProtectedResourceController,
@@ -39,6 +40,7 @@ import { AccessTokenVerifier } from './verifier/access-token.verifier';
     AccessTokenGuard,
     AccessTokenStrategy,
     AccessTokenVerifier,
+    McpScopes,
     GraphqlWsAuth,
     UserinfoService,
     TrustedIssuers,

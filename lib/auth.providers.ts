@@ -34,6 +34,7 @@ import { SenderConstraint } from './binding/sender-constraint';
 import type { FetchLimits } from './issuer/fetch-json';
 import type { IntrospectionCredentials } from './opaque/introspection-client';
 import type { AuthUser } from './token/auth-user';
+import { McpScopes } from './mcp/mcp-scopes';
 
 /**
  * A cache of what the provider said of tokens. Shared-store keys name the issuer, audiences (and
@@ -200,6 +201,8 @@ export const AUTH_PROVIDERS: Provider[] = [
   },
   AccessTokenStrategy,
   AccessTokenGuard,
+  // The scopes of MCP operations, declared by the app and read by the guard: one per app.
+  McpScopes,
   GraphqlWsAuth,
   GraphqlSetupCheck,
   ProtectedResourceMetadata,

@@ -44,7 +44,7 @@ describe('DPoP challenges (RFC 9449 §7.1, §7.2)', () => {
       }),
     ).toMatch(/^DPoP realm="api", error="invalid_token", .*, algs="ES256 EdDSA"$/);
     expect(buildChallenge(new InsufficientScopeError(['a'], 'no'), required)).toMatch(
-      /^DPoP realm="api", error="insufficient_scope", .*scope="a", algs="ES256"$/,
+      /^DPoP realm="api", error="insufficient_scope", scope="a", .*, algs="ES256"$/,
     );
   });
 

@@ -269,6 +269,7 @@ const CACHEABLE_REASONS: Readonly<Record<AuthErrorReason, boolean>> = {
   issuer_unavailable: false,
   issuer_misconfigured: false,
   unsupported_context: false,
+  malformed_mcp_request: false,
   token_rejected_by_issuer: true,
   token_inactive: true,
   userinfo_subject_mismatch: true,

@@ -50,6 +50,7 @@ export type AuthErrorReason =
   | 'issuer_unavailable'
   | 'issuer_misconfigured'
   | 'unsupported_context'
+  | 'malformed_mcp_request'
   | 'token_rejected_by_issuer'
   | 'token_inactive'
   | 'userinfo_subject_mismatch'

@@ -49,16 +49,39 @@ describe('buildChallenge (properties)', () => {
         value,
       }));
       const withCode = error.code !== 'missing_token' && error.code !== 'issuer_unavailable';
+      const withScope = error instanceof InsufficientScopeError && error.requiredScopes.length > 0;
       const expected = [
         'realm',
-        ...(withCode ? ['error', 'error_description'] : []),
-        ...(error instanceof InsufficientScopeError ? ['scope'] : []),
+        ...(withCode ? ['error'] : []),
+        ...(withScope ? ['scope'] : []),
+        ...(withCode ? ['error_description'] : []),
       ];
       return (
         params.map((param) => param.name).join() === expected.join() &&
         (!withCode || params[1].value === error.code)
       );
     });
+    expect(() => fc.assert(property, bounded(20_000))).not.toThrow();
+  });
+
+  it('finds the scope parameter first where an MCP client searches for "scope=" (any realm without "=")', () => {
+    const scopeToken = fc.stringMatching(/^[\x21\x23-\x5b\x5d-\x7e]{1,12}$/);
+    const property = fc.property(
+      anyAuthError,
+      text.filter((realm) => !realm.includes('=')),
+      fc.array(scopeToken, { minLength: 1, maxLength: 3 }),
+      (error, realm, scopes) => {
+        const challenge = buildChallenge(error, { realm, scopes });
+        const named = error instanceof InsufficientScopeError ? error.requiredScopes : scopes;
+        if (!challenge.startsWith('Bearer ')) return false;
+        // Scopes of the generated errors may be any text: the order is what is checked here.
+        if (named.length === 0 || !named.every((s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)))
+          return true;
+        // The MCP SDK's own reading (client/auth.js extractFieldFromWwwAuth).
+        const found = /scope=(?:"([^"]+)"|([^\s,]+))/.exec(challenge);
+        return found?.[1] === named.join(' ');
+      },
+    );
     expect(() => fc.assert(property, bounded(20_000))).not.toThrow();
   });
 });

@@ -1,4 +1,5 @@
 import {
+  AuthError,
   InsufficientScopeError,
   InsufficientUserAuthenticationError,
   InvalidRequestError,
@@ -7,11 +8,13 @@ import {
   MissingTokenError,
   UnsupportedContextError,
 } from './auth-error';
+import { AuthOptionsError } from './auth-options-error';
 import {
   authErrorAnswer,
   buildChallenge,
   buildErrorBody,
   stepUpParameters,
+  challengeRealm,
 } from './www-authenticate';
 
 /** RFC 6750 §3: auth-params whose quoted-string values hold only %x20-21 / %x23-5B / %x5D-7E. */
@@ -84,7 +87,7 @@ describe('buildChallenge', () => {
     expect(
       buildChallenge(new InsufficientScopeError(['a', 'b'], 'Needs a and b.'), { realm: 'api' }),
     ).toBe(
-      'Bearer realm="api", error="insufficient_scope", error_description="Needs a and b.", scope="a b"',
+      'Bearer realm="api", error="insufficient_scope", scope="a b", error_description="Needs a and b."',
     );
   });
 
@@ -117,6 +120,57 @@ describe('buildChallenge', () => {
     expect(stepUpParameters(new InsufficientScopeError(['a'], 'm'))).toEqual({});
   });
 
+  it("names the route's scopes in a 401, before the description (RFC 6750 §3, MCP)", () => {
+    const challenge = {
+      realm: 'api',
+      scopes: ['read:messages', 'admin'],
+      resourceMetadataUrl: 'https://api.example.com/.well-known/oauth-protected-resource',
+    };
+    expect(buildChallenge(new MissingTokenError(), challenge)).toBe(
+      'Bearer realm="api", scope="read:messages admin", ' +
+        'resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"',
+    );
+    expect(
+      buildChallenge(new InvalidTokenError('token_expired', 'Ask for scope=other.'), challenge),
+    ).toBe(
+      'Bearer realm="api", error="invalid_token", scope="read:messages admin", ' +
+        'error_description="Ask for scope=other.", ' +
+        'resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"',
+    );
+  });
+
+  it("names the refusal's own scopes in a 403, not the route's", () => {
+    const error = new InsufficientScopeError(['read:messages', 'write:messages'], 'Needs write.');
+    expect(buildChallenge(error, { realm: 'api', scopes: ['read:messages'] })).toBe(
+      'Bearer realm="api", error="insufficient_scope", scope="read:messages write:messages", ' +
+        'error_description="Needs write."',
+    );
+  });
+
+  it('names no scope in a 403 that no scope cures (a claim rule)', () => {
+    const error = new (class extends AuthError {})(
+      'insufficient_scope',
+      'claim_rule_failed',
+      'No.',
+    );
+    expect(buildChallenge(error, { realm: 'api', scopes: ['read:messages'] })).toBe(
+      'Bearer realm="api", error="insufficient_scope", error_description="No."',
+    );
+  });
+
+  it('names no scope when the route requires none', () => {
+    expect(buildChallenge(new MissingTokenError(), { realm: 'api', scopes: [] })).toBe(
+      'Bearer realm="api"',
+    );
+  });
+
+  it('puts the scope in both challenges of a request without credentials where DPoP is on', () => {
+    const dpopChallenge = { algorithms: ['ES256'], required: false };
+    expect(
+      buildChallenge(new MissingTokenError(), { realm: 'api', scopes: ['a'], dpopChallenge }),
+    ).toBe('Bearer realm="api", scope="a", DPoP realm="api", scope="a", algs="ES256"');
+  });
+
   it('uses the configured realm', () => {
     expect(buildChallenge(new MissingTokenError(), { realm: 'orders' })).toBe(
       'Bearer realm="orders"',
@@ -146,6 +200,20 @@ describe('buildChallenge', () => {
   });
 });
 
+describe('challengeRealm', () => {
+  it('defaults to api and keeps a configured realm', () => {
+    expect(challengeRealm(undefined)).toBe('api');
+    expect(challengeRealm('orders')).toBe('orders');
+  });
+
+  it.each(['a scope=b', 'x=y', 'quote"d'])(
+    'refuses %p (MCP clients search the header for "scope=")',
+    (realm) => {
+      expect(() => challengeRealm(realm)).toThrow(AuthOptionsError);
+    },
+  );
+});
+
 describe('buildErrorBody', () => {
   it('carries the status, the RFC 6750 code, the message and the reason', () => {
     expect(buildErrorBody(new InvalidTokenError('id_token', 'An ID token.'))).toStrictEqual({
@@ -171,7 +239,7 @@ describe('authErrorAnswer', () => {
       status: 403,
       headers: {
         'WWW-Authenticate':
-          'Bearer realm="orders", error="insufficient_scope", error_description="Needs read.", scope="read"',
+          'Bearer realm="orders", error="insufficient_scope", scope="read", error_description="Needs read."',
       },
       body: buildErrorBody(error),
     });

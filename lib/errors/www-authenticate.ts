@@ -5,6 +5,7 @@ import {
   IssuerUnavailableError,
   UseDpopNonceError,
 } from './auth-error';
+import { AuthOptionsError, optionText } from './auth-options-error';
 
 /** Characters RFC 6750 allows in `error_description` and `scope`: %x20-21 / %x23-5B / %x5D-7E. */
 const NOT_QUOTABLE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
@@ -20,6 +21,12 @@ function quote(value: string): string {
 export interface ChallengeOptions {
   /** RFC 6750 §3 `realm`. */
   realm: string;
+  /**
+   * RFC 6750 §3 `scope`: the scopes the refused route requires, named in its 401 (and 400)
+   * challenges so that a client (an MCP client, say) asks for them. An `insufficient_scope`
+   * refusal names its own. Empty or absent: no `scope` parameter.
+   */
+  scopes?: readonly string[];
   /** RFC 9728 §5.1 `resource_metadata`: the absolute URL of the protected resource metadata. */
   resourceMetadataUrl?: string;
   /**
@@ -41,15 +48,20 @@ const DPOP_ERRORS = new Set<string>(['invalid_dpop_proof', 'use_dpop_nonce']);
  */
 export function buildChallenge(error: AuthError, challenge: ChallengeOptions): string {
   const params = [`realm=${quote(challenge.realm)}`];
-  if (error.code !== 'missing_token' && error.code !== 'issuer_unavailable') {
-    params.push(`error=${quote(error.code)}`);
-    for (const [name, value] of Object.entries(stepUpParameters(error)))
-      params.push(`${name}=${quote(String(value))}`);
-    params.push(`error_description=${quote(error.message)}`);
-  }
-  if (error instanceof InsufficientScopeError) {
-    params.push(`scope=${quote(error.requiredScopes.join(' '))}`);
-  }
+  const withCode = error.code !== 'missing_token' && error.code !== 'issuer_unavailable';
+  if (withCode) params.push(`error=${quote(error.code)}`);
+  // Before the description: MCP clients take the first `scope=` of the header, wherever it is.
+  // A 403 names what it lacks (a claim rule's refusal lacks no scope); a 401 or 400 the route's.
+  const scopes =
+    error instanceof InsufficientScopeError
+      ? error.requiredScopes
+      : error.code === 'insufficient_scope'
+        ? []
+        : (challenge.scopes ?? []);
+  if (scopes.length > 0) params.push(`scope=${quote(scopes.join(' '))}`);
+  for (const [name, value] of Object.entries(stepUpParameters(error)))
+    params.push(`${name}=${quote(String(value))}`);
+  if (withCode) params.push(`error_description=${quote(error.message)}`);
   if (challenge.resourceMetadataUrl !== undefined) {
     params.push(`resource_metadata=${quote(challenge.resourceMetadataUrl)}`);
   }
@@ -82,6 +94,22 @@ export function stepUpParameters(error: AuthError): StepUpParameters {
     ...(acrValues !== undefined ? { acr_values: acrValues.join(' ') } : {}),
     ...(maxAge !== undefined ? { max_age: maxAge } : {}),
   };
+}
+
+/**
+ * The `realm` option: printable ASCII without quotes (RFC 7230 quoted-string), and without `=`,
+ * since MCP clients read a challenge's `scope=`, `error=` and `resource_metadata=` by searching
+ * the whole header, the realm included.
+ */
+export function challengeRealm(value: unknown): string {
+  const realm = optionText(value, 'realm', 'api');
+  if (realm.includes('=')) {
+    throw new AuthOptionsError(
+      'realm',
+      "must not contain '=': MCP clients search the WWW-Authenticate header for 'scope=' and would read it from the realm",
+    );
+  }
+  return realm;
 }
 
 /** The JSON body of a refusal: Nest's usual `{ statusCode, error, message }` plus stable codes. */

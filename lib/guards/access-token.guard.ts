@@ -1,4 +1,10 @@
-import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  Optional,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ContextFace, UserCarrier } from '../contexts/context-face';
 import { contextFace } from '../contexts/context-faces';
@@ -21,6 +27,11 @@ import { httpPresentation, type TokenPresentation } from '../binding/token-prese
 import { writeHeader } from '../binding/write-header';
 import { clientCertificate, type CertificateRequest } from '../binding/client-certificate';
 import { AccessTokenVerifier } from '../verifier/access-token.verifier';
+import { McpScopes } from '../mcp/mcp-scopes';
+import { mcpAuthInfo } from '../mcp/mcp-auth-info';
+import { mcpOperations, type McpHttpRequest } from '../mcp/mcp-request';
+import type { AuthUser } from '../token/auth-user';
+import { requiredScopes, type ScopeRequirement } from '../token/scopes';
 
 export type { GuardRequest, GuardResponse };
 
@@ -43,11 +54,20 @@ export class AccessTokenGuard implements CanActivate {
     @InjectAuthOptions() protected readonly options: ResolvedAuthOptions,
     protected readonly verifier: AccessTokenVerifier,
     protected readonly userinfo: UserinfoService,
+    @Optional() protected readonly mcpScopes?: McpScopes,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { isPublic, anonymousAllowed, scopes, claimRules, withUserinfo, stepUp, resource } =
-      this.routeAuth(context);
+    const {
+      isPublic,
+      anonymousAllowed,
+      scopes,
+      claimRules,
+      withUserinfo,
+      stepUp,
+      resource,
+      mcpEndpoint,
+    } = this.routeAuth(context);
     if (isPublic) return true;
     const isHttp = context.getType() === 'http';
     const face = isHttp ? undefined : this.faceOf(context);
@@ -57,7 +77,9 @@ export class AccessTokenGuard implements CanActivate {
         ? face.tokenSource(carrier, context, this.options)
         : this.getTokenSource(carrier as GuardRequest);
       const dpopScheme = !face && this.options.dpop.mode !== 'disabled';
-      const { allowQueryToken, maxTokenLength } = this.options;
+      const { maxTokenLength } = this.options;
+      // MCP forbids a token in the query string: never taken at an MCP endpoint.
+      const allowQueryToken = this.options.allowQueryToken && !mcpEndpoint;
       const extracted = extractAccessToken(source, { allowQueryToken, maxTokenLength, dpopScheme });
       const token = extracted?.token;
       if (extracted === undefined || token === undefined) {
@@ -73,7 +95,8 @@ export class AccessTokenGuard implements CanActivate {
         : this.getPresentation(carrier as GuardRequest, extracted.scheme, context);
       const user = await this.verifier.verify(token, presentation, resource);
       carrier.user = user;
-      this.verifier.checkScopes(user, scopes);
+      const required = mcpEndpoint ? this.mcpRequest(carrier, user, scopes) : scopes;
+      this.verifier.checkScopes(user, required);
       this.verifier.checkClaimRules(user, claimRules);
       if (stepUp) this.verifier.checkStepUp(user, stepUp);
       // After the scope check: a caller that gets 403 costs no userinfo call.
@@ -95,6 +118,26 @@ export class AccessTokenGuard implements CanActivate {
     if (!byController) this.routes.set(handler, (byController = new WeakMap()));
     byController.set(controller, route);
     return route;
+  }
+
+  /**
+   * At an `@McpEndpoint()` route: sets `request.auth` (the SDK's `extra.authInfo`), and gives the
+   * endpoint's requirements plus those of every operation the JSON-RPC body asks to run.
+   */
+  private mcpRequest(
+    carrier: object,
+    user: AuthUser,
+    endpoint: ScopeRequirement[],
+  ): ScopeRequirement[] {
+    if (!this.mcpScopes) {
+      // Fail closed: without the registry, the operations' scopes are unknown.
+      throw new Error('AccessTokenGuard: @McpEndpoint() needs McpScopes (AuthModule provides it).');
+    }
+    const request = carrier as McpHttpRequest & { auth?: unknown; raw?: { auth?: unknown } };
+    // Fastify hands the SDK its raw request (`req.raw`): the SDK reads `auth` there.
+    request.auth = mcpAuthInfo(user);
+    if (request.raw) request.raw.auth = request.auth;
+    return this.mcpScopes.requirements(endpoint, mcpOperations(request));
   }
 
   /** The face of a context other than HTTP; refuses (fail-closed) a context it has none for. */
@@ -141,18 +184,19 @@ export class AccessTokenGuard implements CanActivate {
     return presentation;
   }
 
-  /** The challenge options of an HTTP refusal: the route resource's, plus DPoP's where it is on. */
+  /** The challenge options of an HTTP refusal: the route's resource and scopes, plus DPoP's where on. */
   private httpChallenge(context: ExecutionContext): ChallengeOptions {
     const { dpop } = this.options;
     const options = this.resourceChallenge(context);
-    if (dpop.mode === 'disabled') return options;
+    const scopes = requiredScopes(this.routeAuth(context).scopes);
+    if (dpop.mode === 'disabled') return { ...options, scopes };
     const presented = this.schemes.get(this.getRequest(context)) === 'DPoP';
     const dpopChallenge = {
       algorithms: dpop.algorithms,
       required: dpop.mode === 'required',
       presented,
     };
-    return { ...options, dpopChallenge };
+    return { ...options, scopes, dpopChallenge };
   }
 
   /** The app's options, with the `resource_metadata` of the route's resource (`@ProtectedResource()`). */
@@ -174,6 +218,10 @@ export class AccessTokenGuard implements CanActivate {
     if (!(error instanceof AuthError)) return error;
     if (context.getType() === 'http')
       return authHttpException(error, this.httpChallenge(context), this.getResponse(context));
-    return this.faceOf(context).refusal(error, context, this.resourceChallenge(context));
+    const scopes = requiredScopes(this.routeAuth(context).scopes);
+    return this.faceOf(context).refusal(error, context, {
+      ...this.resourceChallenge(context),
+      scopes,
+    });
   }
 }

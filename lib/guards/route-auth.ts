@@ -1,6 +1,7 @@
 import type { Reflector } from '@nestjs/core';
 import {
   IS_PUBLIC_KEY,
+  MCP_ENDPOINT_KEY,
   OPTIONAL_AUTH_KEY,
   PROTECTED_RESOURCE_KEY,
   SCOPES_KEY,
@@ -25,6 +26,8 @@ export interface RouteAuth {
   stepUp?: StepUpRequirement;
   /** `@ProtectedResource()`: the name of the route's resource, when it is not the API. */
   resource?: string;
+  /** `@McpEndpoint()`: the route hands its requests to an MCP transport. */
+  mcpEndpoint: boolean;
 }
 
 /**
@@ -53,5 +56,7 @@ export function readRouteAuth(
       reflector.getAllAndOverride<boolean | undefined>(WITH_USERINFO_KEY, targets) === true,
     ...(stepUp ? { stepUp } : {}),
     ...(resource !== undefined ? { resource } : {}),
+    mcpEndpoint:
+      reflector.getAllAndOverride<boolean | undefined>(MCP_ENDPOINT_KEY, targets) === true,
   };
 }

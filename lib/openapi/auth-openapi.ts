@@ -28,7 +28,7 @@ import {
 import { AccessTokenGuard } from '../guards/access-token.guard';
 import { readRouteAuth, type RouteAuth } from '../guards/route-auth';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
-import type { ScopeRequirement } from '../token/scopes';
+import { requiredScopes, type ScopeRequirement } from '../token/scopes';
 
 /** How `applyAuthToOpenApi` names and describes the access token. */
 export interface AuthOpenApiOptions {
@@ -251,6 +251,8 @@ function describeRoute(
     return;
   }
   const alternatives = scopeAlternatives(auth.scopes);
+  // The route's 401 names its scopes, as the guard's does.
+  challenge = { ...challenge, scopes: requiredScopes(auth.scopes) };
   operation.security = [
     ...(auth.anonymousAllowed ? [{}] : []),
     ...alternatives.map((scopes): SecurityRequirementObject => ({ [schemeName]: scopes })),

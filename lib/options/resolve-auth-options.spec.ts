@@ -218,6 +218,7 @@ describe('resolveAuthOptions', () => {
     ['realm', 'a"b'],
     ['realm', 'a\\b'],
     ['realm', 'café'],
+    ['realm', 'api scope=admin'],
     ['maxTokenLength', 255],
     ['maxTokenLength', 65_537],
     ['httpTimeoutMs', 99],

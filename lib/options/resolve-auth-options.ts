@@ -18,10 +18,10 @@ import {
   AuthOptionsError,
   optionFlag,
   optionNumber,
-  optionText,
   refuseUnknownKeys,
 } from '../errors/auth-options-error';
 import { providerUrlOption } from '../issuer/url-policy';
+import { challengeRealm } from '../errors/www-authenticate';
 import { resolveOpaqueOptions, type ResolvedOpaqueOptions } from '../opaque/opaque-options';
 import {
   resolveVerifiedTokenCache,
@@ -189,7 +189,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     clockToleranceSeconds: optionNumber(options.clockTolerance, 'clockTolerance', 5, 0, 300),
     allowQueryToken: optionFlag(options.allowQueryToken, 'allowQueryToken', false),
     strict: optionFlag(options.strict, 'strict', false),
-    realm: optionText(options.realm, 'realm', 'api'),
+    realm: challengeRealm(options.realm),
     maxTokenLength: optionNumber(options.maxTokenLength, 'maxTokenLength', 8192, 256, 65536),
     ...resolveIssuerTuning(options),
     ...resolveOpaqueOptions(options, perIssuer[0].jwksUri),

@@ -22,7 +22,7 @@ describe('resource_metadata in challenges (RFC 9728 §5.1)', () => {
       `Bearer realm="api", error="invalid_token", error_description="Expired.", ${param}`,
     );
     expect(buildChallenge(new InsufficientScopeError(['a'], 'Needs a.'), challenge)).toBe(
-      `Bearer realm="api", error="insufficient_scope", error_description="Needs a.", scope="a", ${param}`,
+      `Bearer realm="api", error="insufficient_scope", scope="a", error_description="Needs a.", ${param}`,
     );
   });
 

@@ -1,4 +1,5 @@
 import {
+  requiredScopes,
   describeRequirement,
   grantedScopes,
   unmetRequirements,
@@ -50,6 +51,18 @@ describe('unmetRequirements', () => {
 
   it('has nothing unmet without requirements', () => {
     expect(unmetRequirements(new Set(), [])).toEqual([]);
+  });
+});
+
+describe('requiredScopes', () => {
+  it('lists every scope the requirements name, once, in declaration order', () => {
+    expect(
+      requiredScopes([
+        { mode: 'all', scopes: ['read:messages'] },
+        { mode: 'any', scopes: ['admin', 'read:messages', 'owner'] },
+      ]),
+    ).toStrictEqual(['read:messages', 'admin', 'owner']);
+    expect(requiredScopes([])).toStrictEqual([]);
   });
 });
 

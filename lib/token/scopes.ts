@@ -41,6 +41,15 @@ export function unmetRequirements(
 }
 
 /**
+ * Every scope `requirements` name, once each, in declaration order: what a challenge's `scope`
+ * asks for. An any-of requirement names all its scopes, as a client cannot ask for "one of": a
+ * token granted them all meets it.
+ */
+export function requiredScopes(requirements: readonly ScopeRequirement[]): string[] {
+  return [...new Set(requirements.flatMap((requirement) => requirement.scopes))];
+}
+
+/**
  * A scope requirement in words, for refusals: "the scope read:messages", "the scopes
  * read:messages and write:messages", "one of the scopes read:messages, admin".
  */

@@ -53,6 +53,18 @@ describe('AccessTokenVerifier.checkScopes', () => {
     expect(error.message).toContain(`This route ${words} The token grants: profile.`);
   });
 
+  it('names every scope the request needs in the challenge, the ones already granted included', () => {
+    // An MCP client replaces its requested scope with the challenge's: it must not lose any.
+    const requirements: ScopeRequirement[] = [
+      { mode: 'all', scopes: ['read:messages'] },
+      { mode: 'all', scopes: ['write:messages', 'read:messages'] },
+    ];
+    expect(refusal(['read:messages'], requirements).requiredScopes).toStrictEqual([
+      'read:messages',
+      'write:messages',
+    ]);
+  });
+
   it('passes a caller that meets every requirement', () => {
     expect(() =>
       verifier.checkScopes(user(['admin']), [{ mode: 'any', scopes: ['read:messages', 'admin'] }]),

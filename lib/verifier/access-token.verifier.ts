@@ -17,6 +17,7 @@ import { decodeJwt, parsePayload } from '../token/decode-jwt';
 import {
   describeRequirement,
   grantedScopes,
+  requiredScopes,
   unmetRequirements,
   type ScopeRequirement,
 } from '../token/scopes';
@@ -358,7 +359,6 @@ export class AccessTokenVerifier {
     if (requirements.length === 0) return;
     const unmet = unmetRequirements(new Set(user.scopes), requirements);
     if (unmet.length === 0) return;
-    const required = [...new Set(unmet.flatMap((r) => r.scopes))];
     const wanted = unmet.map(describeRequirement);
     const granted = user.scopes.length > 0 ? user.scopes.join(' ') : 'none';
     const advice =
@@ -366,8 +366,10 @@ export class AccessTokenVerifier {
         ? 'The access token is opaque and carries no scopes: request an access token with ' +
           `audience=${this.options.audiences[0]} and the scope, to get a JWT for this API.`
         : `The token grants: ${granted}. Request the access token with the missing scope, and grant it to the caller.`;
+    // Every scope the request needs, not only the missing ones: a client (an MCP client, say) asks
+    // for what the challenge names instead of what it had.
     throw new InsufficientScopeError(
-      required,
+      requiredScopes(requirements),
       `This route requires ${wanted.join('; and ')}. ${advice}`,
     );
   }

@@ -187,6 +187,11 @@ function writeScratchProject(): ScratchProject {
       // The package from lib/; everything else from the repository's node_modules, its @types first.
       paths: {
         ...packagePaths(),
+        // The MCP SDK's subpaths (`@modelcontextprotocol/sdk/server/mcp.js`) are in dist/, as its
+        // "exports" say; `paths` would bypass them.
+        '@modelcontextprotocol/sdk/*': [
+          join(modules, '@modelcontextprotocol', 'sdk', 'dist', 'esm', '*'),
+        ],
         '*': [join(modules, '@types', '*'), join(modules, '*')],
       },
     },

@@ -171,7 +171,23 @@ describe('applyAuthToOpenApi (nest-oauth2-bearer/swagger)', () => {
       const call = item.get ? request(server).get(url) : request(server).post(url);
       const res = await call;
       expect(Object.keys(get.responses)).toContain(String(res.status));
-      if (res.status === 401) expect(res.headers['www-authenticate']).toBe(keyServer.bareChallenge);
+      // A 401 names the scopes the route requires (documented as its security requirements).
+      const scopes = [
+        ...new Set(
+          (get.security ?? []).flatMap((requirement) => Object.values(requirement).flat()),
+        ),
+      ];
+      const named =
+        scopes.length > 0 ? `realm="api", scope="${scopes.sort().join(' ')}",` : 'realm="api",';
+      const sorted = (header: string) =>
+        header.replace(
+          /scope="([^"]*)"/g,
+          (_, list: string) => `scope="${list.split(' ').sort().join(' ')}"`,
+        );
+      if (res.status === 401)
+        expect(sorted(res.headers['www-authenticate'])).toBe(
+          keyServer.bareChallenge.replaceAll('realm="api",', named),
+        );
     }
   });
 

@@ -143,7 +143,7 @@ describe.each(PLATFORMS)('protected resource metadata (RFC 9728) (%s)', (platfor
         'valid',
         403,
         new RegExp(
-          `^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="write:messages admin", ${challenge}$`,
+          `^Bearer realm="api", error="insufficient_scope", scope="write:messages admin", error_description="[^"]+", ${challenge}$`,
         ),
       ],
     ])('names the document in the challenge of %s', async (_, path, kind, status, expected) => {

@@ -276,7 +276,7 @@ describe('sample app on Fastify (SAMPLE_PLATFORM=fastify)', () => {
     expect(scoped.status).toBe(403);
     expect(scoped.headers.get('www-authenticate')).toMatch(
       new RegExp(
-        `^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="read:messages", ${escapeRegExp(metadata)}$`,
+        `^Bearer realm="api", error="insufficient_scope", scope="read:messages", error_description="[^"]+", ${escapeRegExp(metadata)}$`,
       ),
     );
   });

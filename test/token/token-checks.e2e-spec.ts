@@ -537,7 +537,7 @@ describe.each(PLATFORMS)('access token checks (local key server) (%s)', (platfor
       expect(res.body.error).toBe('insufficient_scope');
       expect(res.headers['www-authenticate']).toMatch(
         new RegExp(
-          `^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="read:messages", ${ks.resourceMetadata}$`,
+          `^Bearer realm="api", error="insufficient_scope", scope="read:messages", error_description="[^"]+", ${ks.resourceMetadata}$`,
         ),
       );
     });

@@ -1,0 +1,155 @@
+import type { ScopeRequirement } from '../token/scopes';
+import type { McpOperation } from './mcp-request';
+
+/** A function of any signature: the MCP SDK's overloaded, generic `register*` methods. */
+type AnyMethod = (...args: never[]) => unknown;
+
+/** An MCP server that registers operations as the official SDK's `McpServer` does. */
+export interface McpServerLike {
+  registerTool: AnyMethod;
+  registerResource: AnyMethod;
+  registerPrompt: AnyMethod;
+}
+
+/** The server's `register*` methods, typed as the server's own: each records its scopes first. */
+export type McpScopedRegistrar<S extends McpServerLike> = Pick<
+  S,
+  'registerTool' | 'registerResource' | 'registerPrompt'
+>;
+
+/** A resource template as the SDK's `ResourceTemplate` holds it: its `uriTemplate` matches URIs. */
+interface TemplateLike {
+  uriTemplate: { match(uri: string): unknown; toString(): string };
+}
+
+/** Scope-token characters (RFC 6749 §3.3), as `@Scopes()` takes them. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * The scopes each MCP tool, resource and prompt needs beyond its endpoint's `@Scopes()`, declared
+ * where the operation is registered, and checked by the guard at `@McpEndpoint()` routes before
+ * the SDK runs anything: a token without them gets HTTP 403 `insufficient_scope` naming every
+ * scope the request needs, which an MCP client re-authorizes with.
+ *
+ * Every operation must be declared before the first request (build your server once at startup,
+ * in a constructor or `onModuleInit`): once the application has started, a registration that is
+ * not already known, with the same scopes, throws, and its operation is never registered. An
+ * operation registered on the server directly (not through `withScopes`) needs the endpoint's
+ * scopes only.
+ *
+ * @example
+ * const server = new McpServer({ name: 'messages', version: '1.0.0' });
+ * this.mcpScopes.withScopes(server, 'write:messages').registerTool('write_messages', config, cb);
+ */
+export class McpScopes {
+  private readonly tools = new Map<string, readonly string[]>();
+  private readonly prompts = new Map<string, readonly string[]>();
+  private readonly resources = new Map<string, readonly string[]>();
+  private readonly templates = new Map<string, readonly string[]>();
+  private readonly templateObjects = new Map<string, TemplateLike>();
+  private started = false;
+
+  /**
+   * `server`'s `registerTool`, `registerResource` and `registerPrompt`, each recording that its
+   * operation needs `scopes` (besides the endpoint's) before it registers it on `server`.
+   */
+  withScopes<S extends McpServerLike>(server: S, ...scopes: string[]): McpScopedRegistrar<S> {
+    if (!scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope))) {
+      throw new TypeError(
+        `McpScopes.withScopes: scopes must be non-empty strings without spaces or quotes, got ${JSON.stringify(scopes)}`,
+      );
+    }
+    const needs = [...scopes];
+    const registrar = {
+      registerTool: (name: string, ...rest: unknown[]) => {
+        this.record('tool', this.tools, name, needs);
+        return call(server.registerTool, server, [name, ...rest]);
+      },
+      registerPrompt: (name: string, ...rest: unknown[]) => {
+        this.record('prompt', this.prompts, name, needs);
+        return call(server.registerPrompt, server, [name, ...rest]);
+      },
+      registerResource: (name: string, uriOrTemplate: unknown, ...rest: unknown[]) => {
+        if (typeof uriOrTemplate === 'string') {
+          this.record('resource', this.resources, uriOrTemplate, needs);
+        } else {
+          const template = uriOrTemplate as TemplateLike;
+          const key = String(template.uriTemplate);
+          this.record('resource template', this.templates, key, needs);
+          this.templateObjects.set(key, template);
+        }
+        return call(server.registerResource, server, [name, uriOrTemplate, ...rest]);
+      },
+    };
+    return registrar as unknown as McpScopedRegistrar<S>;
+  }
+
+  /** Nest calls it once the application has started: from then on, declarations are closed. */
+  onApplicationBootstrap(): void {
+    this.started = true;
+  }
+
+  /**
+   * What a request to an MCP endpoint requires: the endpoint's requirements, then each operation's
+   * scopes. A resource URI needs those of its exact declaration and of every template it matches.
+   */
+  requirements(
+    endpoint: readonly ScopeRequirement[],
+    operations: readonly McpOperation[],
+  ): ScopeRequirement[] {
+    const required = [...endpoint];
+    for (const operation of operations) {
+      for (const scopes of this.scopesOf(operation)) {
+        if (scopes.length > 0) required.push({ mode: 'all', scopes });
+      }
+    }
+    return required;
+  }
+
+  private scopesOf(operation: McpOperation): Array<readonly string[]> {
+    if (operation.kind === 'tool') return [this.tools.get(operation.name) ?? []];
+    if (operation.kind === 'prompt') return [this.prompts.get(operation.name) ?? []];
+    const found = [this.resources.get(operation.uri) ?? []];
+    for (const [key, template] of this.templateObjects) {
+      if (matches(template, operation.uri)) found.push(this.templates.get(key) ?? []);
+    }
+    return found;
+  }
+
+  private record(
+    kind: string,
+    declared: Map<string, readonly string[]>,
+    name: string,
+    scopes: readonly string[],
+  ): void {
+    const known = declared.get(name);
+    if (known !== undefined && known.join(' ') === scopes.join(' ')) return;
+    if (known !== undefined) {
+      throw new Error(
+        `McpScopes: the MCP ${kind} "${name}" is declared with the scopes "${known.join(' ')}" ` +
+          `and again with "${scopes.join(' ')}": declare it once.`,
+      );
+    }
+    if (this.started) {
+      throw new Error(
+        `McpScopes: the MCP ${kind} "${name}" was declared after the application started, so ` +
+          'the guard could not check its scopes on earlier requests: build your McpServer once ' +
+          'at startup (in a constructor or onModuleInit) so that every operation is declared.',
+      );
+    }
+    declared.set(name, scopes);
+  }
+}
+
+function call(method: AnyMethod, server: object, args: unknown[]): unknown {
+  return (method as (...args: unknown[]) => unknown).apply(server, args);
+}
+
+/** Whether `uri` matches `template`; a template that throws matches (fail closed). */
+function matches(template: TemplateLike, uri: string): boolean {
+  try {
+    return template.uriTemplate.match(uri) != null;
+  } catch {
+    return true;
+  }
+}
