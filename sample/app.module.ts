@@ -13,6 +13,8 @@ import { ApiController } from './api.controller';
 import { sampleDpopOptions } from './dpop-config';
 import { EventsGateway } from './events.gateway';
 import { HealthController } from './health.controller';
+import { McpController } from './mcp.controller';
+import { sampleMcpResource } from './mcp-config';
 import { sampleIssuerOptions } from './issuer-config';
 import { sampleResourceOptions } from './resource-config';
 import { MessagesResolver } from './messages.resolver';
@@ -54,6 +56,13 @@ export class AppModule {
             ...sampleIssuerOptions((name) => config.get<string>(name)),
             // AUTH_AUDIENCE (several separated by commas), AUTH_RESOURCE_URL; see resource-config.ts.
             ...sampleResourceOptions((name) => config.get<string>(name)),
+            // POST /mcp is a resource of its own: AUTH_PUBLIC_URL + /mcp; see mcp-config.ts.
+            resources: {
+              mcp: {
+                resource: sampleMcpResource((name) => config.get<string>(name)),
+                resourceName: 'nest-oauth2-bearer sample MCP server',
+              },
+            },
             // Opaque tokens (a client that asked for no audience) are checked with /userinfo, with
             // one issuer (sampleIssuerOptions).
             ...(cache ? { cache: { store: cache } } : {}),
@@ -71,7 +80,7 @@ export class AppModule {
         // GET /health: the identity provider's readiness (@nestjs/terminus).
         TerminusModule,
       ],
-      controllers: [ApiController, HealthController, SignInPageController],
+      controllers: [ApiController, HealthController, McpController, SignInPageController],
       providers: [MessagesResolver, EventsGateway, IdentityProviderHealthIndicator],
     };
   }

@@ -84,6 +84,14 @@ export class McpScopes {
     return registrar as unknown as McpScopedRegistrar<S>;
   }
 
+  /** Every scope declared for an operation, sorted: part of the endpoint's `scopes_supported`. */
+  declaredScopes(): string[] {
+    const all = [this.tools, this.prompts, this.resources, this.templates].flatMap((declared) => [
+      ...declared.values(),
+    ]);
+    return [...new Set(all.flat())].sort();
+  }
+
   /** Nest calls it once the application has started: from then on, declarations are closed. */
   onApplicationBootstrap(): void {
     this.started = true;

@@ -1,11 +1,18 @@
 import { isIP, type AddressInfo } from 'node:net';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HttpAdapterHost, MetadataScanner, ModulesContainer } from '@nestjs/core';
-import { PROTECTED_RESOURCE_KEY, SCOPES_KEY } from '../auth.constants';
+import { MCP_ENDPOINT_KEY, PROTECTED_RESOURCE_KEY, SCOPES_KEY } from '../auth.constants';
 import { AuthOptionsError } from '../errors/auth-options-error';
 import { InjectAuthOptions } from '../decorators/inject-auth-options.decorator';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import type { ScopeRequirement } from '../token/scopes';
+import { McpScopes } from '../mcp/mcp-scopes';
 
 /** The RFC 9728 §2 document the library serves. */
 export interface ProtectedResourceMetadataDocument {
@@ -43,6 +50,7 @@ export class ProtectedResourceMetadata implements OnModuleInit, OnApplicationBoo
     @InjectAuthOptions() private readonly options: ResolvedAuthOptions,
     private readonly modules: ModulesContainer,
     private readonly adapterHost: HttpAdapterHost,
+    @Optional() private readonly mcpScopes?: McpScopes,
   ) {}
 
   /**
@@ -131,7 +139,11 @@ export class ProtectedResourceMetadata implements OnModuleInit, OnApplicationBoo
   private document(name: string, resource: DescribedResource): ProtectedResourceMetadataDocument {
     const built = this.built.get(name);
     if (built) return built;
-    const scopes = this.scan().scopes.get(name) ?? [];
+    const scan = this.scan();
+    // An MCP endpoint's operations need the scopes declared with McpScopes too (complete once the
+    // app has started, before the first request builds this document).
+    const operations = scan.mcp.has(name) ? (this.mcpScopes?.declaredScopes() ?? []) : [];
+    const scopes = [...new Set([...(scan.scopes.get(name) ?? []), ...operations])].sort();
     const { dpop } = this.options;
     const document: ProtectedResourceMetadataDocument = {
       resource: resource.resource,
@@ -174,6 +186,8 @@ interface RouteScan {
   scopes: Map<string, string[]>;
   /** Every `@ProtectedResource()`, with where it is (`Class` or `Class.method`). */
   named: { name: string; where: string }[];
+  /** The resources (`''`: the API) with an `@McpEndpoint()` route. */
+  mcp: Set<string>;
 }
 
 /**
@@ -186,6 +200,7 @@ export function scanRoutes(modules: ModulesContainer): RouteScan {
   const scanner = new MetadataScanner();
   const found = new Map<string, Set<string>>();
   const named: RouteScan['named'] = [];
+  const mcp = new Set<string>();
   const add = (resource: string, requirements: ScopeRequirement[]) => {
     let scopes = found.get(resource);
     if (!scopes) found.set(resource, (scopes = new Set()));
@@ -213,11 +228,14 @@ export function scanRoutes(modules: ModulesContainer): RouteScan {
         const ofMethod = read(prototype[name], `${type.name}.${name}`);
         const resource = ofMethod.resource ?? ofClass.resource ?? '';
         add(resource, [...ofClass.scopes, ...ofMethod.scopes]);
+        if (Reflect.getMetadata(MCP_ENDPOINT_KEY, prototype[name] as object) === true) {
+          mcp.add(resource);
+        }
       }
     }
   }
   const scopes = new Map([...found].map(([name, set]) => [name, [...set].sort()]));
-  return { scopes, named };
+  return { scopes, named, mcp };
 }
 
 /** The part of the HTTP server (Node's `http.Server`) the startup line reads. */
