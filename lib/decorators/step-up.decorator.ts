@@ -17,6 +17,13 @@ export interface StepUpOptions {
    * plus the module's `clockTolerance`. Sent as the challenge's `max_age`.
    */
   maxAge?: number;
+  /**
+   * The names of the claims to read, when the identity provider cannot issue the registered `acr`
+   * and `auth_time` in access tokens (Auth0 restricts them: an Action sets namespaced claims
+   * instead, see docs/step-up.md).
+   * @example { acr: 'https://api.example.com/acr', authTime: 'https://api.example.com/auth_time' }
+   */
+  claims?: { acr?: string; authTime?: string };
 }
 
 /**

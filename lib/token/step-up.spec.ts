@@ -33,6 +33,11 @@ describe('stepUpRequirement (the options of @StepUp())', () => {
       { acr: 'urn:a', maxAge: 300 },
       { acr: ['urn:a'], maxAge: 300 },
     ],
+    [
+      { acr: 'urn:a', maxAge: 60, claims: { acr: 'https://x/acr', authTime: 'https://x/at' } },
+      { acr: ['urn:a'], maxAge: 60, acrClaim: 'https://x/acr', authTimeClaim: 'https://x/at' },
+    ],
+    [{ maxAge: 60, claims: {} }, { maxAge: 60 }],
   ])('accepts %p', (options, expected) => {
     const requirement = stepUpRequirement(options);
     expect(requirement).toEqual(expected);
@@ -44,7 +49,15 @@ describe('stepUpRequirement (the options of @StepUp())', () => {
     [null, /give an object/],
     [[MFA], /give an object/],
     [{}, /give acr .*, maxAge .* or both/],
-    [{ acr: MFA, max_age: 3 }, /'max_age' is not an option; the options are acr and maxAge/],
+    [
+      { acr: MFA, max_age: 3 },
+      /'max_age' is not an option; the options are acr, maxAge and claims/,
+    ],
+    [{ acr: MFA, claims: 'acr' }, /claims must be \{ acr\?: string, authTime\?: string \}/],
+    [{ acr: MFA, claims: null }, /claims must be/],
+    [{ acr: MFA, claims: [] }, /claims must be/],
+    [{ acr: MFA, claims: { acr: '' } }, /claims must be/],
+    [{ acr: MFA, claims: { auth_time: 'x' } }, /claims must be/],
     [{ acr: '' }, /acr must be a non-empty string or a non-empty list/],
     [{ acr: [] }, /acr must be/],
     [{ acr: ['a b'] }, /without spaces, quotes or backslashes, got \['a b'\]/],
@@ -81,6 +94,25 @@ describe('checkStepUp', () => {
     expect(refusal({ auth_time: NOW - 1 }, { maxAge: 0 }, 0)?.reason).toBe(
       'authentication_too_old',
     );
+  });
+
+  it('reads the claims the requirement names instead of acr and auth_time (Auth0: namespaced)', () => {
+    const named = stepUpRequirement({
+      acr: MFA,
+      maxAge: 300,
+      claims: { acr: 'https://x/acr', authTime: 'https://x/auth_time' },
+    });
+    expect(
+      refusal({ 'https://x/acr': MFA, 'https://x/auth_time': NOW - 10 }, named),
+    ).toBeUndefined();
+    // The registered claims are not read then: a token cannot pass with them instead.
+    const registered = refusal({ acr: MFA, auth_time: NOW }, named);
+    expect(registered?.reason).toBe('acr_missing');
+    expect(registered?.message).toContain('no https://x/acr claim');
+    const old = refusal({ 'https://x/acr': MFA, 'https://x/auth_time': NOW - 400 }, named);
+    expect(old?.reason).toBe('authentication_too_old');
+    const typed = refusal({ 'https://x/acr': MFA, 'https://x/auth_time': 'x' }, named);
+    expect(typed?.message).toContain("https://x/auth_time claim is 'x'");
   });
 
   it('asks nothing of auth_time without maxAge, nor of acr without acr', () => {

@@ -9,7 +9,13 @@ export interface StepUpRequirement {
   readonly acr?: readonly string[];
   /** The greatest age of the authentication (`auth_time`), in seconds. */
   readonly maxAge?: number;
+  /** The claims read: `acr` and `auth_time` unless the options name others (Auth0: namespaced). */
+  readonly acrClaim?: string;
+  readonly authTimeClaim?: string;
 }
+
+const OPTIONS = ['acr', 'maxAge', 'claims'];
+const CLAIM_NAMES = ['acr', 'authTime'];
 
 /** An acr value fit for a space-separated, quoted `acr_values`: printable, no space nor quote. */
 const ACR_VALUE = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -23,15 +29,26 @@ export function stepUpRequirement(options: unknown): StepUpRequirement {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw fail(`give an object { acr, maxAge }, got ${describeValue(options)}`);
   }
-  const unknown = Object.keys(options).filter((key) => key !== 'acr' && key !== 'maxAge');
+  const unknown = Object.keys(options).filter((key) => !OPTIONS.includes(key));
   if (unknown.length > 0) {
-    throw fail(`'${describeValue(unknown[0])}' is not an option; the options are acr and maxAge`);
+    throw fail(
+      `'${describeValue(unknown[0])}' is not an option; the options are acr, maxAge and claims`,
+    );
   }
-  const { acr, maxAge } = options as { acr?: unknown; maxAge?: unknown };
+  const { acr, maxAge, claims } = options as { acr?: unknown; maxAge?: unknown; claims?: unknown };
   if (acr === undefined && maxAge === undefined) {
     throw fail('give acr (the accepted authentication context classes), maxAge (seconds) or both');
   }
-  const requirement: { acr?: string[]; maxAge?: number } = {};
+  const names = claimNames(claims, fail);
+  const requirement: {
+    acr?: string[];
+    maxAge?: number;
+    acrClaim?: string;
+    authTimeClaim?: string;
+  } = {
+    ...(names.acr !== undefined ? { acrClaim: names.acr } : {}),
+    ...(names.authTime !== undefined ? { authTimeClaim: names.authTime } : {}),
+  };
   if (acr !== undefined) {
     const values = typeof acr === 'string' ? [acr] : acr;
     if (
@@ -56,6 +73,27 @@ export function stepUpRequirement(options: unknown): StepUpRequirement {
   return Object.freeze(requirement);
 }
 
+/** `claims: { acr?, authTime? }`: the names of the claims to read, when not the registered ones. */
+function claimNames(
+  claims: unknown,
+  fail: (problem: string) => TypeError,
+): { acr?: string; authTime?: string } {
+  if (claims === undefined) return {};
+  const given = claims as Record<string, unknown>;
+  if (
+    typeof claims !== 'object' ||
+    claims === null ||
+    Array.isArray(claims) ||
+    !Object.keys(given).every((key) => CLAIM_NAMES.includes(key)) ||
+    !Object.values(given).every((name) => typeof name === 'string' && name !== '')
+  ) {
+    throw fail(
+      `claims must be { acr?: string, authTime?: string }, the names of the claims to read, got ${describeValue(claims)}`,
+    );
+  }
+  return given as { acr?: string; authTime?: string };
+}
+
 /** A claim as the description shows it: printable, and never with a `scope=` a client could take. */
 function shown(value: unknown): string {
   const text = describeValue(value).replace(/scope=/gi, (match) => `${match.slice(0, -1)} =`);
@@ -76,50 +114,50 @@ export function checkStepUp(
   nowSeconds: number,
   clockToleranceSeconds: number,
 ): void {
-  const { acr: accepted, maxAge } = requirement;
+  const { acr: accepted, maxAge, acrClaim = 'acr', authTimeClaim = 'auth_time' } = requirement;
   const refuse = (reason: StepUpReason, message: string) =>
     new InsufficientUserAuthenticationError(reason, message, challengeOf(requirement));
   if (accepted !== undefined) {
-    const acr = Object.hasOwn(claims, 'acr') ? claims.acr : undefined;
+    const acr = Object.hasOwn(claims, acrClaim) ? claims[acrClaim] : undefined;
     const list = accepted.join(', ');
     if (acr === undefined) {
       throw refuse(
         'acr_missing',
-        `The token has no acr claim, but this route requires an authentication context class (acr) of: ${list}. ${ACR_ADVICE}`,
+        `The token has no ${acrClaim} claim, but this route requires an authentication context class (acr) of: ${list}. ${ACR_ADVICE}`,
       );
     }
     if (typeof acr !== 'string') {
       throw refuse(
         'acr_invalid',
-        `The token's acr claim is ${shown(acr)}, not a string; this route requires one of: ${list}. ${ACR_ADVICE}`,
+        `The token's ${acrClaim} claim is ${shown(acr)}, not a string; this route requires one of: ${list}. ${ACR_ADVICE}`,
       );
     }
     if (!accepted.includes(acr)) {
       throw refuse(
         'acr_not_accepted',
-        `The token's acr is ${shown(acr)}, but this route accepts only: ${list}. ${ACR_ADVICE}`,
+        `The token's ${acrClaim} is ${shown(acr)}, but this route accepts only: ${list}. ${ACR_ADVICE}`,
       );
     }
   }
   if (maxAge === undefined) return;
-  const authTime = Object.hasOwn(claims, 'auth_time') ? claims.auth_time : undefined;
+  const authTime = Object.hasOwn(claims, authTimeClaim) ? claims[authTimeClaim] : undefined;
   if (authTime === undefined) {
     throw refuse(
       'auth_time_missing',
-      `The token has no auth_time claim, but this route requires an authentication at most ${maxAge} s old. Sign in again.`,
+      `The token has no ${authTimeClaim} claim, but this route requires an authentication at most ${maxAge} s old. Sign in again.`,
     );
   }
   if (typeof authTime !== 'number' || !Number.isFinite(authTime)) {
     throw refuse(
       'auth_time_invalid',
-      `The token's auth_time claim is ${shown(authTime)}, not a NumericDate (seconds since 1970); this route requires an authentication at most ${maxAge} s old.`,
+      `The token's ${authTimeClaim} claim is ${shown(authTime)}, not a NumericDate (seconds since 1970); this route requires an authentication at most ${maxAge} s old.`,
     );
   }
   const age = nowSeconds - authTime;
   if (age < -clockToleranceSeconds) {
     throw refuse(
       'auth_time_invalid',
-      `The token's auth_time is ${Math.ceil(-age)} s in the future, beyond the clock tolerance of ${clockToleranceSeconds} s: check the clocks of this API and of the identity provider.`,
+      `The token's ${authTimeClaim} is ${Math.ceil(-age)} s in the future, beyond the clock tolerance of ${clockToleranceSeconds} s: check the clocks of this API and of the identity provider.`,
     );
   }
   if (age > maxAge + clockToleranceSeconds) {
