@@ -111,7 +111,7 @@ describe.each(PLATFORMS)('@OptionalAuth() (%s)', (platform) => {
     expect(await get('/optional-scoped')).toMatchObject({
       status: 401,
       body: { error: 'missing_token' },
-      challenge: ks.bareChallenge,
+      challenge: ks.scopedChallenge('read:messages'),
     });
     expect(handlerRuns).toBe(runs);
     expect((await get('/optional-scoped', `Bearer ${ks.token({ scope: 'other' })}`)).status).toBe(

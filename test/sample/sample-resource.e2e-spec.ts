@@ -7,7 +7,7 @@ import { createPlatformApp, PLATFORMS } from '../support/create-fixture-app';
 import { rememberToken } from '../support/log-capture';
 
 const AUDIENCE = 'https://api.example.com';
-const RESOURCE = 'https://mcp.example.com/mcp';
+const RESOURCE = 'https://api.example.net/v1';
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 const NAMES = ['AUTH_ISSUER_URL', 'AUTH_AUDIENCE', 'AUTH_RESOURCE_URL'] as const;
 
@@ -45,7 +45,7 @@ describe.each(PLATFORMS)('the sample with AUTH_RESOURCE_URL (%s)', (platform) =>
   it('publishes that resource, names its document in challenges, and accepts tokens for it', async () => {
     const app = await sample({ AUTH_RESOURCE_URL: RESOURCE });
     try {
-      const document = await get(app, `${WELL_KNOWN}/mcp`);
+      const document = await get(app, `${WELL_KNOWN}/v1`);
       expect(document.status).toBe(200);
       expect(document.body).toMatchObject({
         resource: RESOURCE,
@@ -53,7 +53,7 @@ describe.each(PLATFORMS)('the sample with AUTH_RESOURCE_URL (%s)', (platform) =>
       });
       const refused = await get(app, '/api/private');
       expect(refused.headers['www-authenticate']).toContain(
-        `Bearer realm="api", resource_metadata="https://mcp.example.com${WELL_KNOWN}/mcp"`,
+        `Bearer realm="api", resource_metadata="https://api.example.net${WELL_KNOWN}/v1"`,
       );
       // RFC 8707: a token requested for the resource, as MCP clients do, and one for the API.
       expect(

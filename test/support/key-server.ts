@@ -151,6 +151,15 @@ export class KeyServer {
   readonly bareChallenge =
     `Bearer realm="api", ${this.resourceMetadata}, ` +
     `DPoP realm="api", ${this.resourceMetadata}, algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`;
+
+  /** The challenge to a request without a token at a route that requires `scopes` (RFC 6750 §3). */
+  scopedChallenge(...scopes: string[]): string {
+    const scope = `scope="${scopes.join(' ')}"`;
+    return (
+      `Bearer realm="api", ${scope}, ${this.resourceMetadata}, ` +
+      `DPoP realm="api", ${scope}, ${this.resourceMetadata}, algs="ES256 ES384 EdDSA Ed25519 PS256 RS256"`
+    );
+  }
   keys: TestKey[] = [];
   mode: ServerMode = 'ok';
   /** Overrides the published JWKS document when set. */
