@@ -1,30 +1,10 @@
 import 'reflect-metadata';
-import { stepUpRequirement, type StepUpRequirement } from '../token/step-up';
+import { stepUpRequirement, type StepUpOptions, type StepUpRequirement } from '../token/step-up';
 
 /** Metadata key of `@StepUp()`. */
 export const STEP_UP_KEY = 'nest-oauth2-bearer:step-up';
 
-/** What `@StepUp()` requires of the user's authentication; at least one of the two. */
-export interface StepUpOptions {
-  /**
-   * The accepted authentication context classes: the token's `acr` must be one of them (exact,
-   * case-sensitive). Sent, in this order, as the challenge's `acr_values`.
-   * @example 'http://schemas.openid.net/pape/policies/2007/06/multi-factor'
-   */
-  acr?: string | readonly string[];
-  /**
-   * The greatest age of the authentication, in seconds: `now - auth_time` must be at most this
-   * plus the module's `clockTolerance`. Sent as the challenge's `max_age`.
-   */
-  maxAge?: number;
-  /**
-   * The names of the claims to read, when the identity provider cannot issue the registered `acr`
-   * and `auth_time` in access tokens (Auth0 restricts them: an Action sets namespaced claims
-   * instead, see docs/step-up.md).
-   * @example { acr: 'https://api.example.com/acr', authTime: 'https://api.example.com/auth_time' }
-   */
-  claims?: { acr?: string; authTime?: string };
-}
+export type { StepUpOptions };
 
 /**
  * Step-up authentication (RFC 9470): requires the user of the token to have signed in with one of

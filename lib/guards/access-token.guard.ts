@@ -32,6 +32,7 @@ import { mcpAuthInfo } from '../mcp/mcp-auth-info';
 import { mcpOperations, type McpHttpRequest } from '../mcp/mcp-request';
 import type { AuthUser } from '../token/auth-user';
 import { requiredScopes, type ScopeRequirement } from '../token/scopes';
+import type { StepUpRequirement } from '../token/step-up';
 
 export type { GuardRequest, GuardResponse };
 
@@ -95,10 +96,13 @@ export class AccessTokenGuard implements CanActivate {
         : this.getPresentation(carrier as GuardRequest, extracted.scheme, context);
       const user = await this.verifier.verify(token, presentation, resource);
       carrier.user = user;
-      const required = mcpEndpoint ? this.mcpRequest(carrier, user, scopes) : scopes;
-      this.verifier.checkScopes(user, required);
+      const mcp = mcpEndpoint ? this.mcpRequest(carrier, user, scopes) : undefined;
+      this.verifier.checkScopes(user, mcp ? mcp.scopes : scopes);
       this.verifier.checkClaimRules(user, claimRules);
       if (stepUp) this.verifier.checkStepUp(user, stepUp);
+      for (const operationStepUp of mcp?.stepUps ?? []) {
+        this.verifier.checkStepUp(user, operationStepUp);
+      }
       // After the scope check: a caller that gets 403 costs no userinfo call.
       if (withUserinfo) await this.userinfo.fetchProfile(carrier);
       return true;
@@ -128,7 +132,7 @@ export class AccessTokenGuard implements CanActivate {
     carrier: object,
     user: AuthUser,
     endpoint: ScopeRequirement[],
-  ): ScopeRequirement[] {
+  ): { scopes: ScopeRequirement[]; stepUps: StepUpRequirement[] } {
     if (!this.mcpScopes) {
       // Fail closed: without the registry, the operations' scopes are unknown.
       throw new Error('AccessTokenGuard: @McpEndpoint() needs McpScopes (AuthModule provides it).');
@@ -137,7 +141,11 @@ export class AccessTokenGuard implements CanActivate {
     // Fastify hands the SDK its raw request (`req.raw`): the SDK reads `auth` there.
     request.auth = mcpAuthInfo(user);
     if (request.raw) request.raw.auth = request.auth;
-    return this.mcpScopes.requirements(endpoint, mcpOperations(request));
+    const operations = mcpOperations(request);
+    return {
+      scopes: this.mcpScopes.requirements(endpoint, operations),
+      stepUps: this.mcpScopes.stepUpRequirements(operations),
+    };
   }
 
   /** The face of a context other than HTTP; refuses (fail-closed) a context it has none for. */

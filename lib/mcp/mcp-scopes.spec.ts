@@ -83,6 +83,44 @@ describe('McpScopes', () => {
     expect(server.registered).toHaveLength(0);
   });
 
+  it('gives the step-up requirements of the operations declared withStepUp, and only theirs', () => {
+    const scopes = new McpScopes();
+    const server = fakeServer();
+    const cb = () => undefined;
+    const mfa = { acr: 'urn:mfa', maxAge: 60 };
+    scopes.withStepUp(server, mfa, 'admin').registerTool('purge', {}, cb);
+    scopes.withStepUp(server, { maxAge: 30 }).registerPrompt('secret', {}, cb);
+    scopes.withStepUp(server, { acr: 'urn:a' }).registerResource('k', 'x://keys', {}, cb);
+    scopes
+      .withStepUp(server, { acr: 'urn:t' })
+      .registerResource('t', template(/^x:\/\/t\//), {}, cb);
+    scopes.withScopes(server).registerTool('whoami', {}, cb);
+    expect(scopes.stepUpRequirements([{ kind: 'tool', name: 'purge' }])).toEqual([
+      { acr: ['urn:mfa'], maxAge: 60 },
+    ]);
+    expect(scopes.requirements(endpoint, [{ kind: 'tool', name: 'purge' }])).toEqual([
+      ...endpoint,
+      { mode: 'all', scopes: ['admin'] },
+    ]);
+    expect(scopes.stepUpRequirements([{ kind: 'prompt', name: 'secret' }])).toEqual([
+      { maxAge: 30 },
+    ]);
+    expect(scopes.stepUpRequirements([{ kind: 'resource', uri: 'x://keys' }])).toEqual([
+      { acr: ['urn:a'] },
+    ]);
+    expect(scopes.stepUpRequirements([{ kind: 'resource', uri: 'x://t/1' }])).toEqual([
+      { acr: ['urn:t'] },
+    ]);
+    expect(scopes.stepUpRequirements([{ kind: 'tool', name: 'whoami' }])).toEqual([]);
+    expect(() => scopes.withStepUp(server, { maxAge: -1 })).toThrow(/@StepUp\(\): maxAge/);
+    // The same tool again with another (or no) step-up is refused: declare it once.
+    expect(() => scopes.withScopes(server, 'admin').registerTool('purge', {}, cb)).toThrow(
+      /another step-up requirement/,
+    );
+    scopes.onApplicationBootstrap();
+    scopes.withStepUp(server, mfa, 'admin').registerTool('purge', {}, cb);
+  });
+
   it('refuses an operation declared twice with different scopes', () => {
     const scopes = new McpScopes();
     scopes.withScopes(fakeServer(), 'a').registerTool('t', {}, () => 1);

@@ -1,4 +1,5 @@
 import type { ScopeRequirement } from '../token/scopes';
+import { stepUpRequirement, type StepUpOptions, type StepUpRequirement } from '../token/step-up';
 import type { McpOperation } from './mcp-request';
 
 /** A function of any signature: the MCP SDK's overloaded, generic `register*` methods. */
@@ -47,6 +48,8 @@ export class McpScopes {
   private readonly resources = new Map<string, readonly string[]>();
   private readonly templates = new Map<string, readonly string[]>();
   private readonly templateObjects = new Map<string, TemplateLike>();
+  /** The step-up requirement of each operation declared with one, by `${kind}\0${name}`. */
+  private readonly stepUps = new Map<string, StepUpRequirement>();
   private started = false;
 
   /**
@@ -54,28 +57,54 @@ export class McpScopes {
    * operation needs `scopes` (besides the endpoint's) before it registers it on `server`.
    */
   withScopes<S extends McpServerLike>(server: S, ...scopes: string[]): McpScopedRegistrar<S> {
+    return this.registrar('withScopes', server, scopes);
+  }
+
+  /**
+   * As {@link withScopes}, and each operation also requires a step-up authentication (RFC 9470,
+   * the options of `@StepUp()`): a token from a weaker or older sign-in gets HTTP 401
+   * `insufficient_user_authentication` with `acr_values` / `max_age` before the operation runs.
+   *
+   * @example
+   * this.mcpScopes.withStepUp(server, { acr: MFA, maxAge: 300 }, 'transfer:funds')
+   *   .registerTool('transfer', config, cb);
+   */
+  withStepUp<S extends McpServerLike>(
+    server: S,
+    options: StepUpOptions,
+    ...scopes: string[]
+  ): McpScopedRegistrar<S> {
+    return this.registrar('withStepUp', server, scopes, stepUpRequirement(options));
+  }
+
+  private registrar<S extends McpServerLike>(
+    method: string,
+    server: S,
+    scopes: string[],
+    stepUp?: StepUpRequirement,
+  ): McpScopedRegistrar<S> {
     if (!scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope))) {
       throw new TypeError(
-        `McpScopes.withScopes: scopes must be non-empty strings without spaces or quotes, got ${JSON.stringify(scopes)}`,
+        `McpScopes.${method}: scopes must be non-empty strings without spaces or quotes, got ${JSON.stringify(scopes)}`,
       );
     }
     const needs = [...scopes];
     const registrar = {
       registerTool: (name: string, ...rest: unknown[]) => {
-        this.record('tool', this.tools, name, needs);
+        this.record('tool', this.tools, name, needs, stepUp);
         return call(server.registerTool, server, [name, ...rest]);
       },
       registerPrompt: (name: string, ...rest: unknown[]) => {
-        this.record('prompt', this.prompts, name, needs);
+        this.record('prompt', this.prompts, name, needs, stepUp);
         return call(server.registerPrompt, server, [name, ...rest]);
       },
       registerResource: (name: string, uriOrTemplate: unknown, ...rest: unknown[]) => {
         if (typeof uriOrTemplate === 'string') {
-          this.record('resource', this.resources, uriOrTemplate, needs);
+          this.record('resource', this.resources, uriOrTemplate, needs, stepUp);
         } else {
           const template = uriOrTemplate as TemplateLike;
           const key = String(template.uriTemplate);
-          this.record('resource template', this.templates, key, needs);
+          this.record('resource template', this.templates, key, needs, stepUp);
           this.templateObjects.set(key, template);
         }
         return call(server.registerResource, server, [name, uriOrTemplate, ...rest]);
@@ -114,6 +143,26 @@ export class McpScopes {
     return required;
   }
 
+  /** The step-up requirements of the operations a request runs (exact URI and templates alike). */
+  stepUpRequirements(operations: readonly McpOperation[]): StepUpRequirement[] {
+    const found: StepUpRequirement[] = [];
+    const add = (key: string) => {
+      const requirement = this.stepUps.get(key);
+      if (requirement) found.push(requirement);
+    };
+    for (const operation of operations) {
+      if (operation.kind === 'tool') add(`tool\0${operation.name}`);
+      else if (operation.kind === 'prompt') add(`prompt\0${operation.name}`);
+      else {
+        add(`resource\0${operation.uri}`);
+        for (const [key, template] of this.templateObjects) {
+          if (matches(template, operation.uri)) add(`resource template\0${key}`);
+        }
+      }
+    }
+    return found;
+  }
+
   private scopesOf(operation: McpOperation): Array<readonly string[]> {
     if (operation.kind === 'tool') return [this.tools.get(operation.name) ?? []];
     if (operation.kind === 'prompt') return [this.prompts.get(operation.name) ?? []];
@@ -129,8 +178,16 @@ export class McpScopes {
     declared: Map<string, readonly string[]>,
     name: string,
     scopes: readonly string[],
+    stepUp?: StepUpRequirement,
   ): void {
     const known = declared.get(name);
+    const key = `${kind}\0${name}`;
+    const knownStepUp = JSON.stringify(this.stepUps.get(key) ?? null);
+    if (knownStepUp !== JSON.stringify(stepUp ?? null) && known !== undefined) {
+      throw new Error(
+        `McpScopes: the MCP ${kind} "${name}" is declared with another step-up requirement than before: declare it once.`,
+      );
+    }
     if (known !== undefined && known.join(' ') === scopes.join(' ')) return;
     if (known !== undefined) {
       throw new Error(
@@ -146,6 +203,7 @@ export class McpScopes {
       );
     }
     declared.set(name, scopes);
+    if (stepUp) this.stepUps.set(key, stepUp);
   }
 }
 

@@ -17,6 +17,8 @@ import { capturingLogger } from '../support/log-capture';
 const seen: { authInfo?: unknown } = {};
 
 /** An MCP server per request (stateless Streamable HTTP), mounted in a controller. */
+const MFA = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+
 @Controller('mcp')
 @Scopes('read:messages')
 class McpController {
@@ -50,6 +52,13 @@ class McpController {
     write.registerPrompt('compose', { description: 'Write a message' }, () => ({
       messages: [{ role: 'user', content: { type: 'text', text: 'Write.' } }],
     }));
+    // Step-up (RFC 9470) for one tool: a multi-factor sign-in at most 300 s old.
+    this.mcpScopes
+      .withStepUp(server, { acr: MFA, maxAge: 300 }, 'write:messages')
+      .registerTool('purge_messages', { description: 'Deletes every message' }, () => {
+        this.messages.length = 0;
+        return { content: [{ type: 'text', text: 'purged' }] };
+      });
     this.mcpScopes
       .withScopes(server, 'archive:read')
       .registerResource('archive', 'messages://archive', {}, (uri) => ({
@@ -149,6 +158,7 @@ describe.each(PLATFORMS)('an MCP endpoint with scopes per operation (%s)', (plat
       const client = await connect(readToken());
       const { tools } = await client.listTools();
       expect(tools.map((tool) => tool.name).sort()).toStrictEqual([
+        'purge_messages',
         'read_messages',
         'whoami',
         'write_messages',
@@ -222,6 +232,43 @@ describe.each(PLATFORMS)('an MCP endpoint with scopes per operation (%s)', (plat
       const res = await post({ jsonrpc: '2.0', id: 1, method, params }, readToken());
       expect(res.status).toBe(403);
       expect(res.headers.get('www-authenticate')).toMatch(forbidden(scope));
+    });
+
+    it('asks a tool declared withStepUp for a strong, recent sign-in: 401 with acr_values and max_age', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const scope = 'read:messages write:messages';
+      const weak = await post(call('purge_messages'), ks.token({ scope, auth_time: now }));
+      expect(weak.status).toBe(401);
+      expect(weak.headers.get('www-authenticate')).toMatch(
+        new RegExp(
+          '^Bearer realm="api", error="insufficient_user_authentication", ' +
+            `scope="read:messages", acr_values="${MFA.replace(/[./]/g, '\\$&')}", ` +
+            'max_age="300", error_description="The token has no acr claim[^"]*", ' +
+            `${ks.resourceMetadata}$`,
+        ),
+      );
+      expect(((await weak.json()) as { reason: string }).reason).toBe('acr_missing');
+      const old = await post(
+        call('purge_messages'),
+        ks.token({ scope, acr: MFA, auth_time: now - 900 }),
+      );
+      expect([old.status, ((await old.json()) as { reason: string }).reason]).toEqual([
+        401,
+        'authentication_too_old',
+      ]);
+      // The scope is checked first; other tools ask nothing of the sign-in.
+      const readOnly = await post(
+        call('purge_messages'),
+        ks.token({ scope: 'read:messages', acr: MFA, auth_time: now }),
+      );
+      expect(readOnly.status).toBe(403);
+      expect((await post(call('whoami'), readToken())).status).toBe(200);
+      const strong = await post(
+        call('purge_messages'),
+        ks.token({ scope, acr: MFA, auth_time: now }),
+      );
+      expect(strong.status).toBe(200);
+      expect(JSON.stringify(await strong.json())).toContain('purged');
     });
 
     it('checks every member of a batch', async () => {
