@@ -179,11 +179,11 @@ describe.each(APPS)('the packed package in a NestJS $name app', (app) => {
       expect(await response.json()).toEqual({ ok: true });
     });
 
-    it('answers a request without a token with 401 and the bare challenge', async () => {
+    it("answers a request without a token with 401 and a challenge naming the route's scope", async () => {
       const response = await get('/messages');
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(
-        /^Bearer realm="api", resource_metadata="https:\/\/[^"]+\/\.well-known\/oauth-protected-resource"(, |$)/,
+        /^Bearer realm="api", scope="read:messages", resource_metadata="https:\/\/[^"]+\/\.well-known\/oauth-protected-resource"(, |$)/,
       );
     });
 
