@@ -97,7 +97,8 @@ export class AccessTokenGuard implements CanActivate {
       const user = await this.verifier.verify(token, presentation, resource);
       carrier.user = user;
       const mcp = mcpEndpoint ? this.mcpRequest(carrier, user, scopes) : undefined;
-      this.verifier.checkScopes(user, mcp ? mcp.scopes : scopes);
+      if (mcp) this.verifier.checkScopes(user, mcp.scopes, mcp.subject);
+      else this.verifier.checkScopes(user, scopes);
       this.verifier.checkClaimRules(user, claimRules);
       if (stepUp) this.verifier.checkStepUp(user, stepUp);
       for (const operationStepUp of mcp?.stepUps ?? []) {
@@ -132,7 +133,7 @@ export class AccessTokenGuard implements CanActivate {
     carrier: object,
     user: AuthUser,
     endpoint: ScopeRequirement[],
-  ): { scopes: ScopeRequirement[]; stepUps: StepUpRequirement[] } {
+  ): { scopes: ScopeRequirement[]; stepUps: StepUpRequirement[]; subject: string } {
     if (!this.mcpScopes) {
       // Fail closed: without the registry, the operations' scopes are unknown.
       throw new Error('AccessTokenGuard: @McpEndpoint() needs McpScopes (AuthModule provides it).');
@@ -145,6 +146,7 @@ export class AccessTokenGuard implements CanActivate {
     return {
       scopes: this.mcpScopes.requirements(endpoint, operations),
       stepUps: this.mcpScopes.stepUpRequirements(operations),
+      subject: this.mcpScopes.subjectOf(operations),
     };
   }
 

@@ -121,6 +121,24 @@ describe('McpScopes', () => {
     scopes.withStepUp(server, mfa, 'admin').registerTool('purge', {}, cb);
   });
 
+  it("names a declared tool or prompt in a refusal, never a caller's unknown name", () => {
+    const scopes = new McpScopes();
+    const server = fakeServer();
+    scopes.withScopes(server, 'write').registerTool('write', {}, () => undefined);
+    scopes.withScopes(server, 'write').registerPrompt('compose', {}, () => undefined);
+    expect(scopes.subjectOf([{ kind: 'tool', name: 'write' }])).toBe('The MCP tool write');
+    expect(scopes.subjectOf([{ kind: 'prompt', name: 'compose' }])).toBe('The MCP prompt compose');
+    expect(scopes.subjectOf([{ kind: 'tool', name: 'x scope=admin' }])).toBe('This MCP request');
+    expect(scopes.subjectOf([{ kind: 'prompt', name: 'other' }])).toBe('This MCP request');
+    expect(scopes.subjectOf([{ kind: 'resource', uri: 'x://a' }])).toBe('This MCP request');
+    expect(scopes.subjectOf([])).toBe('This MCP request');
+    const two = [
+      { kind: 'tool', name: 'write' },
+      { kind: 'prompt', name: 'compose' },
+    ] as const;
+    expect(scopes.subjectOf(two)).toBe('This MCP request');
+  });
+
   it('refuses an operation declared twice with different scopes', () => {
     const scopes = new McpScopes();
     scopes.withScopes(fakeServer(), 'a').registerTool('t', {}, () => 1);

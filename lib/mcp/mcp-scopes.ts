@@ -143,6 +143,22 @@ export class McpScopes {
     return required;
   }
 
+  /**
+   * What a request's scope refusal names: the operation when it is one that was declared (its
+   * name is the app's, never the caller's text), else the MCP request.
+   */
+  subjectOf(operations: readonly McpOperation[]): string {
+    const [operation] = operations;
+    if (operations.length !== 1) return 'This MCP request';
+    if (operation.kind === 'tool' && this.tools.has(operation.name)) {
+      return `The MCP tool ${operation.name}`;
+    }
+    if (operation.kind === 'prompt' && this.prompts.has(operation.name)) {
+      return `The MCP prompt ${operation.name}`;
+    }
+    return 'This MCP request';
+  }
+
   /** The step-up requirements of the operations a request runs (exact URI and templates alike). */
   stepUpRequirements(operations: readonly McpOperation[]): StepUpRequirement[] {
     const found: StepUpRequirement[] = [];

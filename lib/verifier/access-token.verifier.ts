@@ -355,7 +355,12 @@ export class AccessTokenVerifier {
   }
 
   /** Refuses `user` with 403 `insufficient_scope` unless it meets every requirement. */
-  checkScopes(user: AuthUser, requirements: readonly ScopeRequirement[]): void {
+  checkScopes(
+    user: AuthUser,
+    requirements: readonly ScopeRequirement[],
+    /** What needs them, for the description: an MCP tool, say (the route by default). */
+    subject = 'This route',
+  ): void {
     if (requirements.length === 0) return;
     const unmet = unmetRequirements(new Set(user.scopes), requirements);
     if (unmet.length === 0) return;
@@ -370,7 +375,7 @@ export class AccessTokenVerifier {
     // for what the challenge names instead of what it had.
     throw new InsufficientScopeError(
       requiredScopes(requirements),
-      `This route requires ${wanted.join('; and ')}. ${advice}`,
+      `${subject} requires ${wanted.join('; and ')}. ${advice}`,
     );
   }
 }

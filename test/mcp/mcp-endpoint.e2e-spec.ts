@@ -220,6 +220,9 @@ describe.each(PLATFORMS)('an MCP endpoint with scopes per operation (%s)', (plat
     it('answers write_messages with a read-only token with 403 naming every scope it needs', async () => {
       const res = await post(call('write_messages', { text: 'x' }), readToken());
       expect(res.status).toBe(403);
+      expect(res.headers.get('www-authenticate')).toContain(
+        'error_description="The MCP tool write_messages requires the scope write:messages.',
+      );
       expect(res.headers.get('www-authenticate')).toMatch(
         forbidden('read:messages write:messages'),
       );
