@@ -194,30 +194,36 @@ export class AccessTokenGuard implements CanActivate {
     return presentation;
   }
 
-  /** The challenge options of an HTTP refusal: the route's resource and scopes, plus DPoP's where on. */
+  /** The challenge options of an HTTP refusal: the route's, plus DPoP's where it is on. */
   private httpChallenge(context: ExecutionContext): ChallengeOptions {
     const { dpop } = this.options;
-    const options = this.resourceChallenge(context);
-    const scopes = requiredScopes(this.routeAuth(context).scopes);
-    if (dpop.mode === 'disabled') return { ...options, scopes };
+    const options = this.routeChallenge(context);
+    if (dpop.mode === 'disabled') return options;
     const presented = this.schemes.get(this.getRequest(context)) === 'DPoP';
     const dpopChallenge = {
       algorithms: dpop.algorithms,
       required: dpop.mode === 'required',
       presented,
     };
-    return { ...options, scopes, dpopChallenge };
+    return { ...options, dpopChallenge };
   }
 
-  /** The app's options, with the `resource_metadata` of the route's resource (`@ProtectedResource()`). */
-  private resourceChallenge(context: ExecutionContext): ResolvedAuthOptions {
-    const name = this.routeAuth(context).resource;
+  /**
+   * The app's challenge options for the route: the `resource_metadata` of its resource
+   * (`@ProtectedResource()`) and the scopes it requires.
+   */
+  private routeChallenge(context: ExecutionContext): ResolvedAuthOptions & ChallengeOptions {
+    const { resource: name, scopes } = this.routeAuth(context);
     const { resources } = this.options;
     const resource =
       name !== undefined && resources && Object.hasOwn(resources, name)
         ? resources[name]
         : undefined;
-    return resource ? { ...this.options, resourceMetadataUrl: resource.metadataUrl } : this.options;
+    return {
+      ...this.options,
+      ...(resource ? { resourceMetadataUrl: resource.metadataUrl } : {}),
+      scopes: requiredScopes(scopes),
+    };
   }
 
   /**
@@ -228,10 +234,6 @@ export class AccessTokenGuard implements CanActivate {
     if (!(error instanceof AuthError)) return error;
     if (context.getType() === 'http')
       return authHttpException(error, this.httpChallenge(context), this.getResponse(context));
-    const scopes = requiredScopes(this.routeAuth(context).scopes);
-    return this.faceOf(context).refusal(error, context, {
-      ...this.resourceChallenge(context),
-      scopes,
-    });
+    return this.faceOf(context).refusal(error, context, this.routeChallenge(context));
   }
 }
