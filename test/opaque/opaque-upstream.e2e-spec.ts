@@ -87,12 +87,18 @@ describe.each(PLATFORMS)('userinfo calls: caching, bounds and failures (%s)', (p
   });
 
   it('bounds concurrent upstream calls under a flood of random tokens: 503 with Retry-After beyond', async () => {
-    await start({ upstream: { opaqueTokens: { maxConcurrent: 5, maxPerSecond: 1000 } } });
+    // Each flood call takes 1 s (timeout 2 s), so that all 60 are concurrent even on a loaded
+    // machine: with 200 ms, a slow arrival let earlier calls finish, and 10 upstream calls were
+    // made one after another, never more than 5 at once.
+    await start({
+      httpTimeoutMs: 2000,
+      upstream: { opaqueTokens: { maxConcurrent: 5, maxPerSecond: 1000 } },
+    });
     // Discovery first, undelayed: only the flood's userinfo calls meet the delay (a slow machine
     // could otherwise time discovery out, a 503 of another kind).
     expect((await get(knownToken())).status).toBe(200);
     const before = ks.userinfoCalls;
-    ks.delayMs = 200;
+    ks.delayMs = 1000;
     const results = await Promise.all(Array.from({ length: 60 }, () => get(opaque())));
     expect(ks.userinfoCalls - before).toBeLessThanOrEqual(5);
     const unavailable = results.filter((res) => res.status === 503);
