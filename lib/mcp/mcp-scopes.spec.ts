@@ -149,6 +149,35 @@ describe('McpScopes', () => {
 
   it.each([[''], ['a b'], ['a"']])('refuses the scope %p', (scope) => {
     expect(() => new McpScopes().withScopes(fakeServer(), scope)).toThrow(TypeError);
+    expect(() => new McpScopes().declare('tool', 't', scope)).toThrow(TypeError);
+  });
+
+  it('takes a declaration by name, for operations another framework registers (@rekog/mcp-nest)', () => {
+    const scopes = new McpScopes();
+    scopes.declare('tool', 'write', 'write');
+    scopes.declare('prompt', 'compose', 'write');
+    scopes.declare('resource', 'x://a', 'archive');
+    expect(
+      scopes.requirements(endpoint, [
+        { kind: 'tool', name: 'write' },
+        { kind: 'prompt', name: 'compose' },
+        { kind: 'resource', uri: 'x://a' },
+      ]),
+    ).toStrictEqual([
+      ...endpoint,
+      { mode: 'all', scopes: ['write'] },
+      { mode: 'all', scopes: ['write'] },
+      { mode: 'all', scopes: ['archive'] },
+    ]);
+    expect(scopes.subjectOf([{ kind: 'tool', name: 'write' }])).toBe('The MCP tool write');
+    expect(scopes.declaredScopes()).toStrictEqual(['archive', 'write']);
+    // The same rules as withScopes: once, and before the application started.
+    expect(() => scopes.declare('tool', 'write', 'admin')).toThrow(/declare it once/);
+    scopes.onApplicationBootstrap();
+    scopes.declare('tool', 'write', 'write');
+    expect(() => scopes.declare('tool', 'late', 'write')).toThrow(/after the application started/);
+    expect(() => scopes.declare('template' as 'tool', 'x', 'write')).toThrow(TypeError);
+    expect(() => scopes.declare('constructor' as 'tool', 'x', 'write')).toThrow(TypeError);
   });
 });
 

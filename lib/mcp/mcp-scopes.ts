@@ -77,18 +77,37 @@ export class McpScopes {
     return this.registrar('withStepUp', server, scopes, stepUpRequirement(options));
   }
 
+  /**
+   * Declares that the tool or prompt `name`, or the resource at the URI `name`, needs `scopes`
+   * (besides the endpoint's), for an MCP framework that registers its operations itself, such as
+   * `@rekog/mcp-nest`'s `@Tool()` methods. The same rules as {@link withScopes}: declare each
+   * operation once, before the application started (in a constructor).
+   *
+   * @example
+   * @McpController() class MessageTools {
+   *   constructor(mcpScopes: McpScopes) {
+   *     mcpScopes.declare('tool', 'write_messages', 'write:messages');
+   *   }
+   * }
+   */
+  declare(kind: 'tool' | 'prompt' | 'resource', name: string, ...scopes: string[]): void {
+    const byKind = { tool: this.tools, prompt: this.prompts, resource: this.resources };
+    const declared = Object.hasOwn(byKind, kind) ? byKind[kind] : undefined;
+    if (!declared) {
+      throw new TypeError(
+        `McpScopes.declare: the kind must be 'tool', 'prompt' or 'resource', got ${JSON.stringify(kind)}`,
+      );
+    }
+    this.record(kind, declared, name, validScopes('declare', scopes));
+  }
+
   private registrar<S extends McpServerLike>(
     method: string,
     server: S,
     scopes: string[],
     stepUp?: StepUpRequirement,
   ): McpScopedRegistrar<S> {
-    if (!scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope))) {
-      throw new TypeError(
-        `McpScopes.${method}: scopes must be non-empty strings without spaces or quotes, got ${JSON.stringify(scopes)}`,
-      );
-    }
-    const needs = [...scopes];
+    const needs = validScopes(method, scopes);
     const registrar = {
       registerTool: (name: string, ...rest: unknown[]) => {
         this.record('tool', this.tools, name, needs, stepUp);
@@ -221,6 +240,16 @@ export class McpScopes {
     declared.set(name, scopes);
     if (stepUp) this.stepUps.set(key, stepUp);
   }
+}
+
+/** A copy of `scopes`, each checked to be a scope token (RFC 6749 §3.3). */
+function validScopes(method: string, scopes: string[]): string[] {
+  if (!scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope))) {
+    throw new TypeError(
+      `McpScopes.${method}: scopes must be non-empty strings without spaces or quotes, got ${JSON.stringify(scopes)}`,
+    );
+  }
+  return [...scopes];
 }
 
 function call(method: AnyMethod, server: object, args: unknown[]): unknown {
