@@ -8,7 +8,8 @@ import { MCP_ENDPOINT_KEY } from '../auth.constants';
  * (`tools/call`), resource read (`resources/read`) and prompt got (`prompts/get`): a token without
  * them gets HTTP 403 `insufficient_scope` before the SDK runs anything. It sets `request.auth` as
  * the SDK reads it (`extra.authInfo`; `mcpUser(extra)` gives the user), and never accepts a token
- * in the query string, whatever `allowQueryToken` says (MCP forbids it).
+ * in the query string, whatever `allowQueryToken` says (MCP forbids it). On a class it marks each
+ * of its routes: an `@rekog/mcp-nest` controller (`extends McpHttpControllerFor(transport)`).
  *
  * @example
  * @Scopes('read:messages') @Controller('mcp') class McpController {

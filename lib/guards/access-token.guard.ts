@@ -138,10 +138,14 @@ export class AccessTokenGuard implements CanActivate {
       // Fail closed: without the registry, the operations' scopes are unknown.
       throw new Error('AccessTokenGuard: @McpEndpoint() needs McpScopes (AuthModule provides it).');
     }
-    const request = carrier as McpHttpRequest & { auth?: unknown; raw?: { auth?: unknown } };
-    // Fastify hands the SDK its raw request (`req.raw`): the SDK reads `auth` there.
+    const request = carrier as McpHttpRequest & {
+      auth?: unknown;
+      raw?: { auth?: unknown; user?: unknown };
+    };
+    // Fastify hands the SDK its raw request (`req.raw`): the SDK reads `auth` there, and
+    // @rekog/mcp-nest `user` (its tools' `@McpRawRequest()`).
     request.auth = mcpAuthInfo(user);
-    if (request.raw) request.raw.auth = request.auth;
+    if (request.raw) Object.assign(request.raw, { auth: request.auth, user });
     const operations = mcpOperations(request);
     return {
       scopes: this.mcpScopes.requirements(endpoint, operations),

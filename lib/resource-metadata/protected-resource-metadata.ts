@@ -228,9 +228,10 @@ export function scanRoutes(modules: ModulesContainer): RouteScan {
         const ofMethod = read(prototype[name], `${type.name}.${name}`);
         const resource = ofMethod.resource ?? ofClass.resource ?? '';
         add(resource, [...ofClass.scopes, ...ofMethod.scopes]);
-        if (Reflect.getMetadata(MCP_ENDPOINT_KEY, prototype[name] as object) === true) {
-          mcp.add(resource);
-        }
+        // On the method, else on its class, as the guard reads it.
+        const mcpEndpoint = (Reflect.getMetadata(MCP_ENDPOINT_KEY, prototype[name] as object) ??
+          Reflect.getMetadata(MCP_ENDPOINT_KEY, type)) as boolean | undefined;
+        if (mcpEndpoint === true) mcp.add(resource);
       }
     }
   }
