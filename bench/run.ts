@@ -17,14 +17,30 @@
  * BENCH_CONNECTIONS (32), BENCH_OUT (bench/RESULTS.md), BENCH_IN_PROCESS (0 skips the in-process
  * per-path costs and the cache memory figure).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { KeyServer } from '../test/support/key-server';
-import { bearerRequests } from './pinned';
+import {
+  ask,
+  canPin,
+  cpuNanos,
+  fmt,
+  load as loadWith,
+  median,
+  pinSelf,
+  rssMiB,
+  startChild,
+} from './harness';
 import { measureCacheMemory } from './cache-memory';
+import {
+  CURVE_APPS as ALL_CURVE_APPS,
+  LEVELS,
+  measureLoadCurve,
+  measureSecondHarness,
+  type Level,
+} from './load-curve';
 import { measureVerifyPaths } from './verify-paths';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -32,12 +48,28 @@ const SLICE = Number(process.env.BENCH_SLICE ?? 2000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const OUT = process.env.BENCH_OUT ?? join(__dirname, '..', '..', 'bench', 'RESULTS.md');
 const IN_PROCESS = process.env.BENCH_IN_PROCESS !== '0';
+/** The load curve: BENCH_CURVE_APPS (indexes of CURVE_APPS, 'none' skips it), _LEVELS, _ROUNDS, _SLICE_MS. */
+const CURVE_APPS = pick(ALL_CURVE_APPS, process.env.BENCH_CURVE_APPS);
+const CURVE_LEVELS = process.env.BENCH_CURVE_LEVELS
+  ? (process.env.BENCH_CURVE_LEVELS.split(',').map(Number) as Level[])
+  : [...LEVELS];
+const CURVE_ROUNDS = Number(process.env.BENCH_CURVE_ROUNDS ?? 3);
+const CURVE_SLICE_MS = Number(process.env.BENCH_CURVE_SLICE_MS ?? 2000);
+/** The second harness: BENCH_SECOND_HARNESS=0 skips it; _ROUNDS (5) of _SLICE_MS (3000). */
+const SECOND_HARNESS = process.env.BENCH_SECOND_HARNESS !== '0';
+const SECOND_ROUNDS = Number(process.env.BENCH_SECOND_ROUNDS ?? 5);
+const SECOND_SLICE_MS = Number(process.env.BENCH_SECOND_SLICE_MS ?? 3000);
 
-/** Pinning: possible with taskset and at least two CPUs. */
-const canPin = cpus().length >= 2 && spawnSync('taskset', ['-p', String(process.pid)]).status === 0;
-/** The command that starts `script` pinned to `cpu` (or unpinned when pinning is impossible). */
-const pinned = (cpu: number, args: string[]): [string, string[]] =>
-  canPin ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
+/** The items of `all` that `list` names by index (comma-separated; 'none': none; unset: all). */
+function pick<T>(all: T[], list: string | undefined): T[] {
+  if (list === undefined) return all;
+  if (list === 'none') return [];
+  return list.split(',').map((n) => {
+    const item = all[Number(n)];
+    if (item === undefined) throw new Error(`no item ${n} (0 to ${all.length - 1})`);
+    return item;
+  });
+}
 
 /** What a slice sends: the open route, with or without new-token headers, or the protected route. */
 type Scenario = 'public' | 'public-with-token' | 'repeated' | 'new' | 'opaque';
@@ -108,102 +140,12 @@ const emptySeries = (): Series => ({
   p99: [],
 });
 
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  return sorted[low] + (sorted[Math.ceil(at)] - sorted[low]) * (at - low);
-};
-const median = (values: number[]) => quantile(values, 0.5);
-const fmt = (values: number[], digits: number) =>
-  values.length === 0
-    ? '—'
-    : `${median(values).toFixed(digits)} (${quantile(values, 0.25).toFixed(digits)} to ${quantile(values, 0.75).toFixed(digits)})`;
-
-/** CPU ns used so far by every thread of `pid` (schedstat's first field), or from stat in ticks. */
-function cpuNanos(pid: number): number {
-  let total = 0;
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    }
-    if (total > 0) return total;
-  } catch {
-    // no schedstat: fall back to utime + stime
-  }
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 1e7; // 100 ticks per second
-}
-const rssMiB = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-
-function startChild(args: string[], cpu: number, env: Record<string, string> = {}) {
-  const [command, commandArgs] = pinned(cpu, args);
-  const child = spawn(command, commandArgs, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = new Promise<ChildProcess>((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-  return ready;
-}
-
-function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', resolve as never);
-    child.send(message as never);
-  });
-}
-
-/** `amount` requests; their rate from the first request to the last answer, and how many were 2xx. */
-function load(
-  url: string,
-  amount: number,
-  token?: () => string,
-): Promise<{ rate: number; answered: number; p50: number; p99: number }> {
-  return new Promise((resolve, reject) => {
-    // Timed here: autocannon ends runs of a fixed number of requests on its next one-second tick,
-    // which would count idle time.
-    const started = performance.now();
-    let lastAnswer = started;
-    const instance = autocannon(
-      {
-        url,
-        connections: CONNECTIONS,
-        amount,
-        // autocannon ends a run on its next sampling tick: 100 ms, not the default second.
-        sampleInt: 100,
-        requests: bearerRequests(token),
-      },
-      (error, result) => {
-        if (error) return reject(error);
-        const ok = result['2xx'];
-        if (ok !== result.requests.total || result.errors > 0 || result.timeouts > 0) {
-          return reject(
-            new Error(
-              `${url}: ${ok} of ${result.requests.total} answers were 2xx (${result.errors} errors)`,
-            ),
-          );
-        }
-        resolve({
-          rate: ok / ((lastAnswer - started) / 1000),
-          answered: ok,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-        });
-      },
-    );
-    instance.on('response', () => {
-      lastAnswer = performance.now();
-    });
-    instance.on('error', reject);
-  });
-}
+/** `amount` requests as fast as they are answered, with `token` when given. */
+const load = (url: string, amount: number, token?: () => string) =>
+  loadWith(url, { connections: CONNECTIONS, amount, token });
 
 async function main() {
-  if (canPin) spawnSync('taskset', ['-apc', '1', String(process.pid)], { stdio: 'ignore' });
+  pinSelf(1);
   const ks = await KeyServer.start();
   const newTokens = ROUNDS * SLICE + SLICE;
   console.log(`Minting ${newTokens} RS256 tokens...`);
@@ -334,6 +276,34 @@ async function main() {
     peakRss.set(server.app.name, maxRssBytes / 2 ** 20);
     server.child.kill();
   }
+  // The load curve (issue 24) and the second harness reproduced, with the same key server and idle
+  // verify process; then DPoP at scale.
+  const rawVerify = async () =>
+    (await ask<{ rawVerifyMicros: number }>(verifier, rawVerifyJob)).rawVerifyMicros;
+  const second = SECOND_HARNESS
+    ? await measureSecondHarness({
+        ks,
+        rounds: SECOND_ROUNDS,
+        sliceMs: SECOND_SLICE_MS,
+        connections: CONNECTIONS,
+        port: 43390,
+        rawVerify,
+      })
+    : [];
+  const curve = CURVE_APPS.length
+    ? (
+        await measureLoadCurve({
+          ks,
+          rounds: CURVE_ROUNDS,
+          sliceMs: CURVE_SLICE_MS,
+          connections: CONNECTIONS,
+          apps: CURVE_APPS,
+          levels: CURVE_LEVELS,
+          rawVerify,
+          firstPort: 43200,
+        })
+      ).lines
+    : [];
   verifier.kill();
   await ks.stop();
 
@@ -355,13 +325,20 @@ async function main() {
       (canPin
         ? 'Every server pinned to CPU 0, the load generator (autocannon, in the runner) to CPU 1 (`taskset`). '
         : '**Not pinned** (no taskset or one CPU): figures are not comparable with pinned runs. ') +
-      `${ROUNDS} rounds; in each, one slice of ${SLICE} requests of every scenario of every app, apps and scenarios in rotating order. ` +
-      "Server CPU per request: the sum of the server's threads' `/proc/<pid>/task/<tid>/schedstat` run time (ns) over the slice, " +
-      'divided by the answers (all 2xx, or the run fails). Overhead: CPU per request minus the open route of the same app in the same round. ' +
-      '"The limit": a raw RS256 `crypto.verify` with a parsed key, in an idle process pinned to CPU 1, measured before each round (CPU time, median of 3 passes over 500 tokens). ' +
+      "Server CPU per request: the sum of the server's threads' `/proc/<pid>/task/<tid>/schedstat` run time (ns) over a slice, " +
+      'divided by its answers (all 2xx, or the run fails). ' +
+      '"The limit": a raw RS256 `crypto.verify` with a parsed key, in an idle process pinned to CPU 1 (CPU time, median of 3 passes over 500 tokens). ' +
       'Figures are medians over rounds, quartiles in brackets. "New token": a token never seen by that app on every request (RS256, 2048-bit).',
     '',
-    '## Targets',
+    ...curve,
+    '',
+    ...second,
+    '',
+    '## Saturated, in short slices (the first harness)',
+    '',
+    `${ROUNDS} rounds; in each, one slice of ${SLICE} requests as fast as they are answered (saturated) of every scenario of every app, ` +
+      'apps and scenarios in rotating order. Overhead: CPU per request minus the open route of the same app in the same round. ' +
+      'The limit measured before each round. Targets of issue 12:',
     '',
     `The limit in this run: ${fmt(raws, 1)} µs.`,
     '',

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AuthModule, Public } from '../../lib';
 import { benchEnv, reportMemoryOnRequest } from './report-memory';
 
@@ -33,7 +34,11 @@ async function main() {
     controllers: [BenchController],
   })
   class BenchModule {}
-  const app = await NestFactory.create(BenchModule, { logger: false });
+  // BENCH_PLATFORM=fastify: the same app on Fastify.
+  const app =
+    process.env.BENCH_PLATFORM === 'fastify'
+      ? await NestFactory.create(BenchModule, new FastifyAdapter(), { logger: false })
+      : await NestFactory.create(BenchModule, { logger: false });
   await app.listen(port, '127.0.0.1');
   reportMemoryOnRequest();
   process.send?.('ready');
