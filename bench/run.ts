@@ -34,6 +34,7 @@ import {
   startChild,
 } from './harness';
 import { measureCacheMemory } from './cache-memory';
+import { measureDpopScale } from './dpop-scale';
 import {
   CURVE_APPS as ALL_CURVE_APPS,
   LEVELS,
@@ -59,6 +60,10 @@ const CURVE_SLICE_MS = Number(process.env.BENCH_CURVE_SLICE_MS ?? 2000);
 const SECOND_HARNESS = process.env.BENCH_SECOND_HARNESS !== '0';
 const SECOND_ROUNDS = Number(process.env.BENCH_SECOND_ROUNDS ?? 5);
 const SECOND_SLICE_MS = Number(process.env.BENCH_SECOND_SLICE_MS ?? 3000);
+/** DPoP at scale: BENCH_DPOP=0 skips it; BENCH_DPOP_ROUNDS (3) of BENCH_DPOP_SLICE_MS (2000). */
+const DPOP = process.env.BENCH_DPOP !== '0';
+const DPOP_ROUNDS = Number(process.env.BENCH_DPOP_ROUNDS ?? 3);
+const DPOP_SLICE_MS = Number(process.env.BENCH_DPOP_SLICE_MS ?? 2000);
 
 /** The items of `all` that `list` names by index (comma-separated; 'none': none; unset: all). */
 function pick<T>(all: T[], list: string | undefined): T[] {
@@ -306,6 +311,13 @@ async function main() {
     : [];
   verifier.kill();
   await ks.stop();
+  const dpop = DPOP
+    ? await measureDpopScale({
+        rounds: DPOP_ROUNDS,
+        sliceMs: DPOP_SLICE_MS,
+        connections: CONNECTIONS,
+      })
+    : [];
 
   const cacheMemory = IN_PROCESS ? measureCacheMemory(1_000_000) : undefined;
   const none = emptySeries();
@@ -331,6 +343,8 @@ async function main() {
       'Figures are medians over rounds, quartiles in brackets. "New token": a token never seen by that app on every request (RS256, 2048-bit).',
     '',
     ...curve,
+    '',
+    ...dpop,
     '',
     ...second,
     '',

@@ -62,6 +62,27 @@ describe('DPoP replay records in a shared Redis', () => {
     },
   );
 
+  /** Redis's own count of socket reads (each a round trip, as the server sees it). */
+  const readsProcessed = async () => {
+    const stats = await redis.info('stats');
+    return Number(/total_reads_processed:(\d+)/.exec(stats)![1]);
+  };
+
+  it('the replay checks of one event-loop turn reach Redis in one round trip (node-redis pipelines them)', async () => {
+    const atomic = replays(redisCache());
+    // Connected, and the client's handshake done, before counting.
+    expect(await atomic.firstUse('key', 'warm-up', 60_000)).toBe(true);
+    // What the probe costs itself (its connection's command and its close).
+    const idle = await readsProcessed();
+    const probe = (await readsProcessed()) - idle;
+    const before = await readsProcessed();
+    const checks = Array.from({ length: 50 }, (_, i) =>
+      atomic.firstUse('key', `turn-${i}`, 60_000),
+    );
+    expect(await Promise.all(checks)).toEqual(new Array(50).fill(true));
+    expect((await readsProcessed()) - before - probe).toBe(1);
+  });
+
   it('records expire with the proof (the TTL reaches Redis on the SET NX path)', async () => {
     const atomic = replays(redisCache());
     expect(await atomic.firstUse('key', 'short', 50)).toBe(true);

@@ -60,13 +60,23 @@ export class RedisServer {
 
   /** The number of clients connected, from CLIENT LIST (this probe's own connection excluded). */
   async connectedClients(): Promise<number> {
-    const list = await this.send('CLIENT LIST', (answer) => {
+    const list = await this.bulk('CLIENT LIST');
+    return list.split('\n').filter((entry) => entry.includes('addr=')).length - 1;
+  }
+
+  /** INFO `section` as text (`total_reads_processed:123` lines); the probe's read is counted. */
+  info(section: string): Promise<string> {
+    return this.bulk(`INFO ${section}`);
+  }
+
+  /** Sends one inline command whose answer is a bulk string, and returns that string. */
+  private bulk(line: string): Promise<string> {
+    return this.send(line, (answer) => {
       const header = /^\$(\d+)\r\n/.exec(answer);
       return header && answer.length >= header[0].length + Number(header[1])
         ? answer.slice(header[0].length)
         : undefined;
     });
-    return list.split('\n').filter((entry) => entry.includes('addr=')).length - 1;
   }
 
   /** Sends one inline command; `complete` returns the answer once enough of it has arrived. */

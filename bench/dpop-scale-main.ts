@@ -1,0 +1,17 @@
+/**
+ * `npm run bench:dpop`: the DPoP-at-scale section alone, printed. Environment: BENCH_ROUNDS (3),
+ * BENCH_SLICE_MS (2000), BENCH_CONNECTIONS (32); BENCH_ROUNDS=1 BENCH_SLICE_MS=1000 is a smoke (offered loads run whole seconds).
+ */
+import { measureDpopScale } from './dpop-scale';
+
+measureDpopScale({
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+  sliceMs: Number(process.env.BENCH_SLICE_MS ?? 2000),
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+}).then(
+  (lines) => console.log(lines.join('\n')),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
