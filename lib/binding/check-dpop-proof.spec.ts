@@ -3,6 +3,7 @@ import { CompactSign } from 'jose';
 import { DpopKey } from '../../test/support/dpop-proofs';
 import { signInput, withUnusedBits } from '../../test/support/key-server';
 import { parseDpopProof, verifyProofSignature, type ProofExpectations } from './check-dpop-proof';
+import { ProofKeys } from './proof-keys';
 
 const client = new DpopKey();
 const token = 'the-access-token';
@@ -195,7 +196,7 @@ describe('verifyProofSignature', () => {
   async function answer(proof: string, alg: string): Promise<string> {
     const parsed = await parseDpopProof(proof, { ...expectations([url]), algorithms: [alg] });
     try {
-      await verifyProofSignature(parsed);
+      await verifyProofSignature(parsed, new ProofKeys());
       return 'verified';
     } catch (error) {
       return (error as { reason: string }).reason;
@@ -279,7 +280,7 @@ describe('verifyProofSignature', () => {
       ...expectations([url]),
       algorithms: [alg],
     });
-    await expect(verifyProofSignature(parsed)).rejects.toMatchObject({
+    await expect(verifyProofSignature(parsed, new ProofKeys())).rejects.toMatchObject({
       reason: 'dpop_proof_jwk',
       message: expect.stringMatching(new RegExp(`not a usable public key for ${alg}`)),
     });

@@ -28,6 +28,16 @@ export function requiredMembers(
  * none.
  */
 export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string | undefined {
+  const input = thumbprintInput(jwk);
+  return input && hash('sha256', input, 'base64url');
+}
+
+/**
+ * What the thumbprint hashes (RFC 7638 §3): the JSON of the key's {@link requiredMembers}, in
+ * lexicographic order and without whitespace, which names the key exactly. Undefined when it has
+ * none.
+ */
+export function thumbprintInput(jwk: Readonly<Record<string, unknown>>): string | undefined {
   const members = requiredMembers(jwk);
-  return members && hash('sha256', JSON.stringify(members), 'base64url');
+  return members && JSON.stringify(members);
 }

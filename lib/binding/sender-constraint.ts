@@ -8,6 +8,7 @@ import type { ResolvedMtlsOptions } from './mtls-options';
 import { parseDpopProof, verifyProofSignature, type ParsedProof } from './check-dpop-proof';
 import { resolveDpopOptions, type ResolvedDpopOptions } from './dpop-options';
 import { DpopNonces } from './dpop-nonces';
+import { ProofKeys } from './proof-keys';
 import { DpopReplayCache, type ReplayLogger } from './dpop-replay-cache';
 import type { TokenPresentation } from './token-presentation';
 
@@ -44,6 +45,8 @@ const SUPPORTED_CNF = new Set(['jkt', 'x5t#S256']);
 export class SenderConstraint {
   private readonly replays: DpopReplayCache;
   private readonly nonces?: DpopNonces;
+  /** The proofs' keys, imported once each (a client signs all its proofs with one). */
+  private readonly proofKeys = new ProofKeys();
   private readonly dpop: ResolvedDpopOptions;
   /** Origins (`https://api.example.com`) the API is known by, for `htu` without `publicBaseUrl`. */
   private readonly knownOrigins: readonly string[];
@@ -251,7 +254,7 @@ export class SenderConstraint {
       );
     }
     // Only now, for the holder of a valid token bound to this very key: the signature check.
-    await verifyProofSignature(proof);
+    await verifyProofSignature(proof, this.proofKeys);
     if (this.nonces && (proof.nonce === undefined || !this.nonces.accepts(proof.nonce))) {
       throw new UseDpopNonceError(
         this.nonces.current(),
