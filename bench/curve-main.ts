@@ -1,12 +1,19 @@
 /**
  * `npm run bench:curve`: the load curve and the second harness alone (bench/load-curve.ts),
  * printed. BENCH_ROUNDS (3), BENCH_SLICE_MS (1500), BENCH_CONNECTIONS (32), BENCH_CURVE_APPS
- * (comma-separated indexes of CURVE_APPS; all by default), BENCH_SECOND_HARNESS (0 skips it).
+ * (comma-separated indexes of CURVE_APPS; all by default), BENCH_CURVE_LEVELS (e.g. 10,100),
+ * BENCH_SECOND_HARNESS (0 skips it), BENCH_CURVE_COMPARE (see below).
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { KeyServer } from '../test/support/key-server';
 import { ask, pinSelf, startChild } from './harness';
-import { CURVE_APPS, LEVELS, measureLoadCurve, measureSecondHarness } from './load-curve';
+import {
+  CURVE_APPS,
+  LEVELS,
+  measureLoadCurve,
+  type Level,
+  measureSecondHarness,
+} from './load-curve';
 
 async function main() {
   pinSelf(1);
@@ -19,7 +26,16 @@ async function main() {
       ? []
       : process.env.BENCH_CURVE_APPS
         ? process.env.BENCH_CURVE_APPS.split(',').map((n) => CURVE_APPS[Number(n)])
-        : CURVE_APPS;
+        : [...CURVE_APPS];
+  // BENCH_CURVE_COMPARE: another build's bench/servers/ours.js, run as one more app in the same
+  // interleaved rounds (an A/B of a library change).
+  if (process.env.BENCH_CURVE_COMPARE) {
+    apps.push({
+      ...CURVE_APPS[0],
+      name: `${CURVE_APPS[0].name}, ${process.env.BENCH_CURVE_COMPARE}`,
+      script: relative(__dirname, process.env.BENCH_CURVE_COMPARE),
+    });
+  }
   const verifier = await startChild([join(__dirname, 'raw-verify.js')], 1);
   const rawTokens = Array.from({ length: 500 }, (_, i) => ks.token({ jti: `raw-${i}` }));
   const rawVerify = async () =>
@@ -51,7 +67,9 @@ async function main() {
       connections,
       apps,
       rawVerify,
-      levels: [...LEVELS],
+      levels: process.env.BENCH_CURVE_LEVELS
+        ? (process.env.BENCH_CURVE_LEVELS.split(',').map(Number) as Level[])
+        : [...LEVELS],
       firstPort: 43200,
     });
     lines.push(...curve.lines);

@@ -40,6 +40,8 @@ export interface DpopScaleOptions {
   sliceMs: number;
   /** autocannon's connections (split between the servers with two instances). */
   connections: number;
+  /** Offered loads, shares of the open route's saturated throughput (1: saturated); all four by default. */
+  levels?: readonly number[];
 }
 
 /** The URL clients call (a balancer's): every proof's `htu` is this + /private. */
@@ -293,7 +295,8 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
         ? Math.ceil(level * openRate * Math.ceil(seconds)) + options.connections
         : Math.ceil(openRate * seconds * 1.25) + options.connections;
     // Per round: DPoP with one and two instances, and in process; bearer with one and two.
-    const perConfiguration = LEVELS.reduce((sum, level) => sum + budget(level), 0);
+    const levels = options.levels ?? LEVELS;
+    const perConfiguration = levels.reduce((sum, level) => sum + budget(level), 0);
 
     const results = new Map<string, Series>();
     const series = (instances: number, level: number, scenario: Scenario) => {
@@ -303,7 +306,7 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
     };
     const rawEs: number[] = [];
     const rawRs: number[] = [];
-    const cells = INSTANCES.flatMap((instances) => LEVELS.map((level) => ({ instances, level })));
+    const cells = INSTANCES.flatMap((instances) => levels.map((level) => ({ instances, level })));
     for (let round = 0; round < options.rounds; round++) {
       // Fresh tokens and proofs, `iat` now: well inside the 300 s window for the round.
       dpopPool.refill(3 * perConfiguration);
@@ -364,7 +367,7 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
     const lateMinted = dpopPool.mintedLate + bearerPool.mintedLate;
     const rows: string[] = [];
     for (const instances of INSTANCES) {
-      for (const level of LEVELS) {
+      for (const level of levels) {
         const bearer = series(instances, level, 'bearer');
         const dpop = series(instances, level, 'dpop');
         const difference = dpop.above.map((above, i) => above - bearer.above[i]);

@@ -60,7 +60,10 @@ const CURVE_SLICE_MS = Number(process.env.BENCH_CURVE_SLICE_MS ?? 2000);
 const SECOND_HARNESS = process.env.BENCH_SECOND_HARNESS !== '0';
 const SECOND_ROUNDS = Number(process.env.BENCH_SECOND_ROUNDS ?? 5);
 const SECOND_SLICE_MS = Number(process.env.BENCH_SECOND_SLICE_MS ?? 3000);
-/** DPoP at scale: BENCH_DPOP=0 skips it; BENCH_DPOP_ROUNDS (3) of BENCH_DPOP_SLICE_MS (2000). */
+/**
+ * DPoP at scale: BENCH_DPOP=0 skips it; BENCH_DPOP_ROUNDS (3) of BENCH_DPOP_SLICE_MS (2000);
+ * BENCH_DPOP_LEVELS (shares of saturation, e.g. 0.5,1; all four by default).
+ */
 const DPOP = process.env.BENCH_DPOP !== '0';
 const DPOP_ROUNDS = Number(process.env.BENCH_DPOP_ROUNDS ?? 3);
 const DPOP_SLICE_MS = Number(process.env.BENCH_DPOP_SLICE_MS ?? 2000);
@@ -316,6 +319,7 @@ async function main() {
         rounds: DPOP_ROUNDS,
         sliceMs: DPOP_SLICE_MS,
         connections: CONNECTIONS,
+        levels: process.env.BENCH_DPOP_LEVELS?.split(',').map(Number),
       })
     : [];
 
