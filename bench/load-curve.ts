@@ -224,25 +224,46 @@ async function curve(
   }
 
   // New tokens: every app gets its own pass over one pool, so each token is new to each app.
-  const perRound = Math.max(...running.map((r) => r.saturated)) * (sliceMs / 1000) * 2.7;
-  const poolSize = Math.ceil(perRound * rounds + 2000);
-  console.log(`Minting ${poolSize} RS256 tokens for the load curve...`);
-  const pool = Array.from({ length: poolSize }, (_, i) => ks.token({ jti: `c-${i}`, exp: expiry }));
+  // New tokens: every app makes its own pass over one pool, so each token is new to each app. A
+  // first part warms each app's new-token path and gives its new-token throughput, which bounds
+  // what a slice can use: the rest is minted for the rounds.
+  const mint = (count: number, from: number) =>
+    Array.from({ length: count }, (_, i) => ks.token({ jti: `c-${from + i}`, exp: expiry }));
+  const pool = mint(1200, 0);
   let overflow = false;
   const nextNew = (server: Running) => () => {
     if (server.cursor >= pool.length) overflow = true;
     return pool[server.cursor++ % pool.length];
   };
-
+  const newRate = new Map<Running, number>();
   // Warm every path once.
   for (const server of running) {
     const { app, url } = server;
     await load(`${url}${app.paths.private}`, { connections, amount: 2000, token: () => repeated });
-    await load(`${url}${app.paths.private}`, { connections, amount: 1000, token: nextNew(server) });
+    const warm = await load(`${url}${app.paths.private}`, {
+      connections,
+      amount: 1000,
+      token: nextNew(server),
+    });
+    newRate.set(server, warm.rate);
     if (app.scenarios.includes('opaque')) {
       await load(`${url}${app.paths.private}`, { connections, amount: 200, token: () => opaque });
     }
   }
+  const perRound = Math.max(
+    ...running.map((server) =>
+      options.levels
+        .map(
+          (level) =>
+            Math.min((server.saturated * level) / 100, newRate.get(server)! * 1.5) *
+            (sliceMs / 1000),
+        )
+        .reduce((a, b) => a + b, 0),
+    ),
+  );
+  const more = Math.ceil(perRound * 1.2 * rounds);
+  console.log(`Minting ${more} RS256 tokens for the load curve...`);
+  for (const token of mint(more, pool.length)) pool.push(token);
 
   const cells = new Map<string, Cell>();
   const cell = (app: string, level: Level, scenario: CurveScenario) => {
