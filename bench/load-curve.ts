@@ -250,20 +250,11 @@ async function curve(
       await load(`${url}${app.paths.private}`, { connections, amount: 200, token: () => opaque });
     }
   }
-  const perRound = Math.max(
-    ...running.map((server) =>
-      options.levels
-        .map(
-          (level) =>
-            Math.min((server.saturated * level) / 100, newRate.get(server)! * 1.5) *
-            (sliceMs / 1000),
-        )
-        .reduce((a, b) => a + b, 0),
-    ),
-  );
-  const more = Math.ceil(perRound * 1.2 * rounds);
-  console.log(`Minting ${more} RS256 tokens for the load curve...`);
-  for (const token of mint(more, pool.length)) pool.push(token);
+  /** Mints tokens until the pool holds `size`. */
+  const topUp = (size: number) => {
+    if (pool.length >= size) return;
+    for (const token of mint(Math.ceil(size) - pool.length, pool.length)) pool.push(token);
+  };
 
   const cells = new Map<string, Cell>();
   const cell = (app: string, level: Level, scenario: CurveScenario) => {
@@ -308,6 +299,11 @@ async function curve(
                   : scenario === 'new'
                     ? nextNew(server)
                     : undefined;
+          if (scenario === 'new') {
+            // Enough new tokens for this slice, minted before it (never during: the load core).
+            const most = (rate ?? newRate.get(server)! * 4) * (sliceMs / 1000) * 1.3 + 500;
+            topUp(server.cursor + most);
+          }
           await pause(100);
           await askFor(child, 'batches', 'batches'); // resets the histogram
           const before = cpuNanos(child.pid!);
