@@ -110,22 +110,38 @@ export interface LoadOptions {
   headers?: () => Record<string, string>;
 }
 
+/** autocannon's requests: `options.headers()` on each, or else `Bearer <options.token()>`. */
+function requestsOf(options: Pick<LoadOptions, 'token' | 'headers'>): autocannon.Request[] {
+  const { headers } = options;
+  if (!headers) return bearerRequests(options.token);
+  return [
+    {
+      setupRequest: (request) => {
+        request.headers = { ...request.headers, ...headers() };
+        return request;
+      },
+    },
+  ];
+}
+
+/** The error of a run whose answers were not all 2xx (the only way a bench fails), or undefined. */
+function notAll2xx(url: string, result: autocannon.Result): Error | undefined {
+  const ok = result['2xx'];
+  if (ok === result.requests.total && result.errors === 0 && result.timeouts === 0)
+    return undefined;
+  return new Error(
+    `${url}: ${ok} of ${result.requests.total} answers were 2xx (${result.errors} errors, ` +
+      `${result.timeouts} timeouts, ${result.non2xx} non-2xx)`,
+  );
+}
+
 /** A load on `url`; fails unless every answer is 2xx. */
 export function load(url: string, options: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     // Timed here: autocannon ends runs on its next sampling tick, which would count idle time.
     const started = performance.now();
     let lastAnswer = started;
-    const requests: autocannon.Request[] = options.headers
-      ? [
-          {
-            setupRequest: (request) => {
-              request.headers = { ...request.headers, ...options.headers!() };
-              return request;
-            },
-          },
-        ]
-      : bearerRequests(options.token);
+    const requests = requestsOf(options);
     const instance = autocannon(
       {
         url,
@@ -139,15 +155,9 @@ export function load(url: string, options: LoadOptions): Promise<LoadResult> {
       },
       (error, result) => {
         if (error) return reject(error);
+        const refused = notAll2xx(url, result);
+        if (refused) return reject(refused);
         const ok = result['2xx'];
-        if (ok !== result.requests.total || result.errors > 0 || result.timeouts > 0) {
-          return reject(
-            new Error(
-              `${url}: ${ok} of ${result.requests.total} answers were 2xx (${result.errors} errors, ` +
-                `${result.timeouts} timeouts, ${result.non2xx} non-2xx)`,
-            ),
-          );
-        }
         resolve({
           rate: ok / ((lastAnswer - started) / 1000),
           answered: ok,
@@ -183,16 +193,7 @@ export async function offeredLoad(
     pause((i * 1000) / spread).then(
       () =>
         new Promise<number>((resolve, reject) => {
-          const requests: autocannon.Request[] = options.headers
-            ? [
-                {
-                  setupRequest: (request) => {
-                    request.headers = { ...request.headers, ...options.headers!() };
-                    return request;
-                  },
-                },
-              ]
-            : bearerRequests(options.token);
+          const requests = requestsOf(options);
           const instance = autocannon(
             {
               url,
@@ -203,16 +204,9 @@ export async function offeredLoad(
             },
             (error, result) => {
               if (error) return reject(error);
-              const ok = result['2xx'];
-              if (ok !== result.requests.total || result.errors > 0 || result.timeouts > 0) {
-                return reject(
-                  new Error(
-                    `${url}: ${ok} of ${result.requests.total} answers were 2xx (${result.errors} errors, ` +
-                      `${result.timeouts} timeouts, ${result.non2xx} non-2xx)`,
-                  ),
-                );
-              }
-              resolve(ok);
+              const refused = notAll2xx(url, result);
+              if (refused) return reject(refused);
+              resolve(result['2xx']);
             },
           );
           instance.on('response', (_client, _status, _bytes, responseTime: number) => {

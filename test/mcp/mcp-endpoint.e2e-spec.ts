@@ -1,8 +1,6 @@
 import { All, Controller, Module, Req, Res, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +9,7 @@ import { AuthModule, McpEndpoint, McpScopes, mcpUser, Scopes } from '../../lib';
 import { PLATFORMS } from '../support/create-fixture-app';
 import { KeyServer } from '../support/key-server';
 import { listen } from '../support/listen';
+import { connectMcp, mcpTextOf, postMcp, toolCall } from '../support/mcp-requests';
 import { capturingLogger } from '../support/log-capture';
 
 /** What the tools saw of `extra.authInfo`, for the test to read. */
@@ -115,36 +114,12 @@ describe.each(PLATFORMS)('an MCP endpoint with scopes per operation (%s)', (plat
     await ks.stop();
   });
 
-  async function connect(token: string): Promise<Client> {
-    const client = new Client({ name: 'test-client', version: '1.0.0' });
-    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    });
-    await client.connect(transport);
-    return client;
-  }
+  const connect = (token: string) => connectMcp(`${base}/mcp`, token);
+  const textOf = mcpTextOf;
 
-  const textOf = (result: unknown) =>
-    (result as { content: Array<{ type: string; text: string }> }).content[0].text;
-
-  /** A raw JSON-RPC POST, as an MCP client sends it. */
-  function post(body: string | unknown, token?: string, path = '/mcp', contentType?: string) {
-    return fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: {
-        accept: 'application/json, text/event-stream',
-        'content-type': contentType ?? 'application/json',
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-  }
-  const call = (name: string, args: unknown = {}, id = 1) => ({
-    jsonrpc: '2.0',
-    id,
-    method: 'tools/call',
-    params: { name, arguments: args },
-  });
+  const post = (body: unknown, token?: string, path = '/mcp', contentType?: string) =>
+    postMcp(`${base}${path}`, body, token, contentType);
+  const call = toolCall;
 
   /** The Bearer challenge of a 403 that names `scope`. */
   const forbidden = (scope: string) =>

@@ -2,8 +2,6 @@ import { Controller, Module, type INestApplication } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   McpController,
   McpHttpControllerFor,
@@ -18,6 +16,7 @@ import type { AuthUser } from '../../lib';
 import { PLATFORMS } from '../support/create-fixture-app';
 import { KeyServer } from '../support/key-server';
 import { listen } from '../support/listen';
+import { connectMcp, mcpTextOf, postMcp, toolCall } from '../support/mcp-requests';
 import { capturingLogger } from '../support/log-capture';
 
 /** The MCP endpoint's resource identifier (`resources.mcp`): its tokens have it as `aud`. */
@@ -103,36 +102,11 @@ describe.each(PLATFORMS)('@rekog/mcp-nest behind the guard (%s)', (platform) => 
     await ks.stop();
   });
 
-  /** The official MCP client, with a bearer token. */
-  async function connect(token: string): Promise<Client> {
-    const client = new Client({ name: 'test-client', version: '1.0.0' });
-    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    });
-    await client.connect(transport);
-    return client;
-  }
-  const textOf = (result: unknown) =>
-    (result as { content: Array<{ type: string; text: string }> }).content[0].text;
+  const connect = (token: string) => connectMcp(`${base}/mcp`, token);
+  const textOf = mcpTextOf;
 
-  /** A raw JSON-RPC POST, as an MCP client sends it. */
-  function post(body: unknown, token?: string) {
-    return fetch(`${base}/mcp`, {
-      method: 'POST',
-      headers: {
-        accept: 'application/json, text/event-stream',
-        'content-type': 'application/json',
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      },
-      body: JSON.stringify(body),
-    });
-  }
-  const call = (name: string, args: unknown = {}) => ({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: { name, arguments: args },
-  });
+  const post = (body: unknown, token?: string) => postMcp(`${base}/mcp`, body, token);
+  const call = (name: string, args: unknown = {}) => toolCall(name, args);
 
   it("answers a call without a token with 401 naming the endpoint's scope and its metadata", async () => {
     const res = await post(call('whoami'));
