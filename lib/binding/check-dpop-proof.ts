@@ -47,9 +47,8 @@ export interface ParsedProof {
   jti: string;
   iat: number;
   nonce?: string;
-  /** The proof itself, its key and algorithm: what the signature check needs. */
+  /** The proof itself and its algorithm: with `keyInput`, what the signature check needs. */
   readonly compact: string;
-  readonly jwk: ProofJwk;
   readonly alg: DpopAlgorithm;
 }
 
@@ -154,7 +153,6 @@ export async function parseDpopProof(
     iat: claims.iat as number,
     ...(typeof claims.nonce === 'string' ? { nonce: claims.nonce } : {}),
     compact: proof,
-    jwk: jwk as ProofJwk,
     alg: alg as DpopAlgorithm,
   };
 }
