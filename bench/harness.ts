@@ -80,10 +80,22 @@ export function startChild(
   });
 }
 
-/** Sends `message` to `child` and resolves with its next message. */
-export function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+/**
+ * Sends `message` to `child` and resolves with its next message, or with its next message that has
+ * `key` (or is `key`) when given: a server may send other messages meanwhile.
+ */
+export function ask<T>(child: ChildProcess, message: unknown, key?: string): Promise<T> {
   return new Promise((resolve) => {
-    child.once('message', resolve as never);
+    const listen = (answer: unknown) => {
+      const matches =
+        key === undefined ||
+        answer === key ||
+        (typeof answer === 'object' && answer !== null && key in answer);
+      if (!matches) return;
+      child.off('message', listen);
+      resolve(answer as T);
+    };
+    child.on('message', listen);
     child.send(message as never);
   });
 }

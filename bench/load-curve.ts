@@ -17,6 +17,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyServer } from '../test/support/key-server';
 import {
+  ask,
   canPin,
   cpuNanos,
   fmt,
@@ -171,20 +172,6 @@ async function startServer(app: CurveApp, ks: KeyServer, port: number): Promise<
   return child;
 }
 
-/** Sends `message` to `child` and resolves with its next answer that has `key` (or is `key`). */
-function askFor<T>(child: ChildProcess, message: unknown, key: string): Promise<T> {
-  return new Promise((resolve) => {
-    const listen = (answer: unknown) => {
-      if (answer === key || (typeof answer === 'object' && answer !== null && key in answer)) {
-        child.off('message', listen);
-        resolve(answer as T);
-      }
-    };
-    child.on('message', listen);
-    child.send(message as never);
-  });
-}
-
 /** Runs the load curve; returns RESULTS.md's lines. */
 export async function measureLoadCurve(options: CurveOptions): Promise<CurveResult> {
   const { ks } = options;
@@ -305,11 +292,11 @@ async function curve(
             topUp(server.cursor + most);
           }
           await pause(100);
-          await askFor(child, 'batches', 'batches'); // resets the histogram
+          await ask(child, 'batches', 'batches'); // resets the histogram
           const before = cpuNanos(child.pid!);
           const result = await send(path, token);
           const cpu = (cpuNanos(child.pid!) - before) / 1000 / result.answered;
-          const { batches } = await askFor<{ batches: Array<[number, number]> }>(
+          const { batches } = await ask<{ batches: Array<[number, number]> }>(
             child,
             'batches',
             'batches',
@@ -334,9 +321,9 @@ async function curve(
         }
         // The signature check inside this server at this load: the open route again, probed.
         await pause(100);
-        await askFor(child, { sigProbe: probeJob }, 'probing');
+        await ask(child, { sigProbe: probeJob }, 'probing');
         await send(app.paths.open);
-        const { sigProbe } = await askFor<{ sigProbe: { first: number[]; second: number[] } }>(
+        const { sigProbe } = await ask<{ sigProbe: { first: number[]; second: number[] } }>(
           child,
           'sigProbeStop',
           'sigProbe',
