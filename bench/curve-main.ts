@@ -2,7 +2,7 @@
  * `npm run bench:curve`: the load curve and the second harness alone (bench/load-curve.ts),
  * printed. BENCH_ROUNDS (3), BENCH_SLICE_MS (1500), BENCH_CONNECTIONS (32), BENCH_CURVE_APPS
  * (comma-separated indexes of CURVE_APPS; all by default), BENCH_CURVE_LEVELS (e.g. 10,100),
- * BENCH_SECOND_HARNESS (0 skips it), BENCH_CURVE_COMPARE (see below).
+ * BENCH_SECOND_HARNESS (0 skips it), BENCH_CURVE_COMPARE (another build's dist/: see below).
  */
 import { join, relative } from 'node:path';
 import { KeyServer } from '../test/support/key-server';
@@ -27,14 +27,17 @@ async function main() {
       : process.env.BENCH_CURVE_APPS
         ? process.env.BENCH_CURVE_APPS.split(',').map((n) => CURVE_APPS[Number(n)])
         : [...CURVE_APPS];
-  // BENCH_CURVE_COMPARE: another build's bench/servers/ours.js, run as one more app in the same
-  // interleaved rounds (an A/B of a library change).
-  if (process.env.BENCH_CURVE_COMPARE) {
-    apps.push({
-      ...CURVE_APPS[0],
-      name: `${CURVE_APPS[0].name}, ${process.env.BENCH_CURVE_COMPARE}`,
-      script: relative(__dirname, process.env.BENCH_CURVE_COMPARE),
-    });
+  // BENCH_CURVE_COMPARE: another build's dist/ folder. Each chosen app of this library runs a second
+  // time from that build, in the same interleaved rounds (an A/B of a library change).
+  const compare = process.env.BENCH_CURVE_COMPARE;
+  if (compare) {
+    for (const app of apps.filter((a) => a.ours)) {
+      apps.push({
+        ...app,
+        name: `${app.name}, ${compare}`,
+        script: relative(__dirname, join(compare, 'bench', app.script)),
+      });
+    }
   }
   const verifier = await startChild([join(__dirname, 'raw-verify.js')], 1);
   const rawTokens = Array.from({ length: 500 }, (_, i) => ks.token({ jti: `raw-${i}` }));

@@ -8,6 +8,7 @@ measureDpopScale({
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   sliceMs: Number(process.env.BENCH_SLICE_MS ?? 2000),
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+  levels: process.env.BENCH_DPOP_LEVELS?.split(',').map(Number),
 }).then(
   (lines) => console.log(lines.join('\n')),
   (error: unknown) => {

@@ -69,6 +69,14 @@ const openRouteOf = (scenario: Scenario): Scenario =>
       ? 'open-local'
       : 'open-dpop';
 
+/** Preloaded into every server: requests per event-loop turn (see bench/servers/load-probe.ts). */
+const LOAD_PROBE = join(__dirname, 'servers', 'load-probe.js');
+/**
+ * BENCH_DPOP_REDIS_CPU: the CPU redis-server is pinned to, 1 (beside the load generator) by
+ * default; 0 puts it beside the servers instead, so that it takes no time from the load generator.
+ */
+const REDIS_CPU = process.env.BENCH_DPOP_REDIS_CPU ?? '1';
+
 /** A pinned bench server. */
 interface Server {
   child: ChildProcess;
@@ -108,6 +116,8 @@ interface SliceResult {
   /** Redis reads and commands during the slice, the probe's own excluded. */
   reads: number;
   commands: number;
+  /** Requests per event-loop turn of the servers over the slice: mean. */
+  perTurn: number;
 }
 
 /** Per (instances, level, scenario): one figure per round. */
@@ -119,6 +129,7 @@ interface Series {
   readsPerRequest: number[];
   commandsPerRead: number[];
   rate: number[];
+  perTurn: number[];
 }
 const emptySeries = (): Series => ({
   cpu: [],
@@ -128,6 +139,7 @@ const emptySeries = (): Series => ({
   readsPerRequest: [],
   commandsPerRead: [],
   rate: [],
+  perTurn: [],
 });
 
 /** Redis's counters of socket reads (round trips) and commands processed. */
@@ -152,6 +164,8 @@ async function slice(
   headers?: () => Record<string, string>,
 ): Promise<SliceResult> {
   const pids = servers.map((server) => server.child.pid!);
+  // Emptied before the slice: the histograms count the slice's turns only.
+  await Promise.all(servers.map((server) => ask(server.child, 'batches', 'batches')));
   const redisBefore = await redisCounters(redis);
   const cpuBefore = pids.reduce((sum, pid) => sum + cpuNanos(pid), 0);
   // Each server its share of the connections and of the rate; any answer not 2xx fails the run.
@@ -170,6 +184,19 @@ async function slice(
   );
   const cpuNs = pids.reduce((sum, pid) => sum + cpuNanos(pid), 0) - cpuBefore;
   const redisAfter = await redisCounters(redis);
+  const batches = await Promise.all(
+    servers.map((server) =>
+      ask<{ batches: Array<[number, number]> }>(server.child, 'batches', 'batches'),
+    ),
+  );
+  let turns = 0;
+  let arrivals = 0;
+  for (const { batches: histogram } of batches) {
+    for (const [size, count] of histogram) {
+      turns += count;
+      arrivals += size * count;
+    }
+  }
   const answers = results.reduce((sum, result) => sum + result.answered, 0);
   if (answers === 0) throw new Error(`${path}: no answer in ${options.sliceMs} ms`);
   return {
@@ -181,6 +208,7 @@ async function slice(
     p99: Math.max(...results.map((result) => result.p99)),
     reads: redisAfter.reads - redisBefore.reads - probe.reads,
     commands: redisAfter.commands - redisBefore.commands - probe.commands,
+    perTurn: turns > 0 ? arrivals / turns : 0,
   };
 }
 
@@ -207,7 +235,7 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
   const children: ChildProcess[] = [];
   try {
     const redisPid = /process_id:(\d+)/.exec(await redis.info('server'))![1];
-    if (canPin) spawnSync('taskset', ['-apc', '1', redisPid], { stdio: 'ignore' });
+    if (canPin) spawnSync('taskset', ['-apc', REDIS_CPU, redisPid], { stdio: 'ignore' });
     // What two INFO probes with nothing between cost Redis itself (their reads and commands).
     const first = await redisCounters(redis);
     const second = await redisCounters(redis);
@@ -215,7 +243,7 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
 
     const start = async (env: Record<string, string>): Promise<Server> => {
       const port = await freePort();
-      const child = await startChild([join(__dirname, 'servers', 'ours.js')], 0, {
+      const child = await startChild(['-r', LOAD_PROBE, join(__dirname, 'servers', 'ours.js')], 0, {
         BENCH_ISSUER: ks.issuer,
         BENCH_AUDIENCE: ks.audience,
         BENCH_PORT: String(port),
@@ -357,6 +385,7 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
           figures.p50.push(result.p50);
           figures.p99.push(result.p99);
           figures.rate.push(result.rate);
+          figures.perTurn.push(result.perTurn);
           figures.readsPerRequest.push(result.reads / result.answers);
           figures.commandsPerRead.push(result.reads > 0 ? result.commands / result.reads : 0);
         }
@@ -377,7 +406,8 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
             `${fmt(series(instances, level, 'dpop-local').above, 1)} | ` +
             `${fmt(dpop.readsPerRequest, 3)} | ${fmt(dpop.commandsPerRead, 2)} | ` +
             `${fmt(bearer.p50, 2)} / ${fmt(bearer.p99, 2)} | ${fmt(dpop.p50, 2)} / ${fmt(dpop.p99, 2)} | ` +
-            `${fmt(series(instances, level, 'open-dpop').cpu, 0)} | ${fmt(dpop.rate, 0)} |`,
+            `${fmt(series(instances, level, 'open-dpop').cpu, 0)} | ${fmt(dpop.rate, 0)} | ` +
+            `${fmt(bearer.perTurn, 1)} / ${fmt(dpop.perTurn, 1)} / ${instances === 1 ? fmt(series(instances, level, 'dpop-local').perTurn, 1) : '—'} |`,
         );
       }
     }
@@ -404,7 +434,7 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
         'except one more DPoP server (one instance only) that keeps them in process: what Redis costs. ' +
         `\`cache.storeTimeoutMs\` is ${STORE_TIMEOUT_MS} ms (the default 150 ms had a run fail with 503s at saturation on two instances). ` +
         (canPin
-          ? 'Servers pinned to CPU 0, the load generator (autocannon, in the runner) and redis-server to CPU 1. '
+          ? `Servers pinned to CPU 0, the load generator (autocannon, in the runner) to CPU 1, redis-server to CPU ${REDIS_CPU} (BENCH_DPOP_REDIS_CPU). `
           : '**Not pinned** (no taskset or one CPU). ') +
         "Server CPU per request: the sum of the server's threads' schedstat run time over the slice " +
         '(both servers with two instances, each sent half of the load), divided by the 2xx answers; ' +
@@ -418,8 +448,8 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
           ? ` ${lateMinted} requests had their token minted during a slice (the pool ran dry).`
           : ''),
       '',
-      '| instances | offered load | bearer µs above open | DPoP µs above open | DPoP − bearer, µs | DPoP, replay records in process (no Redis), µs above open | Redis reads / DPoP request | commands / read | bearer p50 / p99, ms | DPoP p50 / p99, ms | open route CPU µs | DPoP req/s |',
-      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| instances | offered load | bearer µs above open | DPoP µs above open | DPoP − bearer, µs | DPoP, replay records in process (no Redis), µs above open | Redis reads / DPoP request | commands / read | bearer p50 / p99, ms | DPoP p50 / p99, ms | open route CPU µs | DPoP req/s | requests per turn: bearer / DPoP / DPoP in process |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
       `Raw checks in the idle verify process (CPU 1): ES256 ${fmt(rawEs, 1)} µs, RS256 ${fmt(rawRs, 1)} µs.`,

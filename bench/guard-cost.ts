@@ -2,7 +2,8 @@
  * `node dist/bench/guard-cost.js`: CPU µs of the whole guard (`AccessTokenGuard.canActivate`, as
  * Nest calls it for an HTTP request) for one repeated, cached token, in process, and of the
  * verifier's part alone (`AccessTokenVerifier.verify`); five passes of N calls each (N from the
- * environment, 100000), printed per pass. Pin it (`taskset -c 1`) for steadier figures.
+ * environment, 100000), printed per pass; BATCH calls (32) in flight together, as the requests of one
+ * turn of a saturated server (BATCH=1: one at a time, each paying the turn's hop). Pin it (`taskset -c 1`) for steadier figures.
  */
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
@@ -19,11 +20,18 @@ class GuardedController {
   }
 }
 
+/** Calls in flight together, as the requests of one event-loop turn of a saturated server (BATCH, 32). */
+const BATCH = Number(process.env.BATCH ?? 32);
+
 async function perCall(n: number, call: () => Promise<unknown>): Promise<string> {
   const passes: string[] = [];
+  const batch = new Array<Promise<unknown>>(BATCH);
   for (let pass = 0; pass < 5; pass++) {
     const before = process.cpuUsage();
-    for (let i = 0; i < n; i++) await call();
+    for (let i = 0; i < n; i += BATCH) {
+      for (let j = 0; j < BATCH; j++) batch[j] = call();
+      await Promise.all(batch);
+    }
     const used = process.cpuUsage(before);
     passes.push(((used.user + used.system) / n).toFixed(2));
   }
