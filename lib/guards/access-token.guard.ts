@@ -21,7 +21,7 @@ import type { ChallengeOptions } from '../errors/www-authenticate';
 import { readRouteAuth, type RouteAuth } from './route-auth';
 import type { ResolvedAuthOptions } from '../options/resolve-auth-options';
 import { UserinfoService } from '../userinfo.service';
-import { attachToken } from '../token/attached-token';
+import { attachedScheme, attachToken } from '../token/attached-token';
 import { extractAccessToken, missingTokenError, type TokenSource } from '../token/extract-token';
 import { httpPresentation, type TokenPresentation } from '../binding/token-presentation';
 import { writeHeader } from '../binding/write-header';
@@ -47,8 +47,6 @@ export type { GuardRequest, GuardResponse };
 export class AccessTokenGuard implements CanActivate {
   private readonly logger = new Logger('AccessTokenGuard');
   private readonly routes = new WeakMap<object, WeakMap<object, RouteAuth>>();
-  /** The scheme of each HTTP request's token, for the challenge of its refusal. */
-  private readonly schemes = new WeakMap<object, 'Bearer' | 'DPoP'>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -88,9 +86,13 @@ export class AccessTokenGuard implements CanActivate {
         if (anonymousAllowed) return true;
         throw missingTokenError(source);
       }
-      attachToken(carrier, token, face ? face.response?.(context) : this.getResponse(context));
-      // Only DPoP is remembered (for the refusal's challenge): a Bearer request costs no entry.
-      if (!face && extracted.scheme === 'DPoP') this.schemes.set(carrier, extracted.scheme);
+      // With its scheme: the challenge of a refusal says whether DPoP was presented.
+      attachToken(
+        carrier,
+        token,
+        face ? face.response?.(context) : this.getResponse(context),
+        extracted.scheme,
+      );
       const presentation = face
         ? undefined
         : this.getPresentation(carrier as GuardRequest, extracted.scheme, context);
@@ -203,7 +205,7 @@ export class AccessTokenGuard implements CanActivate {
     const { dpop } = this.options;
     const options = this.routeChallenge(context);
     if (dpop.mode === 'disabled') return options;
-    const presented = this.schemes.get(this.getRequest(context)) === 'DPoP';
+    const presented = attachedScheme(this.getRequest(context)) === 'DPoP';
     const dpopChallenge = {
       algorithms: dpop.algorithms,
       required: dpop.mode === 'required',

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { attachedResponse, attachedToken, attachToken } from './attached-token';
+import { attachedResponse, attachedScheme, attachedToken, attachToken } from './attached-token';
 
 describe('attachToken / attachedToken', () => {
   it('returns undefined for a request without a token', () => {
@@ -27,6 +27,14 @@ describe('attachToken / attachedToken', () => {
     expect([attachedToken(first), attachedToken(second)]).toStrictEqual(['token-a', 'token-b']);
   });
 
+  it('keeps the scheme the token came with, when told it', () => {
+    const request = {};
+    attachToken(request, 'token-a');
+    expect(attachedScheme(request)).toBeUndefined();
+    attachToken(request, 'token-a', undefined, 'DPoP');
+    expect(attachedScheme(request)).toBe('DPoP');
+  });
+
   it('keeps the token out of JSON and string keys', () => {
     const request = { method: 'GET' };
     attachToken(request, 'secret-token');
@@ -35,11 +43,37 @@ describe('attachToken / attachedToken', () => {
     expect(Object.getOwnPropertyNames(request)).toStrictEqual(['method']);
   });
 
-  it('leaves the request untouched, so that not even a full inspection shows the token', () => {
+  it('adds one hidden key whose value shows no token, not even to a full inspection', () => {
     const request = { method: 'GET' };
-    attachToken(request, 'secret-token');
-    expect(Reflect.ownKeys(request)).toStrictEqual(['method']);
+    attachToken(request, 'secret-token', undefined, 'DPoP');
+    const keys = Object.getOwnPropertySymbols(request);
+    expect(keys).toHaveLength(1);
+    // Not a registered symbol (Symbol.for): no other code can name it.
+    expect(Symbol.keyFor(keys[0])).toBeUndefined();
+    expect({ ...request }).toStrictEqual({ method: 'GET' });
+    expect(inspect(request)).toBe("{ method: 'GET' }");
     expect(inspect(request, { showHidden: true, depth: 5 })).not.toContain('secret-token');
+  });
+
+  it('keeps the token of a request that takes no new property (frozen, sealed)', () => {
+    const frozen = Object.freeze({ method: 'GET' });
+    const sealed = Object.seal({ method: 'GET' });
+    attachToken(frozen, 'token-a', undefined, 'DPoP');
+    attachToken(sealed, 'token-b');
+    expect([attachedToken(frozen), attachedScheme(frozen)]).toStrictEqual(['token-a', 'DPoP']);
+    expect([attachedToken(sealed), attachedScheme(sealed)]).toStrictEqual(['token-b', undefined]);
+    expect(Reflect.ownKeys(frozen)).toStrictEqual(['method']);
+  });
+
+  it('is not fooled by a value of its own shape planted under another symbol', () => {
+    const request = { method: 'GET' };
+    attachToken(request, 'token-a');
+    const [key] = Object.getOwnPropertySymbols(request);
+    const other = { method: 'GET', [Symbol('nest-oauth2-bearer:attached')]: { token: 'forged' } };
+    expect(attachedToken(other)).toBeUndefined();
+    // The key itself carries nothing forgeable: a plain object under it is not taken.
+    const planted = { [key]: { token: 'forged', scheme: 'DPoP' } };
+    expect([attachedToken(planted), attachedScheme(planted)]).toStrictEqual([undefined, undefined]);
   });
 
   it.each([
