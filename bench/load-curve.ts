@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { JsonWebKey } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyServer } from '../test/support/key-server';
 import {
@@ -473,9 +473,10 @@ export async function measureSecondHarness(options: {
     stdio: 'ignore',
   });
   const url = `http://127.0.0.1:${port}`;
+  let nodePid: number | undefined;
   try {
     await waitForHttp(`${url}/api/public`);
-    const nodePid = findSampleNode(child.pid!);
+    nodePid = findSampleNode(child.pid!);
     const expiry = Math.floor(Date.now() / 1000) + 3600;
     const repeated = ks.token({ jti: 'h2-repeated', exp: expiry });
     const pool = Array.from({ length: 12_000 * rounds }, (_, i) =>
@@ -536,12 +537,21 @@ export async function measureSecondHarness(options: {
     ];
     return lines;
   } finally {
+    // Gone before the next run starts its own on the same port: one still answering there (with
+    // another run's issuer) would answer its requests 401.
     try {
       process.kill(-child.pid!, 'SIGTERM');
     } catch {
       // already gone
     }
+    if (nodePid !== undefined) await untilGone(nodePid, 10_000);
   }
+}
+
+/** Resolves once process `pid` is gone, or after `ms`. */
+async function untilGone(pid: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await pause(50);
 }
 
 /** The node process that `npm run sample` started: the group's process running dist/sample/main.js. */
