@@ -65,20 +65,50 @@ describe('attachToken / attachedToken', () => {
     expect(Reflect.ownKeys(frozen)).toStrictEqual(['method']);
   });
 
-  it('is not fooled by a value of its own shape planted under another symbol', () => {
+  it("takes nothing planted under its key: a look-alike, a bare instance, another request's record", () => {
     const request = { method: 'GET' };
-    attachToken(request, 'token-a');
+    attachToken(request, 'token-a', undefined, 'DPoP');
     const [key] = Object.getOwnPropertySymbols(request);
-    const other = { method: 'GET', [Symbol('nest-oauth2-bearer:attached')]: { token: 'forged' } };
-    expect(attachedToken(other)).toBeUndefined();
-    // The key itself carries nothing forgeable: a plain object under it is not taken.
-    const planted = { [key]: { token: 'forged', scheme: 'DPoP' } };
-    expect([attachedToken(planted), attachedScheme(planted)]).toStrictEqual([undefined, undefined]);
+    const record: unknown = (request as Record<symbol, unknown>)[key];
+    // Code that finds the symbol reads nothing through it.
+    expect((record as { token?: unknown }).token).toBeUndefined();
+    expect(inspect(record, { showHidden: true })).not.toContain('token-a');
+    const lookAlike = { [key]: { token: 'forged', scheme: 'DPoP' } };
+    const bare = { [key]: Object.create(Object.getPrototypeOf(record) as object) as unknown };
+    const copied = { [key]: record };
+    for (const planted of [lookAlike, bare, copied]) {
+      expect([attachedToken(planted), attachedScheme(planted)]).toStrictEqual([
+        undefined,
+        undefined,
+      ]);
+    }
+  });
+
+  it('does not hand an object the record of its prototype', () => {
+    const prototype = { method: 'GET' };
+    attachToken(prototype, 'token-of-the-prototype');
+    const request = Object.create(prototype) as object;
+    expect(attachedToken(request)).toBeUndefined();
+    attachToken(request, 'token-a');
+    expect([attachedToken(request), attachedToken(prototype)]).toStrictEqual([
+      'token-a',
+      'token-of-the-prototype',
+    ]);
+  });
+
+  it('keeps a Proxy and its target apart, and a Proxy that refuses the property in the fallback', () => {
+    const target = { method: 'GET' };
+    const proxy = new Proxy(target, {});
+    attachToken(proxy, 'token-a');
+    expect([attachedToken(proxy), attachedToken(target)]).toStrictEqual(['token-a', undefined]);
+    const refusing = new Proxy({ method: 'GET' }, { defineProperty: () => false });
+    expect(() => attachToken(refusing, 'token-b', undefined, 'DPoP')).not.toThrow();
+    expect([attachedToken(refusing), attachedScheme(refusing)]).toStrictEqual(['token-b', 'DPoP']);
   });
 
   it.each([
-    ['a string key of the same name', 'nest-oauth2-bearer:token'],
-    ['a registered symbol of the same name', Symbol.for('nest-oauth2-bearer:token')],
+    ['a string key of the same name', 'nest-oauth2-bearer:attached'],
+    ['a registered symbol of the same name', Symbol.for('nest-oauth2-bearer:attached')],
   ])('is not fooled by %s set on the request', (_, key) => {
     const request = { [key]: 'forged-token' };
     expect(attachedToken(request)).toBeUndefined();
