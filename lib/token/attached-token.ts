@@ -77,7 +77,8 @@ export function attachToken(
         configurable: true,
         writable: true,
       });
-      FALLBACK.delete(request);
+      // No FALLBACK.delete here, on every request's path: the property is read first, and a
+      // request that once refused it (non-extensible) never takes it later.
       return;
     } catch {
       // A Proxy that refuses it: the WeakMap below.
