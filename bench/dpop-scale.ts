@@ -30,6 +30,7 @@ import {
   offeredLoad,
   pinSelf,
   startChild,
+  turnTotals,
   type LoadResult,
 } from './harness';
 
@@ -189,14 +190,7 @@ async function slice(
       ask<{ batches: Array<[number, number]> }>(server.child, 'batches', 'batches'),
     ),
   );
-  let turns = 0;
-  let arrivals = 0;
-  for (const { batches: histogram } of batches) {
-    for (const [size, count] of histogram) {
-      turns += count;
-      arrivals += size * count;
-    }
-  }
+  const { requests: arrivals, turns } = turnTotals(batches.map((answer) => answer.batches));
   const answers = results.reduce((sum, result) => sum + result.answered, 0);
   if (answers === 0) throw new Error(`${path}: no answer in ${options.sliceMs} ms`);
   return {

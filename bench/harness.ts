@@ -266,3 +266,22 @@ export const fmt = (values: number[], digits: number) =>
   values.length === 0
     ? '—'
     : `${median(values).toFixed(digits)} (${quantile(values, 0.25).toFixed(digits)} to ${quantile(values, 0.75).toFixed(digits)})`;
+
+/**
+ * The requests and event-loop turns of histograms from bench/servers/load-probe.ts (batch size →
+ * turns), summed.
+ */
+export function turnTotals(histograms: Iterable<Iterable<[number, number]>>): {
+  requests: number;
+  turns: number;
+} {
+  let requests = 0;
+  let turns = 0;
+  for (const histogram of histograms) {
+    for (const [size, count] of histogram) {
+      requests += size * count;
+      turns += count;
+    }
+  }
+  return { requests, turns };
+}

@@ -28,6 +28,7 @@ import {
   pause,
   pinned,
   quantile,
+  turnTotals,
   waitForHttp,
 } from './harness';
 
@@ -349,12 +350,7 @@ const BUCKETS: Array<[number, number, string]> = [
 
 /** "mean; % of requests in batches of 1 / 2–4 / 5–16 / 17+". */
 function describeBatches(batches: Map<number, number>): string {
-  let requests = 0;
-  let turns = 0;
-  for (const [size, count] of batches) {
-    requests += size * count;
-    turns += count;
-  }
+  const { requests, turns } = turnTotals([batches]);
   if (requests === 0) return '—';
   const shares = BUCKETS.map(([low, high]) => {
     let inBucket = 0;
