@@ -2,6 +2,7 @@
  * `npm run bench:curve`: the load curve and the second harness alone (bench/load-curve.ts),
  * printed. BENCH_ROUNDS (3), BENCH_SLICE_MS (1500), BENCH_CONNECTIONS (32), BENCH_CURVE_APPS
  * (comma-separated indexes of CURVE_APPS; all by default), BENCH_CURVE_LEVELS (e.g. 10,100),
+ * BENCH_CURVE_SCENARIOS (comma-separated, e.g. open+token,repeated; the open route always runs),
  * BENCH_SECOND_HARNESS (0 skips it), BENCH_CURVE_COMPARE (another build's dist/: see below).
  */
 import { join, relative } from 'node:path';
@@ -27,6 +28,13 @@ async function main() {
       : process.env.BENCH_CURVE_APPS
         ? process.env.BENCH_CURVE_APPS.split(',').map((n) => CURVE_APPS[Number(n)])
         : [...CURVE_APPS];
+  const only = process.env.BENCH_CURVE_SCENARIOS?.split(',');
+  if (only) {
+    for (const [i, app] of apps.entries()) {
+      const scenarios = app.scenarios.filter((s) => s === 'open' || only.includes(s));
+      apps[i] = { ...app, scenarios };
+    }
+  }
   // BENCH_CURVE_COMPARE: another build's dist/ folder. Each chosen app of this library runs a second
   // time from that build, in the same interleaved rounds (an A/B of a library change).
   const compare = process.env.BENCH_CURVE_COMPARE;

@@ -57,18 +57,33 @@ const STORE_TIMEOUT_MS = 1000;
 const INSTANCES = [1, 2] as const;
 /**
  * Bearer, DPoP, and DPoP with the replay records in process (no Redis: what Redis costs), each
- * with the open route of its servers. The last pair with one instance only.
+ * with the open route of its servers; and the floor (bench/servers/floor.ts: the least work a
+ * DPoP request needs, hand-written in the same Nest app shape) with its records in Redis and in
+ * process. All but the first two pairs with one instance only.
  */
-type Scenario = 'open-bearer' | 'bearer' | 'open-dpop' | 'dpop' | 'open-local' | 'dpop-local';
+type Scenario =
+  | 'open-bearer'
+  | 'bearer'
+  | 'open-dpop'
+  | 'dpop'
+  | 'open-local'
+  | 'dpop-local'
+  | 'open-floor'
+  | 'floor'
+  | 'floor-local';
 const SCENARIOS: Scenario[] = ['open-bearer', 'bearer', 'open-dpop', 'dpop'];
 const scenariosFor = (instances: number): Scenario[] =>
-  instances === 1 ? [...SCENARIOS, 'open-local', 'dpop-local'] : SCENARIOS;
+  instances === 1
+    ? [...SCENARIOS, 'open-local', 'dpop-local', 'open-floor', 'floor', 'floor-local']
+    : SCENARIOS;
 const openRouteOf = (scenario: Scenario): Scenario =>
   scenario.endsWith('bearer')
     ? 'open-bearer'
-    : scenario.endsWith('local')
-      ? 'open-local'
-      : 'open-dpop';
+    : scenario.startsWith('floor') || scenario === 'open-floor'
+      ? 'open-floor'
+      : scenario.endsWith('local')
+        ? 'open-local'
+        : 'open-dpop';
 
 /** Preloaded into every server: requests per event-loop turn (see bench/servers/load-probe.ts). */
 const LOAD_PROBE = join(__dirname, 'servers', 'load-probe.js');
@@ -235,9 +250,9 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
     const second = await redisCounters(redis);
     const probe = { reads: second.reads - first.reads, commands: second.commands - first.commands };
 
-    const start = async (env: Record<string, string>): Promise<Server> => {
+    const start = async (env: Record<string, string>, script = 'ours.js'): Promise<Server> => {
       const port = await freePort();
-      const child = await startChild(['-r', LOAD_PROBE, join(__dirname, 'servers', 'ours.js')], 0, {
+      const child = await startChild(['-r', LOAD_PROBE, join(__dirname, 'servers', script)], 0, {
         BENCH_ISSUER: ks.issuer,
         BENCH_AUDIENCE: ks.audience,
         BENCH_PORT: String(port),
@@ -258,6 +273,7 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
     const localServers = [
       await start({ BENCH_DPOP: 'required', BENCH_PUBLIC_URL: PUBLIC_URL, BENCH_REDIS_URL: '' }),
     ];
+    const floorServers = [await start({}, 'floor.js')];
     const verifier = await startChild([join(__dirname, 'raw-verify.js')], 1);
     children.push(verifier);
 
@@ -279,15 +295,20 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
     ): Promise<SliceResult> => {
       const on = scenario.endsWith('bearer')
         ? bearerServers
-        : scenario.endsWith('local')
-          ? localServers
-          : dpopServers;
+        : openRouteOf(scenario) === 'open-floor'
+          ? floorServers
+          : scenario.endsWith('local')
+            ? localServers
+            : dpopServers;
       const targets = on.slice(0, servers.length);
       if (scenario === 'bearer') {
         return slice(targets, '/private', rate, options, redis, probe, () => bearerPool.next());
       }
-      if (scenario === 'dpop' || scenario === 'dpop-local') {
+      if (scenario === 'dpop' || scenario === 'dpop-local' || scenario === 'floor') {
         return slice(targets, '/private', rate, options, redis, probe, () => dpopPool.next());
+      }
+      if (scenario === 'floor-local') {
+        return slice(targets, '/private-local', rate, options, redis, probe, () => dpopPool.next());
       }
       return slice(targets, '/public', rate, options, redis, probe);
     };
@@ -331,7 +352,7 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
     const cells = INSTANCES.flatMap((instances) => levels.map((level) => ({ instances, level })));
     for (let round = 0; round < options.rounds; round++) {
       // Fresh tokens and proofs, `iat` now: well inside the 300 s window for the round.
-      dpopPool.refill(3 * perConfiguration);
+      dpopPool.refill(5 * perConfiguration);
       bearerPool.refill(2 * perConfiguration);
       await new Promise((resolve) => setTimeout(resolve, 200));
       // The raw checks, in the idle verify process (CPU 1) while nothing else runs.
@@ -398,10 +419,11 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
           `| ${instances} | ${level < 1 ? `${level * 100} % (${Math.round(level * openRate)}/s)` : '100 % (no limit)'} | ` +
             `${fmt(bearer.above, 1)} | ${fmt(dpop.above, 1)} | ${fmt(difference, 1)} | ` +
             `${fmt(series(instances, level, 'dpop-local').above, 1)} | ` +
+            `${instances === 1 ? `${fmt(series(1, level, 'floor').above, 1)} | ${fmt(series(1, level, 'floor-local').above, 1)}` : '— | —'} | ` +
             `${fmt(dpop.readsPerRequest, 3)} | ${fmt(dpop.commandsPerRead, 2)} | ` +
             `${fmt(bearer.p50, 2)} / ${fmt(bearer.p99, 2)} | ${fmt(dpop.p50, 2)} / ${fmt(dpop.p99, 2)} | ` +
             `${fmt(series(instances, level, 'open-dpop').cpu, 0)} | ${fmt(dpop.rate, 0)} | ` +
-            `${fmt(bearer.perTurn, 1)} / ${fmt(dpop.perTurn, 1)} / ${instances === 1 ? fmt(series(instances, level, 'dpop-local').perTurn, 1) : '—'} |`,
+            `${fmt(bearer.perTurn, 1)} / ${fmt(dpop.perTurn, 1)} / ${instances === 1 ? `${fmt(series(1, level, 'dpop-local').perTurn, 1)} / ${fmt(series(1, level, 'floor').perTurn, 1)}` : '— / —'} |`,
         );
       }
     }
@@ -415,6 +437,15 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
         `${above <= limit ? '**met**' : '**not met**'}.`
       );
     };
+    // The floor's figures at saturation: what the least work costs, beside the target.
+    const floor = (scenario: Scenario) => median(series(1, 1, scenario).above);
+    const floorLine = levels.includes(1)
+      ? `- The floor at saturation (bench/servers/floor.ts, one instance): ` +
+        `${floor('floor').toFixed(1)} µs above its open route with the \`jti\` in Redis, ` +
+        `${floor('floor-local').toFixed(1)} µs in process; the target is ` +
+        `${floor('floor') > limit ? '**out of reach with Redis even for the floor**' : 'within the floor’s reach with Redis'}, and ` +
+        `${floor('floor-local') > limit ? '**out of reach in process even for the floor**' : 'within its reach in process'}.`
+      : '';
     return [
       '## DPoP at scale',
       '',
@@ -426,6 +457,9 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
         'refuses bearer tokens). Every server is `bench/servers/ours.ts` with the replay records in ' +
         'one redis-server, wired as `sample/app.module.ts` does (cache-manager, Keyv, `@keyv/redis`), ' +
         'except one more DPoP server (one instance only) that keeps them in process: what Redis costs. ' +
+        'The floor (one instance only): `bench/servers/floor.ts`, the same Nest app with a hand-written guard that makes the least checks ' +
+        "(both signatures, `cnf.jkt`, `ath`, the `jti` recorded with `SET NX PX` through `@keyv/redis`'s client, or in process): " +
+        'what no DPoP check can cost less than in this app. ' +
         `\`cache.storeTimeoutMs\` is ${STORE_TIMEOUT_MS} ms (the default 150 ms had a run fail with 503s at saturation on two instances). ` +
         (canPin
           ? `Servers pinned to CPU 0, the load generator (autocannon, in the runner) to CPU 1, redis-server to CPU ${REDIS_CPU} (BENCH_DPOP_REDIS_CPU). `
@@ -442,14 +476,15 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
           ? ` ${lateMinted} requests had their token minted during a slice (the pool ran dry).`
           : ''),
       '',
-      '| instances | offered load | bearer µs above open | DPoP µs above open | DPoP − bearer, µs | DPoP, replay records in process (no Redis), µs above open | Redis reads / DPoP request | commands / read | bearer p50 / p99, ms | DPoP p50 / p99, ms | open route CPU µs | DPoP req/s | requests per turn: bearer / DPoP / DPoP in process |',
-      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| instances | offered load | bearer µs above open | DPoP µs above open | DPoP − bearer, µs | DPoP, replay records in process (no Redis), µs above open | floor, Redis, µs above open | floor, in process, µs above open | Redis reads / DPoP request | commands / read | bearer p50 / p99, ms | DPoP p50 / p99, ms | open route CPU µs | DPoP req/s | requests per turn: bearer / DPoP / DPoP in process / floor, Redis |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
       `Raw checks in the idle verify process (CPU 1): ES256 ${fmt(rawEs, 1)} µs, RS256 ${fmt(rawRs, 1)} µs.`,
       '',
       target(1),
       target(2),
+      floorLine,
     ];
   } finally {
     for (const child of children) child.kill();
