@@ -228,7 +228,6 @@ async function curve(
     console.log(`${app.name}: open route saturated at ${Math.round(median(runs))} requests/s`);
   }
 
-  // New tokens: every app gets its own pass over one pool, so each token is new to each app.
   // New tokens: every app makes its own pass over one pool, so each token is new to each app. A
   // first part warms each app's new-token path and gives its new-token throughput, which bounds
   // what a slice can use: the rest is minted for the rounds.
@@ -305,8 +304,10 @@ async function curve(
                     ? nextNew(server)
                     : undefined;
           if (scenario === 'new') {
-            // Enough new tokens for this slice, minted before it (never during: the load core).
-            const most = (rate ?? newRate.get(server)! * 4) * (sliceMs / 1000) * 1.3 + 500;
+            // Enough new tokens for this slice, minted before it (never during: the load core). At
+            // a rate, autocannon sends each started second's quota: whole seconds.
+            const seconds = rate === undefined ? sliceMs / 1000 : Math.ceil(sliceMs / 1000);
+            const most = (rate ?? newRate.get(server)! * 4) * seconds * 1.3 + 500;
             topUp(server.cursor + most);
           }
           await pause(100);
