@@ -93,8 +93,8 @@ export const CURVE_APPS: CurveApp[] = [
     scenarios: ['open', 'repeated', 'new'],
     paths: BENCH_PATHS,
   },
-  // The floor (bench/servers/floor.ts): the least work a bearer token needs, in the minimal app's
-  // Nest shape; what no library's checks can cost less than there.
+  // The floor (bench/servers/floor.ts): the least checks a bearer token needs, in the minimal
+  // app's Nest shape; beside the library, what the least work measures there.
   {
     name: 'floor (Express; hand-written, least checks)',
     script: 'servers/floor.js',
@@ -305,7 +305,7 @@ async function curve(
                     : undefined;
           if (scenario === 'new') {
             // Enough new tokens for this slice, minted before it (never during: the load core). At
-            // a rate, autocannon sends each started second's quota: whole seconds.
+            // a rate, offeredLoad runs autocannon for whole seconds (1.5 s slices run 2 s).
             const seconds = rate === undefined ? sliceMs / 1000 : Math.ceil(sliceMs / 1000);
             const most = (rate ?? newRate.get(server)! * 4) * seconds * 1.3 + 500;
             topUp(server.cursor + most);
