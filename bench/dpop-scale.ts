@@ -57,7 +57,7 @@ const STORE_TIMEOUT_MS = 1000;
 const INSTANCES = [1, 2] as const;
 /**
  * Bearer, DPoP, and DPoP with the replay records in process (no Redis: what Redis costs), each
- * with the open route of its servers; and the floor (bench/servers/floor.ts: the least work a
+ * with the open route of its servers; and the floor (bench/servers/floor.ts: the least checks a
  * DPoP request needs, hand-written in the same Nest app shape) with its records in Redis and in
  * process. All but the first two pairs with one instance only.
  */
@@ -459,7 +459,7 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
         'except one more DPoP server (one instance only) that keeps them in process: what Redis costs. ' +
         'The floor (one instance only): `bench/servers/floor.ts`, the same Nest app with a hand-written guard that makes the least checks ' +
         "(both signatures, `cnf.jkt`, `ath`, the `jti` recorded with `SET NX PX` through `@keyv/redis`'s client, or in process): " +
-        'what no DPoP check can cost less than in this app. ' +
+        'the least checks, made one request at a time: a target it meets is within reach in this app. ' +
         `\`cache.storeTimeoutMs\` is ${STORE_TIMEOUT_MS} ms (the default 150 ms had a run fail with 503s at saturation on two instances). ` +
         (canPin
           ? `Servers pinned to CPU 0, the load generator (autocannon, in the runner) to CPU 1, redis-server to CPU ${REDIS_CPU} (BENCH_DPOP_REDIS_CPU). `

@@ -446,8 +446,8 @@ function report(
       );
     }
   }
-  // The floor (bench/servers/floor.ts) measured the same way: what the least work measures, in the
-  // same Nest app shape; a target that the floor misses too is below what the slices resolve.
+  // The floor (bench/servers/floor.ts) measured the same way: the least checks, in the same Nest
+  // app shape. A target the floor meets is within reach there.
   for (const app of apps.filter((a) => !a.ours && a.scenarios.includes('open+token'))) {
     for (const level of levels) {
       const repeated = get(app.name, level, 'repeated');
