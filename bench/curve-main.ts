@@ -64,7 +64,6 @@ async function main() {
         rounds: 5,
         sliceMs: 3000,
         connections,
-        port: 43300,
         rawVerify,
       })),
       '',
@@ -81,7 +80,6 @@ async function main() {
       levels: process.env.BENCH_CURVE_LEVELS
         ? (process.env.BENCH_CURVE_LEVELS.split(',').map(Number) as Level[])
         : [...LEVELS],
-      firstPort: 43200,
     });
     lines.push(...curve.lines);
   }

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
+import { freePort } from '../test/support/free-port';
 import { bearerRequests } from './pinned';
 
 /** Pinning: possible with taskset and at least two CPUs. */
@@ -238,9 +239,26 @@ export async function offeredLoad(
 }
 
 /** Resolves once `url` answers 2xx (a server started without IPC, such as the sample). */
-export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+/**
+ * Waits until `url` answers 2xx. With `child`, a child that exits first fails the wait at once
+ * (with the tail of what it wrote to stderr, when `stderrTail` gives it) rather than after the
+ * whole timeout.
+ */
+export async function waitForHttp(
+  url: string,
+  timeoutMs = 60_000,
+  child?: ChildProcess,
+  stderrTail: () => string = () => '',
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      const tail = stderrTail().trim();
+      throw new Error(
+        `the server for ${url} exited with ${child.exitCode ?? child.signalCode} before answering` +
+          (tail ? `; its stderr ended: ${tail}` : ''),
+      );
+    }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (response.ok) return;
@@ -250,6 +268,37 @@ export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void
     if (Date.now() > until) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * Runs `start` with a port that was free a moment ago, and again with another when it fails: the
+ * port may be taken between the check and the server's listen (the bench once used fixed ports in
+ * Linux's ephemeral range, where a load generator's outbound socket can hold one). `start` stops
+ * whatever it started before it throws.
+ */
+export async function onFreePort<T>(
+  start: (port: number) => Promise<T>,
+  attempts = 3,
+): Promise<{ value: T; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { value: await start(port), port };
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      console.error(`start on port ${port} failed (${(error as Error).message}); another port`);
+    }
+  }
+}
+
+/** The last `max` characters a child writes to stderr, kept as it writes (the pipe is drained). */
+export function keepStderrTail(child: ChildProcess, max = 2000): () => string {
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-max);
+  });
+  return () => tail;
 }
 
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -30,6 +30,8 @@ import {
   quantile,
   turnTotals,
   waitForHttp,
+  onFreePort,
+  keepStderrTail,
 } from './harness';
 
 export type CurveScenario = 'open' | 'open+token' | 'repeated' | 'new' | 'opaque';
@@ -157,7 +159,6 @@ export interface CurveOptions {
   levels: Level[];
   /** The raw RS256 verify in the idle process on the load core, µs (one per round, from the runner). */
   rawVerify: () => Promise<number>;
-  firstPort: number;
 }
 
 export interface CurveResult {
@@ -166,28 +167,42 @@ export interface CurveResult {
   probes: Map<string, Map<Level, { first: number[]; second: number[] }>>;
 }
 
-async function startServer(app: CurveApp, ks: KeyServer, port: number): Promise<ChildProcess> {
+/** Starts `app` pinned to CPU 0 on a free port; resolves once its open route answers. */
+async function startServer(
+  app: CurveApp,
+  ks: KeyServer,
+): Promise<{ child: ChildProcess; port: number }> {
   const probe = join(__dirname, 'servers', 'load-probe.js');
   const [command, args] = pinned(0, ['-r', probe, join(__dirname, app.script)]);
-  const child = spawn(command, args, {
-    env: {
-      ...process.env,
-      ...app.env,
-      BENCH_ISSUER: ks.issuer,
-      BENCH_AUDIENCE: ks.audience,
-      BENCH_PORT: String(port),
-      // The sample, pointed at the bench's issuer.
-      AUTH_ISSUER_URL: ks.issuer,
-      AUTH_AUDIENCE: ks.audience,
-      PORT: String(port),
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  const { value: child, port } = await onFreePort(async (tryPort) => {
+    const started = spawn(command, args, {
+      env: {
+        ...process.env,
+        ...app.env,
+        BENCH_ISSUER: ks.issuer,
+        BENCH_AUDIENCE: ks.audience,
+        BENCH_PORT: String(tryPort),
+        // The sample, pointed at the bench's issuer.
+        AUTH_ISSUER_URL: ks.issuer,
+        AUTH_AUDIENCE: ks.audience,
+        PORT: String(tryPort),
+      },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    const stderr = keepStderrTail(started);
+    started.stderr?.on('data', (chunk: string) => process.stderr.write(chunk));
+    try {
+      await waitForHttp(`http://127.0.0.1:${tryPort}${app.paths.open}`, 60_000, started, stderr);
+    } catch (error) {
+      started.kill();
+      throw error;
+    }
+    return started;
   });
   child.once('exit', (code, signal) => {
     if (code !== null && code !== 0) console.error(`${app.name} exited with ${code ?? signal}`);
   });
-  await waitForHttp(`http://127.0.0.1:${port}${app.paths.open}`);
-  return child;
+  return { child, port };
 }
 
 /** Runs the load curve; returns RESULTS.md's lines. */
@@ -214,9 +229,8 @@ async function curve(
 ): Promise<CurveResult> {
   const { ks, rounds, sliceMs, connections } = options;
   const expiry = Math.floor(Date.now() / 1000) + 7200;
-  let port = options.firstPort;
   for (const app of options.apps) {
-    const child = await startServer(app, ks, ++port);
+    const { child, port } = await startServer(app, ks);
     const url = `http://127.0.0.1:${port}`;
     // Warm-up, then the open route's saturated throughput: the median of three runs.
     await load(`${url}${app.paths.open}`, { connections, durationMs: 1500 });
@@ -486,27 +500,42 @@ export async function measureSecondHarness(options: {
   rounds: number;
   sliceMs: number;
   connections: number;
-  port: number;
   rawVerify: () => Promise<number>;
 }): Promise<string[]> {
-  const { ks, rounds, sliceMs, connections, port } = options;
+  const { ks, rounds, sliceMs, connections } = options;
   const npm = ['npm', 'run', 'sample'];
   const [command, ...args] = canPin ? ['taskset', '-c', '0', ...npm] : npm;
-  const child = spawn(command, args, {
-    cwd: join(__dirname, '..', '..'),
-    detached: true, // its own process group, as a shell's job
-    env: {
-      ...process.env,
-      AUTH_ISSUER_URL: ks.issuer,
-      AUTH_AUDIENCE: ks.audience,
-      PORT: String(port),
-    },
-    stdio: 'ignore',
+  const stopGroup = (child: ChildProcess) => {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  const { value: child, port } = await onFreePort(async (tryPort) => {
+    const started = spawn(command, args, {
+      cwd: join(__dirname, '..', '..'),
+      detached: true, // its own process group, as a shell's job
+      env: {
+        ...process.env,
+        AUTH_ISSUER_URL: ks.issuer,
+        AUTH_AUDIENCE: ks.audience,
+        PORT: String(tryPort),
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const stderr = keepStderrTail(started);
+    try {
+      await waitForHttp(`http://127.0.0.1:${tryPort}/api/public`, 60_000, started, stderr);
+    } catch (error) {
+      stopGroup(started);
+      throw error;
+    }
+    return started;
   });
   const url = `http://127.0.0.1:${port}`;
   let nodePid: number | undefined;
   try {
-    await waitForHttp(`${url}/api/public`);
     nodePid = findSampleNode(child.pid!);
     const expiry = Math.floor(Date.now() / 1000) + 3600;
     const repeated = ks.token({ jti: 'h2-repeated', exp: expiry });
@@ -568,13 +597,9 @@ export async function measureSecondHarness(options: {
     ];
     return lines;
   } finally {
-    // Gone before the next run starts its own on the same port: one still answering there (with
-    // another run's issuer) would answer its requests 401.
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      // already gone
-    }
+    // Gone before the next run starts: one still answering (with another run's issuer) would
+    // hold its CPU and its port.
+    stopGroup(child);
     if (nodePid !== undefined) await untilGone(nodePid, 10_000);
   }
 }

@@ -31,6 +31,7 @@ import {
   median,
   pinSelf,
   rssMiB,
+  onFreePort,
   startChild,
 } from './harness';
 import { measureCacheMemory } from './cache-memory';
@@ -179,14 +180,15 @@ async function main() {
     headerCursor: number;
   }> = [];
   const peakRss = new Map<string, number>();
-  let port = 43100;
   for (const app of APPS) {
-    const child = await startChild([join(__dirname, 'servers', app.script)], 0, {
-      ...app.env,
-      BENCH_ISSUER: ks.issuer,
-      BENCH_AUDIENCE: ks.audience,
-      BENCH_PORT: String(++port),
-    });
+    const { value: child, port } = await onFreePort((tryPort) =>
+      startChild([join(__dirname, 'servers', app.script)], 0, {
+        ...app.env,
+        BENCH_ISSUER: ks.issuer,
+        BENCH_AUDIENCE: ks.audience,
+        BENCH_PORT: String(tryPort),
+      }),
+    );
     servers.push({ app, child, url: `http://127.0.0.1:${port}`, cursor: 0, headerCursor: 0 });
     results.set(app.name, new Map());
   }
@@ -294,7 +296,6 @@ async function main() {
         rounds: SECOND_ROUNDS,
         sliceMs: SECOND_SLICE_MS,
         connections: CONNECTIONS,
-        port: 43390,
         rawVerify,
       })
     : [];
@@ -308,7 +309,6 @@ async function main() {
           apps: CURVE_APPS,
           levels: CURVE_LEVELS,
           rawVerify,
-          firstPort: 43200,
         })
       ).lines
     : [];
