@@ -238,11 +238,10 @@ export async function offeredLoad(
   };
 }
 
-/** Resolves once `url` answers 2xx (a server started without IPC, such as the sample). */
 /**
- * Waits until `url` answers 2xx. With `child`, a child that exits first fails the wait at once
- * (with the tail of what it wrote to stderr, when `stderrTail` gives it) rather than after the
- * whole timeout.
+ * Resolves once `url` answers 2xx (a server started without IPC, such as the sample). With
+ * `child`, a child that exits first fails the wait at once, with the tail of what it wrote to
+ * stderr when `stderrTail` gives it, rather than after the whole timeout.
  */
 export async function waitForHttp(
   url: string,
