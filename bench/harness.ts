@@ -290,8 +290,31 @@ export async function onFreePort<T>(
   }
 }
 
+/**
+ * Starts a server that has no IPC (`spawnOn(port)`, its stderr piped) on a free port and resolves
+ * once `path` answers; one that fails to answer is stopped with `stop` and started again on another
+ * port (see {@link onFreePort}).
+ */
+export function startAnswering(
+  spawnOn: (port: number) => ChildProcess,
+  path: string,
+  stop: (child: ChildProcess) => void = (child) => child.kill(),
+): Promise<{ value: ChildProcess; port: number }> {
+  return onFreePort(async (port) => {
+    const child = spawnOn(port);
+    const stderr = keepStderrTail(child);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}${path}`, 60_000, child, stderr);
+    } catch (error) {
+      stop(child);
+      throw error;
+    }
+    return child;
+  });
+}
+
 /** The last `max` characters a child writes to stderr, kept as it writes (the pipe is drained). */
-export function keepStderrTail(child: ChildProcess, max = 2000): () => string {
+function keepStderrTail(child: ChildProcess, max = 2000): () => string {
   let tail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {

@@ -29,9 +29,7 @@ import {
   pinned,
   quantile,
   turnTotals,
-  waitForHttp,
-  onFreePort,
-  keepStderrTail,
+  startAnswering,
 } from './harness';
 
 export type CurveScenario = 'open' | 'open+token' | 'repeated' | 'new' | 'opaque';
@@ -174,7 +172,7 @@ async function startServer(
 ): Promise<{ child: ChildProcess; port: number }> {
   const probe = join(__dirname, 'servers', 'load-probe.js');
   const [command, args] = pinned(0, ['-r', probe, join(__dirname, app.script)]);
-  const { value: child, port } = await onFreePort(async (tryPort) => {
+  const { value: child, port } = await startAnswering((tryPort) => {
     const started = spawn(command, args, {
       env: {
         ...process.env,
@@ -189,16 +187,9 @@ async function startServer(
       },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
-    const stderr = keepStderrTail(started);
-    started.stderr?.on('data', (chunk: string) => process.stderr.write(chunk));
-    try {
-      await waitForHttp(`http://127.0.0.1:${tryPort}${app.paths.open}`, 60_000, started, stderr);
-    } catch (error) {
-      started.kill();
-      throw error;
-    }
+    started.stderr?.on('data', (chunk: Buffer | string) => process.stderr.write(chunk));
     return started;
-  });
+  }, app.paths.open);
   child.once('exit', (code, signal) => {
     if (code !== null && code !== 0) console.error(`${app.name} exited with ${code ?? signal}`);
   });
@@ -512,27 +503,22 @@ export async function measureSecondHarness(options: {
       // already gone
     }
   };
-  const { value: child, port } = await onFreePort(async (tryPort) => {
-    const started = spawn(command, args, {
-      cwd: join(__dirname, '..', '..'),
-      detached: true, // its own process group, as a shell's job
-      env: {
-        ...process.env,
-        AUTH_ISSUER_URL: ks.issuer,
-        AUTH_AUDIENCE: ks.audience,
-        PORT: String(tryPort),
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const stderr = keepStderrTail(started);
-    try {
-      await waitForHttp(`http://127.0.0.1:${tryPort}/api/public`, 60_000, started, stderr);
-    } catch (error) {
-      stopGroup(started);
-      throw error;
-    }
-    return started;
-  });
+  const { value: child, port } = await startAnswering(
+    (tryPort) =>
+      spawn(command, args, {
+        cwd: join(__dirname, '..', '..'),
+        detached: true, // its own process group, as a shell's job
+        env: {
+          ...process.env,
+          AUTH_ISSUER_URL: ks.issuer,
+          AUTH_AUDIENCE: ks.audience,
+          PORT: String(tryPort),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    '/api/public',
+    stopGroup,
+  );
   const url = `http://127.0.0.1:${port}`;
   let nodePid: number | undefined;
   try {
