@@ -94,6 +94,14 @@ const LOAD_PROBE = join(__dirname, 'servers', 'load-probe.js');
  * default; 0 puts it beside the servers instead, so that it takes no time from the load generator.
  */
 const REDIS_CPU = process.env.BENCH_DPOP_REDIS_CPU ?? '1';
+/**
+ * BENCH_DPOP_NODE_ARGS: node flags for every server of this section, space-separated, for example
+ * `--log-deopt --logfile=/tmp/v8-%p.log` to see whether one server's code was deoptimised; each
+ * server's pid is then printed with its role.
+ */
+const NODE_ARGS = process.env.BENCH_DPOP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+/** BENCH_DPOP_SLICES=1: every slice's CPU per request and rate printed as it is measured. */
+const PRINT_SLICES = process.env.BENCH_DPOP_SLICES === '1';
 
 /** A pinned bench server. */
 interface Server {
@@ -252,9 +260,14 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
     const second = await redisCounters(redis);
     const probe = { reads: second.reads - first.reads, commands: second.commands - first.commands };
 
-    const start = async (env: Record<string, string>, script = 'ours.js'): Promise<Server> => {
+    const start = async (
+      role: string,
+      env: Record<string, string>,
+      script = 'ours.js',
+    ): Promise<Server> => {
       const port = await freePort();
-      const child = await startChild(['-r', LOAD_PROBE, join(__dirname, 'servers', script)], 0, {
+      const args = [...NODE_ARGS, '-r', LOAD_PROBE, join(__dirname, 'servers', script)];
+      const child = await startChild(args, 0, {
         BENCH_ISSUER: ks.issuer,
         BENCH_AUDIENCE: ks.audience,
         BENCH_PORT: String(port),
@@ -265,17 +278,14 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
         ...env,
       });
       children.push(child);
+      if (NODE_ARGS.length) console.log(`DPoP at scale: ${role} is pid ${child.pid}`);
       return { child, url: `http://127.0.0.1:${port}` };
     };
-    const dpopServers = [
-      await start({ BENCH_DPOP: 'required', BENCH_PUBLIC_URL: PUBLIC_URL }),
-      await start({ BENCH_DPOP: 'required', BENCH_PUBLIC_URL: PUBLIC_URL }),
-    ];
-    const bearerServers = [await start({}), await start({})];
-    const localServers = [
-      await start({ BENCH_DPOP: 'required', BENCH_PUBLIC_URL: PUBLIC_URL, BENCH_REDIS_URL: '' }),
-    ];
-    const floorServers = [await start({}, 'floor.js')];
+    const dpopEnv = { BENCH_DPOP: 'required', BENCH_PUBLIC_URL: PUBLIC_URL };
+    const dpopServers = [await start('DPoP 1', dpopEnv), await start('DPoP 2', dpopEnv)];
+    const bearerServers = [await start('bearer 1', {}), await start('bearer 2', {})];
+    const localServers = [await start('DPoP in process', { ...dpopEnv, BENCH_REDIS_URL: '' })];
+    const floorServers = [await start('floor', {}, 'floor.js')];
     const verifier = await startChild([join(__dirname, 'raw-verify.js')], 1);
     children.push(verifier);
 
@@ -393,7 +403,14 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
         const scenarios = scenariosFor(instances);
         for (let s = 0; s < scenarios.length; s++) {
           const scenario = scenarios[(s + round + c) % scenarios.length];
-          measured.set(scenario, await run(servers, scenario, rate));
+          const result = await run(servers, scenario, rate);
+          measured.set(scenario, result);
+          if (PRINT_SLICES) {
+            console.log(
+              `DPoP at scale: round ${round + 1}, ${instances} instance(s), ${level * 100} %, ${scenario}: ` +
+                `${result.cpuMicrosPerRequest.toFixed(1)} µs a request, ${Math.round(result.rate)} req/s`,
+            );
+          }
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         for (const scenario of scenarios) {
