@@ -1,7 +1,9 @@
 /**
  * `npm run bench:dpop`: the DPoP-at-scale section alone, printed. Environment: BENCH_ROUNDS (3),
  * BENCH_SLICE_MS (2000), BENCH_CONNECTIONS (32), BENCH_DPOP_LEVELS (0.1,0.5,0.9,1),
- * BENCH_DPOP_INSTANCES (1,2); BENCH_ROUNDS=1 BENCH_SLICE_MS=1000 is a smoke (offered loads run whole seconds).
+ * BENCH_DPOP_INSTANCES (1,2), BENCH_DPOP_SLICES (1: every slice printed), BENCH_DPOP_NODE_ARGS
+ * (node flags for the servers); BENCH_ROUNDS=1 BENCH_SLICE_MS=1000 is a smoke (offered loads run
+ * whole seconds).
  */
 import { measureDpopScale } from './dpop-scale';
 

@@ -73,11 +73,24 @@ type Scenario =
   | 'open-floor'
   | 'floor'
   | 'floor-local';
-const SCENARIOS: Scenario[] = ['open-bearer', 'bearer', 'open-dpop', 'dpop'];
-const scenariosFor = (instances: number): Scenario[] =>
+/**
+ * The scenarios by the servers they run on, each group measured back to back: a server left idle
+ * for a few seconds (while others are measured, or while the runner mints a round's tokens) can
+ * have all its optimised code dropped by a garbage collection ("weak objects" in `--log-deopt`), and
+ * its next seconds of load then cost two to three times as much (bench/RESULTS.md). Each group is
+ * preceded by an unmeasured warm-up on its servers, and its own slices follow one another.
+ */
+const GROUPS: Scenario[][] = [
+  ['open-bearer', 'bearer'],
+  ['open-dpop', 'dpop'],
+];
+const groupsFor = (instances: number): Scenario[][] =>
   instances === 1
-    ? [...SCENARIOS, 'open-local', 'dpop-local', 'open-floor', 'floor', 'floor-local']
-    : SCENARIOS;
+    ? [...GROUPS, ['open-local', 'dpop-local'], ['open-floor', 'floor', 'floor-local']]
+    : GROUPS;
+const scenariosFor = (instances: number): Scenario[] => groupsFor(instances).flat();
+/** Requests of a group's warm-up, sent as fast as they are answered (about a second of DPoP). */
+const WARM_REQUESTS = 2500;
 const openRouteOf = (scenario: Scenario): Scenario =>
   scenario.endsWith('bearer')
     ? 'open-bearer'
@@ -300,19 +313,32 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
     const bearerPool = new HeaderPool((i) => ({
       authorization: `Bearer ${ks.token({ jti: `bearer-${i}` })}`,
     }));
-    const run = (
-      servers: Server[],
-      scenario: Scenario,
-      rate: number | undefined,
-    ): Promise<SliceResult> => {
-      const on = scenario.endsWith('bearer')
+    const serversOf = (scenario: Scenario, instances: number): Server[] =>
+      (scenario.endsWith('bearer')
         ? bearerServers
         : openRouteOf(scenario) === 'open-floor'
           ? floorServers
           : scenario.endsWith('local')
             ? localServers
-            : dpopServers;
-      const targets = on.slice(0, servers.length);
+            : dpopServers
+      ).slice(0, instances);
+    /** An unmeasured warm-up of `scenario`'s servers, with `scenario`'s requests. */
+    const warm = async (scenario: Scenario, instances: number): Promise<void> => {
+      const targets = serversOf(scenario, instances);
+      const headers = scenario === 'bearer' ? () => bearerPool.next() : () => dpopPool.next();
+      const path = scenario === 'floor-local' ? '/private-local' : '/private';
+      const connections = Math.max(1, Math.ceil(options.connections / targets.length));
+      const amount = Math.ceil(WARM_REQUESTS / targets.length);
+      await Promise.all(
+        targets.map((server) => load(`${server.url}${path}`, { connections, amount, headers })),
+      );
+    };
+    const run = (
+      servers: Server[],
+      scenario: Scenario,
+      rate: number | undefined,
+    ): Promise<SliceResult> => {
+      const targets = serversOf(scenario, servers.length);
       if (scenario === 'bearer') {
         return slice(targets, '/private', rate, options, redis, probe, () => bearerPool.next());
       }
@@ -366,9 +392,10 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
       levels.map((level) => ({ instances, level })),
     );
     for (let round = 0; round < options.rounds; round++) {
-      // Fresh tokens and proofs, `iat` now: well inside the 300 s window for the round.
-      dpopPool.refill(5 * perConfiguration);
-      bearerPool.refill(2 * perConfiguration);
+      // Fresh tokens and proofs, `iat` now: well inside the 300 s window for the round. Per level,
+      // DPoP headers for five slices and four warm-ups, bearer tokens for two of each.
+      dpopPool.refill(5 * perConfiguration + 4 * WARM_REQUESTS * levels.length);
+      bearerPool.refill(2 * perConfiguration + 2 * WARM_REQUESTS * levels.length);
       await new Promise((resolve) => setTimeout(resolve, 200));
       // The raw checks, in the idle verify process (CPU 1) while nothing else runs.
       const sampleProofs = Array.from({ length: 500 }, () =>
@@ -396,13 +423,22 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
           `raw ES256 ${rawEs.at(-1)!.toFixed(1)} µs, RS256 ${rawRs.at(-1)!.toFixed(1)} µs)`,
       );
       for (let c = 0; c < cells.length; c++) {
-        const { instances, level } = cells[(c + round) % cells.length];
+        const k = (c + round) % cells.length;
+        const { instances, level } = cells[k];
         const rate = level < 1 ? level * openRate : undefined;
         const servers = dpopServers.slice(0, instances);
         const measured = new Map<Scenario, SliceResult>();
         const scenarios = scenariosFor(instances);
-        for (let s = 0; s < scenarios.length; s++) {
-          const scenario = scenarios[(s + round + c) % scenarios.length];
+        // Groups, and the slices within each, in an order that turns with the round (for every
+        // cell: the cell's own index is fixed).
+        const groups = groupsFor(instances);
+        const order = groups
+          .map((_, g) => groups[(g + round + k) % groups.length])
+          .flatMap((group) => group.map((_, i) => group[(i + round) % group.length]));
+        for (let s = 0; s < order.length; s++) {
+          const scenario = order[s];
+          const group = groups.find((candidate) => candidate.includes(scenario))!;
+          if (s === 0 || !group.includes(order[s - 1])) await warm(group[1], instances);
           const result = await run(servers, scenario, rate);
           measured.set(scenario, result);
           if (PRINT_SLICES) {
