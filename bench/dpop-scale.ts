@@ -548,7 +548,10 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
         "set with autocannon's `overallRate` spread over 20 instances started 50 ms apart (one instance " +
         "sends each connection's quota for a second at the start of that second: a saturating burst). Redis reads (round trips, as Redis counts " +
         'its socket reads) and commands from `INFO stats` around each DPoP slice. Medians over rounds, ' +
-        'quartiles in brackets; scenarios and load levels in rotating order.' +
+        'quartiles in brackets; load levels, and the servers within each, in rotating order. Each ' +
+        "server's slices run back to back, after an unmeasured warm-up of 2,500 requests: a server " +
+        'left idle for seconds loses its optimised code, and its next second of load costs two to ' +
+        'three times as much.' +
         (lateMinted > 0
           ? ` ${lateMinted} requests had their token minted during a slice (the pool ran dry).`
           : ''),
