@@ -322,11 +322,21 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
             ? localServers
             : dpopServers
       ).slice(0, instances);
+    /** What `scenario` sends: its path, and each request's headers (none on an open route). */
+    const requestsOf = (
+      scenario: Scenario,
+    ): { path: string; headers?: () => Record<string, string> } =>
+      scenario === 'bearer'
+        ? { path: '/private', headers: () => bearerPool.next() }
+        : scenario === 'dpop' || scenario === 'dpop-local' || scenario === 'floor'
+          ? { path: '/private', headers: () => dpopPool.next() }
+          : scenario === 'floor-local'
+            ? { path: '/private-local', headers: () => dpopPool.next() }
+            : { path: '/public' };
     /** An unmeasured warm-up of `scenario`'s servers, with `scenario`'s requests. */
     const warm = async (scenario: Scenario, instances: number): Promise<void> => {
       const targets = serversOf(scenario, instances);
-      const headers = scenario === 'bearer' ? () => bearerPool.next() : () => dpopPool.next();
-      const path = scenario === 'floor-local' ? '/private-local' : '/private';
+      const { path, headers } = requestsOf(scenario);
       const connections = Math.max(1, Math.ceil(options.connections / targets.length));
       const amount = Math.ceil(WARM_REQUESTS / targets.length);
       await Promise.all(
@@ -338,17 +348,9 @@ export async function measureDpopScale(options: DpopScaleOptions): Promise<strin
       scenario: Scenario,
       rate: number | undefined,
     ): Promise<SliceResult> => {
+      const { path, headers } = requestsOf(scenario);
       const targets = serversOf(scenario, servers.length);
-      if (scenario === 'bearer') {
-        return slice(targets, '/private', rate, options, redis, probe, () => bearerPool.next());
-      }
-      if (scenario === 'dpop' || scenario === 'dpop-local' || scenario === 'floor') {
-        return slice(targets, '/private', rate, options, redis, probe, () => dpopPool.next());
-      }
-      if (scenario === 'floor-local') {
-        return slice(targets, '/private-local', rate, options, redis, probe, () => dpopPool.next());
-      }
-      return slice(targets, '/public', rate, options, redis, probe);
+      return slice(targets, path, rate, options, redis, probe, headers);
     };
 
     // Ready: each DPoP server has its Redis connection (@keyv/redis connects on first use, and
